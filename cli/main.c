@@ -1,0 +1,61 @@
+/* saeg: sparse autoencoders on Tahoe X1 single-cell models. Dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"devices", saeg_cmd_devices, "list backends and devices, and which one --device would pick"},
+#ifdef SAEG_HAVE_MODELS
+    {"embed", saeg_cmd_embed, "run cells of an h5ad through Tahoe X1; write cell and token embeddings"},
+    {"fetch-model", saeg_cmd_fetch_model, "download a released Tahoe X1 model (70m, 1.3b, 3b)"},
+    {"bench", saeg_cmd_bench, "benchmarks: 'saeg bench model' times the Tahoe X1 forward pass"},
+#endif
+#ifdef SAEG_HAVE_VALIDATION
+    {"validate", saeg_cmd_validate, "test SAE features' top genes against disease, phenotype and pathway databases"},
+#endif
+};
+
+static void print_usage(FILE *out) {
+    fprintf(out,
+            "usage: saeg <command> [options]\n"
+            "       saeg --version | --help\n"
+            "\n"
+            "Trains sparse autoencoders on Tahoe X1 activations and explains their features.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "Run 'saeg <command> --help' for a command's options.\n"
+            "Environment: SAEG_LOG=error|warn|info|debug, SAEG_THREADS=N (CPU threads),\n"
+            "             SAEG_BACKEND_PATH=dir:file.so (extra places to look for backend plugins).\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("saeg %s\n", SAEG_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "saeg: unknown command '%s'\n\n", cmd);
+    print_usage(stderr);
+    return 2;
+}
