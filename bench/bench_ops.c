@@ -25,9 +25,9 @@
 
 struct bench {
     struct sg_stream *stream;
-    int               threads;
-    int               reps;
-    bool              quick;
+    int threads;
+    int reps;
+    bool quick;
 };
 
 static double bench_now(void) {
@@ -67,19 +67,19 @@ static double bench_graph(const struct bench *b, struct sg_graph *g) {
 enum bench_layout { BENCH_NN, BENCH_NT, BENCH_TN };
 
 struct bench_mm_case {
-    const char       *name;
-    int64_t           M, N, K;
-    enum bench_layout layout;  /* NT: b is a transposed view (x @ W^T); TN: a is (x^T @ dy) */
+    const char *name;
+    int64_t M, N, K;
+    enum bench_layout layout; /* NT: b is a transposed view (x @ W^T); TN: a is (x^T @ dy) */
 };
 
 static void bench_matmul(const struct bench *b, const struct bench_mm_case *c) {
-    struct sg_ctx    *ctx = sg_ctx_new();
+    struct sg_ctx *ctx    = sg_ctx_new();
     struct sg_tensor *a   = c->layout == BENCH_TN ? sg_transpose(ctx, sg_new_tensor_2d(ctx, SG_TYPE_F32, c->M, c->K))
                                                   : sg_new_tensor_2d(ctx, SG_TYPE_F32, c->K, c->M);
     struct sg_tensor *bb  = c->layout == BENCH_NT ? sg_transpose(ctx, sg_new_tensor_2d(ctx, SG_TYPE_F32, c->K, c->N))
                                                   : sg_new_tensor_2d(ctx, SG_TYPE_F32, c->N, c->K);
     struct sg_tensor *out = sg_matmul(ctx, a, bb);
-    struct sg_graph  *g   = sg_graph_new(ctx);
+    struct sg_graph *g    = sg_graph_new(ctx);
     struct sg_buffer_list bufs = {0};
     if (!out || sg_graph_expand(g, out) != SG_OK ||
         sg_alloc_ctx_tensors(ctx, sg_device_buffer_type(sg_device_cpu()), &bufs) != SG_OK) {
@@ -92,10 +92,10 @@ static void bench_matmul(const struct bench *b, const struct bench_mm_case *c) {
     double flops = 2.0 * (double)c->M * (double)c->N * (double)c->K;
 
     /* the same product straight through OpenBLAS, multi-threaded by OpenBLAS itself */
-    const float *A = a->data, *B = bb->data;  /* a transposed view starts where its base does */
-    float       *C = out->data;
-    float       *mine = malloc((size_t)(c->M * c->N) * sizeof(float));
-    double       ours = INFINITY, direct = INFINITY;
+    const float *A = a->data, *B = bb->data; /* a transposed view starts where its base does */
+    float *C    = out->data;
+    float *mine = malloc((size_t)(c->M * c->N) * sizeof(float));
+    double ours = INFINITY, direct = INFINITY;
     /* alternate blocks of runs, so that both sides see the same machine (this one may be shared) */
     for (int round = 0; round < 2; round++) {
         /* OpenBLAS's workers spin for about 0.1 s after a multi-threaded call (the direct side
@@ -120,7 +120,10 @@ static void bench_matmul(const struct bench *b, const struct bench_mm_case *c) {
         double maxdiff = 0.0;
         for (int64_t i = 0; i < c->M * c->N; i++) maxdiff = fmax(maxdiff, fabs((double)mine[i] - (double)C[i]));
         printf("  %-22s %5lld %5lld %5lld  %4s  %8.1f %9.1f     %5.2f     %.1e\n", c->name, (long long)c->M,
-               (long long)c->N, (long long)c->K, c->layout == BENCH_NN ? "NN" : c->layout == BENCH_NT ? "NT" : "TN",
+               (long long)c->N, (long long)c->K,
+               c->layout == BENCH_NN   ? "NN"
+               : c->layout == BENCH_NT ? "NT"
+                                       : "TN",
                flops / ours * 1e-9, flops / direct * 1e-9, direct / ours, maxdiff);
     }
     free(mine);
@@ -131,19 +134,20 @@ static void bench_matmul(const struct bench *b, const struct bench_mm_case *c) {
 /* ---- attention ------------------------------------------------------------------------- */
 
 static void bench_attention(const struct bench *b, int64_t S, int64_t H, int64_t D, bool backward) {
-    struct sg_ctx    *ctx = sg_ctx_new();
+    struct sg_ctx *ctx = sg_ctx_new();
     /* q, k, v as views of one fused QKV projection [3 H D, S], as a transformer block has them */
     struct sg_tensor *qkv = sg_new_tensor_2d(ctx, SG_TYPE_F32, 3 * H * D, S);
-    size_t            e   = sizeof(float);
-    int64_t           ne[4] = {D, H, S, 1};
-    size_t            nb[4] = {e, (size_t)D * e, qkv->nb[1], qkv->nb[1] * (size_t)S};
+    size_t e              = sizeof(float);
+    int64_t ne[4]         = {D, H, S, 1};
+    size_t nb[4]          = {e, (size_t)D * e, qkv->nb[1], qkv->nb[1] * (size_t)S};
     struct sg_tensor *q   = sg_view(ctx, qkv, 4, ne, nb, 0);
     struct sg_tensor *k   = sg_view(ctx, qkv, 4, ne, nb, (size_t)(H * D) * e);
     struct sg_tensor *v   = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * H * D) * e);
-    float             scale = 1.0f / sqrtf((float)D);
-    struct sg_tensor *out = backward ? sg_attention_back(ctx, q, k, v, NULL, sg_new_tensor_4d(ctx, SG_TYPE_F32, D, H, S, 1), scale)
-                                     : sg_attention(ctx, q, k, v, NULL, scale);
-    struct sg_graph  *g   = sg_graph_new(ctx);
+    float scale           = 1.0f / sqrtf((float)D);
+    struct sg_tensor *out =
+        backward ? sg_attention_back(ctx, q, k, v, NULL, sg_new_tensor_4d(ctx, SG_TYPE_F32, D, H, S, 1), scale)
+                 : sg_attention(ctx, q, k, v, NULL, scale);
+    struct sg_graph *g         = sg_graph_new(ctx);
     struct sg_buffer_list bufs = {0};
     if (!out || sg_graph_expand(g, out) != SG_OK ||
         sg_alloc_ctx_tensors(ctx, sg_device_buffer_type(sg_device_cpu()), &bufs) != SG_OK) {
@@ -158,9 +162,9 @@ static void bench_attention(const struct bench *b, int64_t S, int64_t H, int64_t
     double kib   = 1.0 / 1024.0;
     double full  = (double)S * (double)S * (double)H * sizeof(float);
     if (t > 0.0)
-        printf("  %-8s %5lld %3lld %3lld  %8.1f %8.1f   %9.0f + %7.0f KiB   %9.0f KiB\n", backward ? "backward" : "forward",
-               (long long)S, (long long)H, (long long)D, t * 1e3, flops / t * 1e-9, (double)work * kib,
-               (double)sg_nbytes(out) * kib, full * kib);
+        printf("  %-8s %5lld %3lld %3lld  %8.1f %8.1f   %9.0f + %7.0f KiB   %9.0f KiB\n",
+               backward ? "backward" : "forward", (long long)S, (long long)H, (long long)D, t * 1e3, flops / t * 1e-9,
+               (double)work * kib, (double)sg_nbytes(out) * kib, full * kib);
     sg_buffer_list_free(&bufs);
     sg_ctx_free(ctx);
 }

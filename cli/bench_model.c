@@ -24,29 +24,28 @@ extern const unsigned long saeg_py_tx1_reference_len, saeg_py_tx1_bench_len;
 
 struct bench_args {
     const char *size, *device;
-    int64_t     context, batch, batches;
-    int         threads;
-    bool        torch;
+    int64_t context, batch, batches;
+    int threads;
+    bool torch;
 };
 
 static void print_help(FILE *out) {
-    fprintf(out,
-            "usage: saeg bench model [--size 70m] [--context 1024] [--batch 4] [options]\n"
-            "\n"
-            "Times the Tahoe X1 forward pass (random weights of a released size, fp32) on synthetic\n"
-            "cells that fill the context, and reports cells/s and peak memory. When python3 imports\n"
-            "torch, the plain PyTorch reference runs on the same tokens with the same thread count and\n"
-            "the ratio is printed.\n"
-            "\n"
-            "  --size SIZE      70m (default), 1.3b (1b) or 3b\n"
-            "  --context N      tokens per cell, CLS included (default 1024)\n"
-            "  --batch N        cells per forward pass (default 4)\n"
-            "  --batches N      timed passes after one warm-up pass (default 2)\n"
-            "  --device SPEC    auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
-            "  --threads N      CPU threads, also given to torch (default: SAEG_THREADS or physical cores)\n"
-            "  --no-torch       skip the PyTorch reference\n"
-            "  -h, --help       this help\n"
-            "Environment: SAEG_PYTHON names the python with torch (default: python3, then /usr/bin/python3).\n");
+    fprintf(out, "usage: saeg bench model [--size 70m] [--context 1024] [--batch 4] [options]\n"
+                 "\n"
+                 "Times the Tahoe X1 forward pass (random weights of a released size, fp32) on synthetic\n"
+                 "cells that fill the context, and reports cells/s and peak memory. When python3 imports\n"
+                 "torch, the plain PyTorch reference runs on the same tokens with the same thread count and\n"
+                 "the ratio is printed.\n"
+                 "\n"
+                 "  --size SIZE      70m (default), 1.3b (1b) or 3b\n"
+                 "  --context N      tokens per cell, CLS included (default 1024)\n"
+                 "  --batch N        cells per forward pass (default 4)\n"
+                 "  --batches N      timed passes after one warm-up pass (default 2)\n"
+                 "  --device SPEC    auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  --threads N      CPU threads, also given to torch (default: SAEG_THREADS or physical cores)\n"
+                 "  --no-torch       skip the PyTorch reference\n"
+                 "  -h, --help       this help\n"
+                 "Environment: SAEG_PYTHON names the python with torch (default: python3, then /usr/bin/python3).\n");
 }
 
 static double now_s(void) {
@@ -58,34 +57,34 @@ static double now_s(void) {
 static double peak_rss_mib(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;   /* Linux reports KiB */
+    return (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
 }
 
 /* Full cells: CLS then context-1 distinct random genes with random bins 1..50. */
 static void fill_batch(struct tx1_batch *b, const struct tx1_model *m, int64_t context) {
-    uint64_t s = 0x243f6a8885a308d3ull;
+    uint64_t s      = 0x243f6a8885a308d3ull;
     const int64_t V = m->cfg.vocab_size, first_gene = 3;
     for (int64_t c = 0; c < b->cap_batch; c++) {
         int32_t *ids = b->ids + c * b->cap_seq;
-        float *v = b->values + c * b->cap_seq;
-        ids[0] = (int32_t)m->cls_id;
-        v[0] = m->cfg.pad_value;
+        float *v     = b->values + c * b->cap_seq;
+        ids[0]       = (int32_t)m->cls_id;
+        v[0]         = m->cfg.pad_value;
         /* a stride walk over the vocabulary gives distinct genes without bookkeeping */
         int64_t start = (int64_t)(s % (uint64_t)(V - first_gene)), stride = 7919;
         for (int64_t t = 1; t < context; t++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            s      = s * 6364136223846793005ull + 1442695040888963407ull;
             ids[t] = (int32_t)(first_gene + (start + t * stride) % (V - first_gene));
-            v[t] = (float)(1 + (s >> 33) % 50);
+            v[t]   = (float)(1 + (s >> 33) % 50);
         }
         for (int64_t t = 0; t < b->cap_seq; t++) {
             b->key_mask[c * b->cap_seq + t] = t < context ? SG_ATTN_KEY_VISIBLE : SG_ATTN_KEY_HIDDEN;
-            b->gen[c * b->cap_seq + t] = 0.0f;
+            b->gen[c * b->cap_seq + t]      = 0.0f;
         }
         b->cell[c] = c;
-        b->len[c] = context;
+        b->len[c]  = context;
     }
     b->n_cells = b->cap_batch;
-    b->seq = context;
+    b->seq     = context;
 }
 
 /* ---- the PyTorch reference --------------------------------------------------------------- */
@@ -122,10 +121,10 @@ static double run_torch(const char *python, const struct tx1_model *m, const str
     snprintf(tok, sizeof tok, "%s/tokens.bin", dir);
     const int64_t S = a->context, B = a->batch;
     float *tokens = malloc((size_t)(2 * B * S) * sizeof(float));
-    double rate = -1;
+    double rate   = -1;
     if (tokens) {
         for (int64_t c = 0; c < B; c++) {
-            memcpy(tokens + c * S, b->ids + c * b->cap_seq, (size_t)S * sizeof(float));   /* int32 bits */
+            memcpy(tokens + c * S, b->ids + c * b->cap_seq, (size_t)S * sizeof(float)); /* int32 bits */
             memcpy(tokens + (B + c) * S, b->values + c * b->cap_seq, (size_t)S * sizeof(float));
         }
     }
@@ -135,7 +134,8 @@ static double run_torch(const char *python, const struct tx1_model *m, const str
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
                  "cd '%s' && '%s' tx1_bench.py tokens.bin --batch %" PRId64 " --seq %" PRId64 " --d-model %" PRId64
-                 " --layers %" PRId64 " --heads %" PRId64 " --vocab %" PRId64 " --act %s --threads %d --batches %" PRId64,
+                 " --layers %" PRId64 " --heads %" PRId64 " --vocab %" PRId64
+                 " --act %s --threads %d --batches %" PRId64,
                  dir, python, B, S, m->cfg.d_model, m->cfg.n_layers, m->cfg.n_heads, m->cfg.vocab_size,
                  tx1_act_name(m->cfg.act_ffn), a->threads, a->batches);
         FILE *p = popen(cmd, "r");
@@ -156,24 +156,31 @@ static double run_torch(const char *python, const struct tx1_model *m, const str
 
 static int parse_args(int argc, char **argv, struct bench_args *a) {
     static const struct option opts[] = {
-        {"size", required_argument, NULL, 's'},    {"context", required_argument, NULL, 'c'},
-        {"batch", required_argument, NULL, 'b'},   {"batches", required_argument, NULL, 'n'},
-        {"device", required_argument, NULL, 'd'},  {"threads", required_argument, NULL, 't'},
-        {"no-torch", no_argument, NULL, 'x'},      {"help", no_argument, NULL, 'h'},
+        {"size", required_argument, NULL, 's'},
+        {"context", required_argument, NULL, 'c'},
+        {"batch", required_argument, NULL, 'b'},
+        {"batches", required_argument, NULL, 'n'},
+        {"device", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},
+        {"no-torch", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *a = (struct bench_args){.size = "70m", .device = "auto", .context = 1024, .batch = 4, .batches = 2, .torch = true};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end = NULL;
+        char *end   = NULL;
         long long v = 0;
         if (c == 'c' || c == 'b' || c == 'n' || c == 't') {
             errno = 0;
-            v = strtoll(optarg, &end, 10);
+            v     = strtoll(optarg, &end, 10);
             if (errno || *end || v < 1 || (c == 'c' && v < 2)) {
                 fprintf(stderr, "saeg bench model: bad value '%s' for --%s\n", optarg,
-                        c == 'c' ? "context" : c == 'b' ? "batch" : c == 'n' ? "batches" : "threads");
+                        c == 'c'   ? "context"
+                        : c == 'b' ? "batch"
+                        : c == 'n' ? "batches"
+                                   : "threads");
                 return 2;
             }
         }
@@ -210,11 +217,11 @@ int saeg_bench_model(int argc, char **argv) {
 
     struct tx1_config cfg;
     struct sg_device *dev;
-    struct tx1_model *m = NULL;
+    struct tx1_model *m      = NULL;
     struct sg_stream *stream = NULL;
-    struct tx1_runner *r = NULL;
-    struct tx1_batch *b = tx1_batch_new(a.batch, a.context);
-    sg_status st = b ? tx1_config_preset(a.size, &cfg) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    struct tx1_runner *r     = NULL;
+    struct tx1_batch *b      = tx1_batch_new(a.batch, a.context);
+    sg_status st             = b ? tx1_config_preset(a.size, &cfg) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
     if (st == SG_OK) st = sg_backends_load();
     if (st == SG_OK) st = sg_device_select(a.device, &dev);
     if (st == SG_OK) st = tx1_model_random(&cfg, 1, dev, &m);
@@ -225,13 +232,13 @@ int saeg_bench_model(int argc, char **argv) {
     if (st == SG_OK) {
         fill_batch(b, m, a.context);
         printf("Tahoe X1 %s (random weights, %.1f M parameters, fp32) on %s: %" PRId64 " cells x %" PRId64
-               " tokens per pass\n", a.size, (double)tx1_config_n_params(&cfg) / 1e6, sg_device_name(dev), a.batch,
-               a.context);
+               " tokens per pass\n",
+               a.size, (double)tx1_config_n_params(&cfg) / 1e6, sg_device_name(dev), a.batch, a.context);
         fflush(stdout);
         double t0 = now_s();
-        st = tx1_runner_run(r, b);   /* warm-up: builds and plans the graph */
-        t_warm = now_s() - t0;
-        t0 = now_s();
+        st        = tx1_runner_run(r, b); /* warm-up: builds and plans the graph */
+        t_warm    = now_s() - t0;
+        t0        = now_s();
         for (int64_t i = 0; st == SG_OK && i < a.batches; i++) st = tx1_runner_run(r, b);
         t_run = now_s() - t0;
     }
@@ -261,7 +268,8 @@ int saeg_bench_model(int argc, char **argv) {
             double torch_rss = 0, trate = run_torch(py, m, b, &a, &torch_rss);
             if (trate > 0)
                 printf("  pytorch  %8.3f cells/s  (plain fp32 reference, %d threads; peak %.0f MiB)\n"
-                       "  ratio    %8.2fx  saeg / pytorch\n", trate, a.threads, torch_rss, rate / trate);
+                       "  ratio    %8.2fx  saeg / pytorch\n",
+                       trate, a.threads, torch_rss, rate / trate);
             else
                 printf("  pytorch  failed to run %s with the reference\n", py);
         }

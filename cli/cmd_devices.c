@@ -7,15 +7,14 @@
 #include "core/backend.h"
 
 static void print_help(FILE *out) {
-    fprintf(out,
-            "usage: saeg devices [--device SPEC]\n"
-            "\n"
-            "Lists the compute backends (cpu, cuda, vulkan, opencl), whether each is available and\n"
-            "why not, and every device with its type and memory.\n"
-            "\n"
-            "  --device SPEC   also show which device SPEC selects: auto (cuda, then vulkan, then\n"
-            "                  opencl, then cpu), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
-            "  -h, --help      this help\n");
+    fprintf(out, "usage: saeg devices [--device SPEC]\n"
+                 "\n"
+                 "Lists the compute backends (cpu, cuda, vulkan, opencl), whether each is available and\n"
+                 "why not, and every device with its type and memory.\n"
+                 "\n"
+                 "  --device SPEC   also show which device SPEC selects: auto (cuda, then vulkan, then\n"
+                 "                  opencl, then cpu), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  -h, --help      this help\n");
 }
 
 static void print_memory(size_t bytes) {

@@ -18,47 +18,46 @@
 
 struct embed_args {
     const char *model, *model_size, *data, *output, *device, *gene_id_key, *cell_type_key;
-    int64_t     batch, context, max_cells;
-    uint64_t    seed;
-    int         threads;
-    int         n_layers;
-    int         layers[TX1_MAX_LAYERS];
+    int64_t batch, context, max_cells;
+    uint64_t seed;
+    int threads;
+    int n_layers;
+    int layers[TX1_MAX_LAYERS];
 };
 
 static void print_help(FILE *out) {
-    fprintf(out,
-            "usage: saeg embed --data X.h5ad --output DIR [--model DIR | --model-size SIZE] [options]\n"
-            "\n"
-            "Runs every cell of X.h5ad through Tahoe X1 and writes DIR/embeddings.safetensors:\n"
-            "cell_emb [n_cells, d_model] (the CLS token after the final LayerNorm, not L2-normalised)\n"
-            "and, for each --layer I, resid.I [n_tokens, d_model] (residual stream after block I) with\n"
-            "token_cell and token_gene [n_tokens] (h5ad row and vocabulary id; CLS first per cell).\n"
-            "\n"
-            "  --model DIR          a model folder in the released layout (model.safetensors,\n"
-            "                       model_config.yml, collator_config.yml, vocab.json)\n"
-            "  --model-size SIZE    70m (default), 1.3b (1b) or 3b, found in $SAEG_MODEL_DIR,\n"
-            "                       ~/.cache/saeg/models or the Hugging Face cache\n"
-            "  --data FILE          the h5ad file (expression values in X; raw counts expected)\n"
-            "  --output DIR         where embeddings.safetensors goes (created if needed)\n"
-            "  --layer I            also write the residual stream after block I (repeatable, or\n"
-            "                       a list: --layer 4,8); blocks count from 0\n"
-            "  --batch N            cells per forward pass (default 8)\n"
-            "  --context N          tokens per cell at most, CLS included (default 2048); cells with\n"
-            "                       more genes keep a seeded random subset\n"
-            "  --seed N             seed of that subset (default 0)\n"
-            "  --max-cells N        only the first N cells\n"
-            "  --gene-id-key KEY    var column of Ensembl gene IDs (default: 'ensembl_id' when\n"
-            "                       present, else the var index); version suffixes are ignored\n"
-            "  --cell-type-key KEY  obs column of cell labels to store as cell_type codes (default:\n"
-            "                       'cell_type' when present)\n"
-            "  --device SPEC        auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
-            "  --threads N          CPU threads (default: SAEG_THREADS or the physical cores)\n"
-            "  -h, --help           this help\n");
+    fprintf(out, "usage: saeg embed --data X.h5ad --output DIR [--model DIR | --model-size SIZE] [options]\n"
+                 "\n"
+                 "Runs every cell of X.h5ad through Tahoe X1 and writes DIR/embeddings.safetensors:\n"
+                 "cell_emb [n_cells, d_model] (the CLS token after the final LayerNorm, not L2-normalised)\n"
+                 "and, for each --layer I, resid.I [n_tokens, d_model] (residual stream after block I) with\n"
+                 "token_cell and token_gene [n_tokens] (h5ad row and vocabulary id; CLS first per cell).\n"
+                 "\n"
+                 "  --model DIR          a model folder in the released layout (model.safetensors,\n"
+                 "                       model_config.yml, collator_config.yml, vocab.json)\n"
+                 "  --model-size SIZE    70m (default), 1.3b (1b) or 3b, found in $SAEG_MODEL_DIR,\n"
+                 "                       ~/.cache/saeg/models or the Hugging Face cache\n"
+                 "  --data FILE          the h5ad file (expression values in X; raw counts expected)\n"
+                 "  --output DIR         where embeddings.safetensors goes (created if needed)\n"
+                 "  --layer I            also write the residual stream after block I (repeatable, or\n"
+                 "                       a list: --layer 4,8); blocks count from 0\n"
+                 "  --batch N            cells per forward pass (default 8)\n"
+                 "  --context N          tokens per cell at most, CLS included (default 2048); cells with\n"
+                 "                       more genes keep a seeded random subset\n"
+                 "  --seed N             seed of that subset (default 0)\n"
+                 "  --max-cells N        only the first N cells\n"
+                 "  --gene-id-key KEY    var column of Ensembl gene IDs (default: 'ensembl_id' when\n"
+                 "                       present, else the var index); version suffixes are ignored\n"
+                 "  --cell-type-key KEY  obs column of cell labels to store as cell_type codes (default:\n"
+                 "                       'cell_type' when present)\n"
+                 "  --device SPEC        auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  --threads N          CPU threads (default: SAEG_THREADS or the physical cores)\n"
+                 "  -h, --help           this help\n");
 }
 
 static int parse_int(const char *opt, const char *s, int64_t min, int64_t *out) {
     char *end;
-    errno = 0;
+    errno       = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || end == s || *end || v < min) {
         fprintf(stderr, "saeg embed: %s '%s': expected an integer >= %" PRId64 "\n", opt, s, min);
@@ -87,13 +86,20 @@ static int parse_layers(const char *s, struct embed_args *a) {
 
 static int parse_args(int argc, char **argv, struct embed_args *a) {
     static const struct option opts[] = {
-        {"model", required_argument, NULL, 'm'},        {"model-size", required_argument, NULL, 'M'},
-        {"data", required_argument, NULL, 'd'},         {"output", required_argument, NULL, 'o'},
-        {"layer", required_argument, NULL, 'l'},        {"batch", required_argument, NULL, 'b'},
-        {"context", required_argument, NULL, 'c'},      {"seed", required_argument, NULL, 's'},
-        {"max-cells", required_argument, NULL, 'n'},    {"gene-id-key", required_argument, NULL, 'g'},
-        {"cell-type-key", required_argument, NULL, 't'}, {"device", required_argument, NULL, 'D'},
-        {"threads", required_argument, NULL, 'T'},      {"help", no_argument, NULL, 'h'},
+        {"model", required_argument, NULL, 'm'},
+        {"model-size", required_argument, NULL, 'M'},
+        {"data", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},
+        {"layer", required_argument, NULL, 'l'},
+        {"batch", required_argument, NULL, 'b'},
+        {"context", required_argument, NULL, 'c'},
+        {"seed", required_argument, NULL, 's'},
+        {"max-cells", required_argument, NULL, 'n'},
+        {"gene-id-key", required_argument, NULL, 'g'},
+        {"cell-type-key", required_argument, NULL, 't'},
+        {"device", required_argument, NULL, 'D'},
+        {"threads", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *a = (struct embed_args){.batch = 8, .context = 2048, .max_cells = -1, .device = "auto"};
@@ -110,7 +116,7 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
         case 'b': rc = parse_int("--batch", optarg, 1, &a->batch); break;
         case 'c': rc = parse_int("--context", optarg, 2, &a->context); break;
         case 's':
-            rc = parse_int("--seed", optarg, 0, &v);
+            rc      = parse_int("--seed", optarg, 0, &v);
             a->seed = (uint64_t)v;
             break;
         case 'n': rc = parse_int("--max-cells", optarg, 1, &a->max_cells); break;
@@ -118,7 +124,7 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
         case 't': a->cell_type_key = optarg; break;
         case 'D': a->device = optarg; break;
         case 'T':
-            rc = parse_int("--threads", optarg, 1, &v);
+            rc         = parse_int("--threads", optarg, 1, &v);
             a->threads = (int)v;
             break;
         case 'h': print_help(stdout); return -1;
@@ -144,20 +150,20 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
 /* ---- the run ----------------------------------------------------------------------------- */
 
 struct embed_run {
-    struct embed_args    a;
-    struct tx1_model    *m;
-    struct sg_h5ad      *h;
-    struct tx1_gene_map  genes;
+    struct embed_args a;
+    struct tx1_model *m;
+    struct sg_h5ad *h;
+    struct tx1_gene_map genes;
     struct tx1_tokenizer tk;
-    int64_t              n_cells, n_tokens;
-    int64_t             *tok_off;      /* first token of each cell in resid.* */
-    int32_t             *cell_type;    /* codes, or NULL */
-    char                *categories;   /* JSON array of the cell_type labels */
+    int64_t n_cells, n_tokens;
+    int64_t *tok_off;   /* first token of each cell in resid.* */
+    int32_t *cell_type; /* codes, or NULL */
+    char *categories;   /* JSON array of the cell_type labels */
     struct sg_st_writer *w;
-    struct sg_h5ad_rows  rows;
-    int32_t             *gid;          /* vocabulary id per stored entry of the chunk */
-    int64_t              gid_cap;
-    int32_t             *token_cell;   /* [context]: one cell's row, repeated */
+    struct sg_h5ad_rows rows;
+    int32_t *gid; /* vocabulary id per stored entry of the chunk */
+    int64_t gid_cap;
+    int32_t *token_cell; /* [context]: one cell's row, repeated */
 };
 
 /* Reads rows [r0, r0 + n) and maps their columns to vocabulary ids. */
@@ -167,7 +173,7 @@ static sg_status read_chunk(struct embed_run *e, int64_t r0, int64_t n) {
     if (e->rows.nnz > e->gid_cap) {
         int32_t *g = realloc(e->gid, (size_t)e->rows.nnz * sizeof *g);
         if (!g) return sg_error(SG_ERR_NO_MEMORY, "out of memory for %" PRId64 " values", e->rows.nnz);
-        e->gid = g;
+        e->gid     = g;
         e->gid_cap = e->rows.nnz;
     }
     for (int64_t p = 0; p < e->rows.nnz; p++) e->gid[p] = e->genes.ids[e->rows.cols[p]];
@@ -192,10 +198,11 @@ static sg_status count_tokens(struct embed_run *e, int64_t step) {
         }
     }
     e->tok_off[e->n_cells] = total;
-    e->n_tokens = total;
+    e->n_tokens            = total;
     if (empty) SG_LOGW("embed: %" PRId64 " cells have no gene in the vocabulary (only their CLS token is fed)", empty);
-    if (cut) SG_LOGI("embed: %" PRId64 " cells have more than %" PRId64 " genes; a seeded random subset of each is fed", cut,
-                     e->tk.context - 1);
+    if (cut)
+        SG_LOGI("embed: %" PRId64 " cells have more than %" PRId64 " genes; a seeded random subset of each is fed", cut,
+                e->tk.context - 1);
     return SG_OK;
 }
 
@@ -209,14 +216,15 @@ static sg_status read_cell_types(struct embed_run *e) {
     if (!sg_h5ad_has_column(e->h, SG_H5AD_OBS, key)) {
         char cols[1024];
         sg_h5ad_column_list(e->h, SG_H5AD_OBS, cols, sizeof cols);
-        return sg_error(SG_ERR_NOT_FOUND, "%s: obs has no column '%s' (columns: %s); pass --cell-type-key with one of them",
-                        e->a.data, key, cols);
+        return sg_error(SG_ERR_NOT_FOUND,
+                        "%s: obs has no column '%s' (columns: %s); pass --cell-type-key with one of them", e->a.data,
+                        key, cols);
     }
     struct sg_h5ad_strings s = {0};
-    sg_status st = sg_h5ad_column_strings(e->h, SG_H5AD_OBS, key, &s);
+    sg_status st             = sg_h5ad_column_strings(e->h, SG_H5AD_OBS, key, &s);
     if (st != SG_OK) return st;
     char **sorted = malloc(((size_t)e->n_cells + 1) * sizeof *sorted);
-    e->cell_type = malloc(((size_t)e->n_cells + 1) * sizeof *e->cell_type);
+    e->cell_type  = malloc(((size_t)e->n_cells + 1) * sizeof *e->cell_type);
     if (!sorted || !e->cell_type) {
         free(sorted);
         sg_h5ad_strings_free(&s);
@@ -233,7 +241,7 @@ static sg_status read_cell_types(struct embed_run *e) {
     if (e->categories) {
         /* a JSON array of strings; quotes and backslashes escaped */
         char *p = e->categories;
-        *p++ = '[';
+        *p++    = '[';
         for (int64_t i = 0; i < n_cat; i++) {
             if (i) *p++ = ',';
             *p++ = '"';
@@ -244,7 +252,7 @@ static sg_status read_cell_types(struct embed_run *e) {
             *p++ = '"';
         }
         *p++ = ']';
-        *p = '\0';
+        *p   = '\0';
     }
     for (int64_t i = 0; i < e->n_cells; i++) {
         e->cell_type[i] = -1;
@@ -252,8 +260,10 @@ static sg_status read_cell_types(struct embed_run *e) {
         int64_t lo = 0, hi = n_cat;
         while (lo < hi) {
             int64_t mid = (lo + hi) / 2;
-            if (strcmp(sorted[mid], s.s[i]) < 0) lo = mid + 1;
-            else hi = mid;
+            if (strcmp(sorted[mid], s.s[i]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         e->cell_type[i] = (int32_t)lo;
     }
@@ -268,27 +278,27 @@ enum { T_CELL_EMB = 0, T_TOKEN_CELL, T_TOKEN_GENE, T_CELL_TYPE, T_RESID };
 static sg_status open_output(struct embed_run *e, int *idx) {
     struct sg_st_decl decls[4 + TX1_MAX_LAYERS];
     char names[TX1_MAX_LAYERS][32];
-    int n = 0;
-    const int64_t d = e->m->cfg.d_model;
-    idx[T_CELL_EMB] = n;
-    decls[n++] = (struct sg_st_decl){"cell_emb", SG_ST_F32, 2, {e->n_cells, d}};
+    int n             = 0;
+    const int64_t d   = e->m->cfg.d_model;
+    idx[T_CELL_EMB]   = n;
+    decls[n++]        = (struct sg_st_decl){"cell_emb", SG_ST_F32, 2, {e->n_cells, d}};
     idx[T_TOKEN_CELL] = idx[T_TOKEN_GENE] = idx[T_CELL_TYPE] = -1;
     if (e->a.n_layers) {
         idx[T_TOKEN_CELL] = n;
-        decls[n++] = (struct sg_st_decl){"token_cell", SG_ST_I32, 1, {e->n_tokens}};
+        decls[n++]        = (struct sg_st_decl){"token_cell", SG_ST_I32, 1, {e->n_tokens}};
         idx[T_TOKEN_GENE] = n;
-        decls[n++] = (struct sg_st_decl){"token_gene", SG_ST_I32, 1, {e->n_tokens}};
+        decls[n++]        = (struct sg_st_decl){"token_gene", SG_ST_I32, 1, {e->n_tokens}};
     }
     if (e->cell_type) {
         idx[T_CELL_TYPE] = n;
-        decls[n++] = (struct sg_st_decl){"cell_type", SG_ST_I32, 1, {e->n_cells}};
+        decls[n++]       = (struct sg_st_decl){"cell_type", SG_ST_I32, 1, {e->n_cells}};
     }
     char layers[600] = "";
-    size_t len = 0;
+    size_t len       = 0;
     for (int i = 0; i < e->a.n_layers; i++) {
         snprintf(names[i], sizeof names[i], "resid.%d", e->a.layers[i]);
         idx[T_RESID + i] = n;
-        decls[n++] = (struct sg_st_decl){names[i], SG_ST_F32, 2, {e->n_tokens, d}};
+        decls[n++]       = (struct sg_st_decl){names[i], SG_ST_F32, 2, {e->n_tokens, d}};
         len += (size_t)snprintf(layers + len, sizeof layers - len, "%s%d", i ? "," : "", e->a.layers[i]);
     }
     char path[1100], s_ctx[32], s_seed[32], s_d[32], s_cells[32], s_tokens[32];
@@ -298,18 +308,30 @@ static sg_status open_output(struct embed_run *e, int *idx) {
     snprintf(s_d, sizeof s_d, "%" PRId64, d);
     snprintf(s_cells, sizeof s_cells, "%" PRId64, e->n_cells);
     snprintf(s_tokens, sizeof s_tokens, "%" PRId64, e->n_tokens);
-    const char *meta[] = {"format", "saeg.embeddings.v1",
-                          "model", e->a.model,
-                          "data", e->a.data,
-                          "gene_id_key", e->genes.key[0] ? e->genes.key : "(var index)",
-                          "context", s_ctx,
-                          "seed", s_seed,
-                          "d_model", s_d,
-                          "n_cells", s_cells,
-                          "n_tokens", s_tokens,
-                          "layers", layers,
-                          "cell_emb", "CLS token after the final LayerNorm, not L2-normalised",
-                          e->categories ? "cell_type_categories" : NULL, e->categories,
+    const char *meta[] = {"format",
+                          "saeg.embeddings.v1",
+                          "model",
+                          e->a.model,
+                          "data",
+                          e->a.data,
+                          "gene_id_key",
+                          e->genes.key[0] ? e->genes.key : "(var index)",
+                          "context",
+                          s_ctx,
+                          "seed",
+                          s_seed,
+                          "d_model",
+                          s_d,
+                          "n_cells",
+                          s_cells,
+                          "n_tokens",
+                          s_tokens,
+                          "layers",
+                          layers,
+                          "cell_emb",
+                          "CLS token after the final LayerNorm, not L2-normalised",
+                          e->categories ? "cell_type_categories" : NULL,
+                          e->categories,
                           NULL};
     return sg_st_writer_open(path, decls, n, meta, &e->w);
 }
@@ -327,8 +349,8 @@ static sg_status write_batch(struct embed_run *e, const struct tx1_batch *b, str
         if (st == SG_OK)
             st = sg_st_writer_put(e->w, idx[T_TOKEN_GENE], (size_t)t0 * 4, b->ids + i * b->cap_seq, (size_t)len * 4);
         for (int l = 0; st == SG_OK && l < e->a.n_layers; l++)
-            st = sg_st_writer_put(e->w, idx[T_RESID + l], (size_t)(t0 * d) * sizeof(float), tx1_runner_resid(r, l) + i * S * d,
-                                  (size_t)(len * d) * sizeof(float));
+            st = sg_st_writer_put(e->w, idx[T_RESID + l], (size_t)(t0 * d) * sizeof(float),
+                                  tx1_runner_resid(r, l) + i * S * d, (size_t)(len * d) * sizeof(float));
     }
     return st;
 }
@@ -346,15 +368,15 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
     sg_status st = tx1_runner_new(e->m, stream, &ro, &r);
     if (st != SG_OK) return st;
     struct tx1_batch *b = tx1_batch_new(e->a.batch, e->a.context);
-    e->token_cell = malloc((size_t)e->a.context * sizeof *e->token_cell);
+    e->token_cell       = malloc((size_t)e->a.context * sizeof *e->token_cell);
     if (!b || !e->token_cell) {
         tx1_batch_free(b);
         tx1_runner_free(r);
         return sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch");
     }
     const double t_start = now_s();
-    double t_report = t_start;
-    int64_t done = 0;
+    double t_report      = t_start;
+    int64_t done         = 0;
     for (int64_t r0 = 0; st == SG_OK && r0 < e->n_cells; r0 += step) {
         st = read_chunk(e, r0, r0 + step < e->n_cells ? step : e->n_cells - r0);
         for (int64_t i = 0; st == SG_OK && i < e->rows.n_rows; i++) {
@@ -410,14 +432,14 @@ static sg_status run(struct embed_run *e) {
     if (st == SG_OK) st = open_output(e, idx);
     if (st == SG_OK && e->cell_type)
         st = sg_st_writer_put(e->w, idx[T_CELL_TYPE], 0, e->cell_type, (size_t)e->n_cells * sizeof(int32_t));
-    SG_LOGI("embed: %" PRId64 " cells, %" PRId64 " tokens, batch %" PRId64 ", context %" PRId64 ", device %s", e->n_cells,
-            e->n_tokens, e->a.batch, e->a.context, sg_device_name(dev));
+    SG_LOGI("embed: %" PRId64 " cells, %" PRId64 " tokens, batch %" PRId64 ", context %" PRId64 ", device %s",
+            e->n_cells, e->n_tokens, e->a.batch, e->a.context, sg_device_name(dev));
     struct sg_stream *stream = NULL;
     if (st == SG_OK) st = sg_device_open_stream(dev, e->a.threads, &stream);
     if (st == SG_OK) st = embed_cells(e, stream, step, idx);
     sg_stream_free(stream);
     if (st == SG_OK) {
-        st = sg_st_writer_close(e->w);
+        st   = sg_st_writer_close(e->w);
         e->w = NULL;
     }
     if (st == SG_OK)
@@ -428,7 +450,7 @@ static sg_status run(struct embed_run *e) {
 
 int saeg_cmd_embed(int argc, char **argv) {
     struct embed_run e = {0};
-    int rc = parse_args(argc, argv, &e.a);
+    int rc             = parse_args(argc, argv, &e.a);
     if (rc) return rc < 0 ? 0 : rc;
     sg_status st = run(&e);
     if (st != SG_OK) fprintf(stderr, "saeg embed: %s\n", sg_last_error());

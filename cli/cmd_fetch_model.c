@@ -18,27 +18,26 @@
 #define DEFAULT_URL "https://huggingface.co/tahoebio/Tahoe-x1/resolve/main"
 
 static void print_help(FILE *out) {
-    fprintf(out,
-            "usage: saeg fetch-model SIZE [--dest DIR] [--url BASE] [--force]\n"
-            "\n"
-            "Downloads the released Tahoe X1 model SIZE (70m, 1.3b or 1b, 3b) into DIR/<size>-model/:\n"
-            "model.safetensors, model_config.yml, collator_config.yml and vocab.json. An interrupted\n"
-            "download resumes where it stopped; files already present are kept.\n"
-            "\n"
-            "  --dest DIR    root folder (default: $SAEG_MODEL_DIR, else ~/.cache/saeg/models), which\n"
-            "                is where --model-size looks first\n"
-            "  --url BASE    where the <size>-model/ folders are served (default: $SAEG_MODEL_URL, else\n"
-            "                " DEFAULT_URL ")\n"
-            "  --force       download again even when a file is present\n"
-            "  -h, --help    this help\n");
+    fprintf(out, "usage: saeg fetch-model SIZE [--dest DIR] [--url BASE] [--force]\n"
+                 "\n"
+                 "Downloads the released Tahoe X1 model SIZE (70m, 1.3b or 1b, 3b) into DIR/<size>-model/:\n"
+                 "model.safetensors, model_config.yml, collator_config.yml and vocab.json. An interrupted\n"
+                 "download resumes where it stopped; files already present are kept.\n"
+                 "\n"
+                 "  --dest DIR    root folder (default: $SAEG_MODEL_DIR, else ~/.cache/saeg/models), which\n"
+                 "                is where --model-size looks first\n"
+                 "  --url BASE    where the <size>-model/ folders are served (default: $SAEG_MODEL_URL, else\n"
+                 "                " DEFAULT_URL ")\n"
+                 "  --force       download again even when a file is present\n"
+                 "  -h, --help    this help\n");
 }
 
 struct progress {
     const char *name;
-    bool        tty;
-    double      t0, t_last;
-    int         last_decile;
-    int64_t     start;   /* bytes already there when this try began (resumed) */
+    bool tty;
+    double t0, t_last;
+    int last_decile;
+    int64_t start; /* bytes already there when this try began (resumed) */
 };
 
 static double now_s(void) {
@@ -49,12 +48,12 @@ static double now_s(void) {
 
 static int on_progress(int64_t done, int64_t total, void *user) {
     struct progress *p = user;
-    double t = now_s();
+    double t           = now_s();
     if (p->start < 0) p->start = done;
     const double mib = 1024.0 * 1024.0, rate = (double)(done - p->start) / mib / (t - p->t0 > 1e-3 ? t - p->t0 : 1e-3);
     if (p->tty) {
         if (t - p->t_last < 0.1 && done != total) return 0;
-        p->t_last = t;
+        p->t_last    = t;
         char bar[31] = "";
         if (total > 0) {
             int fill = (int)(30.0 * (double)done / (double)total);
@@ -89,7 +88,8 @@ static sg_status check_folder(const char *dir, const char *size) {
     if (st != SG_OK) return st;
     const struct sg_st_tensor *t = sg_st_get(f, 0);
     printf("%s model ready in %s: %.2f M parameters (%s), d_model %" PRId64 ", %" PRId64 " layers\n", size, dir,
-           (double)tx1_config_n_params(&cfg) / 1e6, t ? sg_st_dtype_name(t->dtype) : "empty", cfg.d_model, cfg.n_layers);
+           (double)tx1_config_n_params(&cfg) / 1e6, t ? sg_st_dtype_name(t->dtype) : "empty", cfg.d_model,
+           cfg.n_layers);
     sg_st_close(f);
     return SG_OK;
 }
@@ -98,7 +98,8 @@ static sg_status fetch(const char *size, const char *dest, const char *base, boo
     const char *folder = tx1_size_folder(size);
     if (!folder) return sg_error(SG_ERR_INVALID_ARG, "model size '%s': expected 70m, 1.3b (or 1b) or 3b", size);
     char root[4000], dir[4096];
-    if (dest) snprintf(root, sizeof root, "%s", dest);
+    if (dest)
+        snprintf(root, sizeof root, "%s", dest);
     else {
         sg_status st = tx1_default_model_root(root, sizeof root);
         if (st != SG_OK) return st;
@@ -108,10 +109,10 @@ static sg_status fetch(const char *size, const char *dest, const char *base, boo
     if (st != SG_OK) return st;
 
     struct sg_http_opts o = sg_http_opts_default();
-    o.user_agent = "saeg/" SAEG_VERSION " (saeg fetch-model)";
-    o.timeout_s = 0;   /* a multi-gigabyte file takes as long as it takes; stalls are caught below */
+    o.user_agent          = "saeg/" SAEG_VERSION " (saeg fetch-model)";
+    o.timeout_s           = 0; /* a multi-gigabyte file takes as long as it takes; stalls are caught below */
     o.low_speed_timeout_s = 120;
-    o.max_tries = 8;
+    o.max_tries           = 8;
     struct sg_http *http;
     st = sg_http_new(&o, &http);
     if (st != SG_OK) return st;
@@ -127,7 +128,7 @@ static sg_status fetch(const char *size, const char *dest, const char *base, boo
             continue;
         }
         struct progress p = {.name = files[i], .tty = isatty(2), .t0 = now_s(), .last_decile = -1, .start = -1};
-        st = sg_http_download(http, url, NULL, path, on_progress, &p);
+        st                = sg_http_download(http, url, NULL, path, on_progress, &p);
         if (p.tty) fprintf(stderr, "\n");
         if (st == SG_OK) printf("  %-20s done\n", files[i]);
     }

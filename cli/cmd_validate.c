@@ -60,9 +60,25 @@ static const char usage[] =
     "source that failed), 2 usage error. See docs/validation.md.\n";
 
 enum {
-    OPT_RESULTS = 256, OPT_CONFIG, OPT_OFFLINE, OPT_DATA_DIR, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_SOURCES,
-    OPT_TOP_N, OPT_QUERY, OPT_GENE_SETS, OPT_OUTPUT, OPT_BACKGROUND, OPT_GENE_TABLE, OPT_MIN_TERM,
-    OPT_MAX_TERM, OPT_MIN_OVERLAP, OPT_FDR, OPT_NULL_REPEATS, OPT_SEED,
+    OPT_RESULTS = 256,
+    OPT_CONFIG,
+    OPT_OFFLINE,
+    OPT_DATA_DIR,
+    OPT_CACHE_DIR,
+    OPT_NO_CACHE,
+    OPT_SOURCES,
+    OPT_TOP_N,
+    OPT_QUERY,
+    OPT_GENE_SETS,
+    OPT_OUTPUT,
+    OPT_BACKGROUND,
+    OPT_GENE_TABLE,
+    OPT_MIN_TERM,
+    OPT_MAX_TERM,
+    OPT_MIN_OVERLAP,
+    OPT_FDR,
+    OPT_NULL_REPEATS,
+    OPT_SEED,
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
@@ -77,7 +93,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 
 static int parse_count(const char *s, long max, long *out) {
     char *end;
-    errno = 0;
+    errno  = 0;
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < 0 || v > max) return 0;
     *out = v;
@@ -109,8 +125,8 @@ int saeg_cmd_validate(int argc, char **argv) {
         {NULL, 0, NULL, 0},
     };
     struct sgv_run_opts o = sgv_run_opts_default();
-    optind = 1;
-    opterr = 0;
+    optind                = 1;
+    opterr                = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         long *count = NULL, max = INT_MAX;
@@ -132,8 +148,14 @@ int saeg_cmd_validate(int argc, char **argv) {
         case OPT_MIN_TERM: count = &o.min_term; break;
         case OPT_MAX_TERM: count = &o.max_term; break;
         case OPT_MIN_OVERLAP: count = &o.min_overlap; break;
-        case OPT_NULL_REPEATS: count = &o.null_repeats; max = 1000; break;
-        case OPT_SEED: count = &o.seed; max = LONG_MAX; break;
+        case OPT_NULL_REPEATS:
+            count = &o.null_repeats;
+            max   = 1000;
+            break;
+        case OPT_SEED:
+            count = &o.seed;
+            max   = LONG_MAX;
+            break;
         case OPT_FDR: {
             char *end;
             errno = 0;
@@ -157,8 +179,7 @@ int saeg_cmd_validate(int argc, char **argv) {
         p += len + (p[len] == ',');
     }
     int query = o.query_gmt || o.gene_sets || o.output;
-    if (o.results_dir && query)
-        return usage_error("--results cannot be combined with --query/--gene-sets/--output");
+    if (o.results_dir && query) return usage_error("--results cannot be combined with --query/--gene-sets/--output");
     if (!o.results_dir && !query) return usage_error("give --results DIR, or --query with --gene-sets and --output");
     if (query && (!o.query_gmt || !o.gene_sets || !o.output))
         return usage_error("query mode needs all of --query, --gene-sets and --output");
@@ -167,7 +188,7 @@ int saeg_cmd_validate(int argc, char **argv) {
             return usage_error("no --config given and %s is not in the current folder", DEFAULT_CONFIG);
         o.config_path = DEFAULT_CONFIG;
     }
-    int failed = 0;
+    int failed   = 0;
     sg_status st = sgv_run(&o, &failed);
     if (st != SG_OK) {
         fprintf(stderr, "saeg validate: %s\n", sg_last_error());

@@ -23,20 +23,18 @@ static const struct command commands[] = {
 };
 
 static void print_usage(FILE *out) {
-    fprintf(out,
-            "usage: saeg <command> [options]\n"
-            "       saeg --version | --help\n"
-            "\n"
-            "Trains sparse autoencoders on Tahoe X1 activations and explains their features.\n"
-            "\n"
-            "commands:\n");
+    fprintf(out, "usage: saeg <command> [options]\n"
+                 "       saeg --version | --help\n"
+                 "\n"
+                 "Trains sparse autoencoders on Tahoe X1 activations and explains their features.\n"
+                 "\n"
+                 "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\n"
-            "Run 'saeg <command> --help' for a command's options.\n"
-            "Environment: SAEG_LOG=error|warn|info|debug, SAEG_THREADS=N (CPU threads),\n"
-            "             SAEG_BACKEND_PATH=dir:file.so (extra places to look for backend plugins).\n");
+    fprintf(out, "\n"
+                 "Run 'saeg <command> --help' for a command's options.\n"
+                 "Environment: SAEG_LOG=error|warn|info|debug, SAEG_THREADS=N (CPU threads),\n"
+                 "             SAEG_BACKEND_PATH=dir:file.so (extra places to look for backend plugins).\n");
 }
 
 int main(int argc, char **argv) {

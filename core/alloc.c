@@ -20,39 +20,39 @@ struct free_block {
 /* One chunk of address space; becomes one buffer. Free blocks are sorted by offset. */
 struct chunk {
     struct free_block blocks[MAX_FREE_BLOCKS];
-    int               n_blocks;
-    size_t            capacity;  /* max bytes this chunk may grow to */
-    size_t            peak;      /* high-water mark: the buffer size needed */
+    int n_blocks;
+    size_t capacity; /* max bytes this chunk may grow to */
+    size_t peak;     /* high-water mark: the buffer size needed */
 };
 
 /* Where a planned tensor lives. */
 struct placement {
-    int    chunk;
+    int chunk;
     size_t offset;
     size_t size;
-    int    n_consumers;  /* consumers not yet run, during planning */
-    bool   handled;      /* this allocator owns its memory */
-    bool   keep;         /* never freed: output, or no consumers */
-    bool   moved;        /* its memory was handed to an in-place consumer */
+    int n_consumers; /* consumers not yet run, during planning */
+    bool handled;    /* this allocator owns its memory */
+    bool keep;       /* never freed: output, or no consumers */
+    bool moved;      /* its memory was handed to an in-place consumer */
 };
 
 struct sg_galloc {
     struct sg_buffer_type *buft;
-    size_t                 alignment;
-    size_t                 max_size;
-    struct chunk          *chunks;
-    int                    n_chunks;
-    struct sg_buffer     **bufs;
-    int                    n_bufs;
+    size_t alignment;
+    size_t max_size;
+    struct chunk *chunks;
+    int n_chunks;
+    struct sg_buffer **bufs;
+    int n_bufs;
 };
 
 sg_status sg_galloc_new(struct sg_buffer_type *buft, struct sg_galloc **out) {
     struct sg_galloc *ga = calloc(1, sizeof *ga);
     if (!ga) return sg_error(SG_ERR_NO_MEMORY, "allocator: out of memory");
-    ga->buft = buft;
+    ga->buft      = buft;
     ga->alignment = sg_buffer_type_alignment(buft);
-    ga->max_size = sg_buffer_type_max_size(buft);
-    *out = ga;
+    ga->max_size  = sg_buffer_type_max_size(buft);
+    *out          = ga;
     return SG_OK;
 }
 
@@ -76,11 +76,11 @@ static bool chunk_add(struct sg_galloc *ga) {
     struct chunk *c = realloc(ga->chunks, (size_t)(ga->n_chunks + 1) * sizeof *c);
     if (!c) return false;
     ga->chunks = c;
-    c = &ga->chunks[ga->n_chunks++];
+    c          = &ga->chunks[ga->n_chunks++];
     memset(c, 0, sizeof *c);
-    c->capacity = ga->max_size;
+    c->capacity  = ga->max_size;
     c->blocks[0] = (struct free_block){0, ga->max_size};
-    c->n_blocks = 1;
+    c->n_blocks  = 1;
     return true;
 }
 
@@ -93,12 +93,12 @@ static bool plan_alloc(struct sg_galloc *ga, size_t size, int *chunk_out, size_t
         struct chunk *ch = &ga->chunks[c];
         for (int b = 0; b < ch->n_blocks; b++) {
             if (ch->blocks[b].size < size) continue;
-            bool tail = ch->blocks[b].offset + ch->blocks[b].size == ch->capacity;
-            size_t eff = tail ? SIZE_MAX - 1 : ch->blocks[b].size;  /* prefer holes over growth */
+            bool tail  = ch->blocks[b].offset + ch->blocks[b].size == ch->capacity;
+            size_t eff = tail ? SIZE_MAX - 1 : ch->blocks[b].size; /* prefer holes over growth */
             if (eff < best_size) {
                 best_size = eff;
-                best_c = c;
-                best_b = b;
+                best_c    = c;
+                best_b    = b;
             }
         }
     }
@@ -107,10 +107,10 @@ static bool plan_alloc(struct sg_galloc *ga, size_t size, int *chunk_out, size_t
         best_c = ga->n_chunks - 1;
         best_b = 0;
     }
-    struct chunk *ch = &ga->chunks[best_c];
+    struct chunk *ch       = &ga->chunks[best_c];
     struct free_block *blk = &ch->blocks[best_b];
-    *chunk_out = best_c;
-    *offset_out = blk->offset;
+    *chunk_out             = best_c;
+    *offset_out            = blk->offset;
     blk->offset += size;
     blk->size -= size;
     if (blk->size == 0) {
@@ -123,7 +123,7 @@ static bool plan_alloc(struct sg_galloc *ga, size_t size, int *chunk_out, size_t
 
 static bool plan_free(struct sg_galloc *ga, int chunk, size_t offset, size_t size) {
     struct chunk *ch = &ga->chunks[chunk];
-    int i = 0;
+    int i            = 0;
     while (i < ch->n_blocks && ch->blocks[i].offset < offset) i++;
     bool merge_prev = i > 0 && ch->blocks[i - 1].offset + ch->blocks[i - 1].size == offset;
     bool merge_next = i < ch->n_blocks && offset + size == ch->blocks[i].offset;
@@ -137,7 +137,7 @@ static bool plan_free(struct sg_galloc *ga, int chunk, size_t offset, size_t siz
         ch->blocks[i].offset = offset;
         ch->blocks[i].size += size;
     } else {
-        if (ch->n_blocks == MAX_FREE_BLOCKS) return false;  /* leak the hole: safe, only less reuse */
+        if (ch->n_blocks == MAX_FREE_BLOCKS) return false; /* leak the hole: safe, only less reuse */
         memmove(&ch->blocks[i + 1], &ch->blocks[i], (size_t)(ch->n_blocks - i) * sizeof ch->blocks[0]);
         ch->blocks[i] = (struct free_block){offset, size};
         ch->n_blocks++;
@@ -212,21 +212,22 @@ static sg_status plan_graph(struct sg_galloc *ga, struct sg_graph *g, struct sg_
 
     for (int i = 0; i < g->n_nodes; i++) {
         struct sg_tensor *node = g->nodes[i];
-        struct placement *p = node->view_src ? NULL : placement_of(map, node);
+        struct placement *p    = node->view_src ? NULL : placement_of(map, node);
         if (p && p->handled) {
             struct placement *src = inplace_source(map, node);
             if (src) {
-                p->chunk = src->chunk;
-                p->offset = src->offset;
-                p->size = src->size;
+                p->chunk   = src->chunk;
+                p->offset  = src->offset;
+                p->size    = src->size;
                 src->moved = true;
             } else {
                 const struct sg_buffer_type_i *bi = ga->buft->iface;
-                size_t bytes = bi->alloc_size ? bi->alloc_size(ga->buft, node) : sg_nbytes(node);
-                p->size = align_up(bytes, ga->alignment);
+                size_t bytes                      = bi->alloc_size ? bi->alloc_size(ga->buft, node) : sg_nbytes(node);
+                p->size                           = align_up(bytes, ga->alignment);
                 if (!plan_alloc(ga, p->size, &p->chunk, &p->offset)) {
                     char s[96];
-                    return sg_error(SG_ERR_NO_MEMORY, "allocator: '%s' %s (%zu bytes) does not fit in one %s buffer (max %zu)",
+                    return sg_error(SG_ERR_NO_MEMORY,
+                                    "allocator: '%s' %s (%zu bytes) does not fit in one %s buffer (max %zu)",
                                     node->name, sg_shape_str(node, s, sizeof s), p->size, sg_buffer_type_name(ga->buft),
                                     ga->max_size);
                 }
@@ -247,14 +248,14 @@ static sg_status realize_buffers(struct sg_galloc *ga) {
         struct sg_buffer **b = realloc(ga->bufs, (size_t)ga->n_chunks * sizeof *b);
         if (!b) return sg_error(SG_ERR_NO_MEMORY, "allocator: out of memory");
         for (int i = ga->n_bufs; i < ga->n_chunks; i++) b[i] = NULL;
-        ga->bufs = b;
+        ga->bufs   = b;
         ga->n_bufs = ga->n_chunks;
     }
     for (int c = 0; c < ga->n_chunks; c++) {
         size_t need = ga->chunks[c].peak ? ga->chunks[c].peak : ga->alignment;
         if (ga->bufs[c] && sg_buffer_size(ga->bufs[c]) >= need) continue;
         sg_buffer_free(ga->bufs[c]);
-        ga->bufs[c] = NULL;
+        ga->bufs[c]  = NULL;
         sg_status st = sg_buffer_alloc(ga->buft, need, &ga->bufs[c]);
         if (st != SG_OK) return st;
         SG_LOGD("allocator: %s compute buffer %d: %zu bytes", sg_buffer_type_name(ga->buft), c, need);
@@ -264,19 +265,19 @@ static sg_status realize_buffers(struct sg_galloc *ga) {
 
 sg_status sg_galloc_alloc_graph(struct sg_galloc *ga, struct sg_graph *g, sg_galloc_filter filter, void *user) {
     /* each (node, source) pair names at most one new base tensor */
-    size_t max_places = (size_t)g->n_nodes * (SG_MAX_SRC + 1) + 1;
+    size_t max_places    = (size_t)g->n_nodes * (SG_MAX_SRC + 1) + 1;
     struct placement *pl = calloc(max_places, sizeof *pl);
     struct sg_ptrmap map = {0};
     if (!pl) return sg_error(SG_ERR_NO_MEMORY, "allocator: out of memory");
     free(ga->chunks);
-    ga->chunks = NULL;
+    ga->chunks   = NULL;
     ga->n_chunks = 0;
 
     sg_status st = plan_graph(ga, g, &map, pl, filter, user);
     if (st == SG_OK) st = realize_buffers(ga);
     for (int i = 0; st == SG_OK && i < g->n_nodes; i++) {
         struct sg_tensor *node = g->nodes[i];
-        struct placement *p = node->view_src ? NULL : placement_of(&map, node);
+        struct placement *p    = node->view_src ? NULL : placement_of(&map, node);
         if (!p || !p->handled) continue;
         st = sg_buffer_place_tensor(ga->bufs[p->chunk], node, p->offset);
     }

@@ -6,23 +6,27 @@
 #include "ops_impl.h"
 
 struct sg_autodiff {
-    struct sg_ctx   *ctx;
-    struct sg_ptrmap needs;  /* tensor -> itself, when a parameter is upstream of it */
-    struct sg_ptrmap grads;  /* tensor -> gradient of the loss w.r.t. it */
-    bool             failed;
+    struct sg_ctx *ctx;
+    struct sg_ptrmap needs; /* tensor -> itself, when a parameter is upstream of it */
+    struct sg_ptrmap grads; /* tensor -> gradient of the loss w.r.t. it */
+    bool failed;
 };
 
 static void *const YES = (void *)1;
 
-struct sg_ctx *sg_ad_ctx(struct sg_autodiff *ad) { return ad->ctx; }
+struct sg_ctx *sg_ad_ctx(struct sg_autodiff *ad) {
+    return ad->ctx;
+}
 
-struct sg_tensor *sg_ad_grad(struct sg_autodiff *ad, struct sg_tensor *node) { return sg_ptrmap_get(&ad->grads, node); }
+struct sg_tensor *sg_ad_grad(struct sg_autodiff *ad, struct sg_tensor *node) {
+    return sg_ptrmap_get(&ad->grads, node);
+}
 
 bool sg_ad_needs(struct sg_autodiff *ad, const struct sg_tensor *t) { return t && sg_ptrmap_has(&ad->needs, t); }
 
 void sg_ad_accum(struct sg_autodiff *ad, struct sg_tensor *t, struct sg_tensor *grad) {
     if (!sg_ad_needs(ad, t)) return;
-    if (!grad) {  /* a constructor failed; the context holds why */
+    if (!grad) { /* a constructor failed; the context holds why */
         ad->failed = true;
         return;
     }
@@ -75,13 +79,14 @@ static sg_status run_backward_rules(struct sg_autodiff *ad, struct sg_graph *g) 
 
 sg_status sg_graph_backward(struct sg_graph *g, struct sg_tensor *loss) {
     if (!g || !loss) return sg_error(SG_ERR_INVALID_ARG, "backward: graph or loss is NULL");
-    if (!sg_graph_contains(g, loss)) return sg_error(SG_ERR_INVALID_ARG, "backward: loss '%s' is not in the graph", loss->name);
+    if (!sg_graph_contains(g, loss))
+        return sg_error(SG_ERR_INVALID_ARG, "backward: loss '%s' is not in the graph", loss->name);
     if (loss->type != SG_TYPE_F32 || sg_nelements(loss) != 1)
         return sg_error(SG_ERR_INVALID_ARG, "backward: loss '%s' must be a scalar f32", loss->name);
     loss->flags |= SG_FLAG_LOSS;
 
     struct sg_autodiff ad = {.ctx = g->ctx};
-    sg_status st = mark_needs(&ad, g);
+    sg_status st          = mark_needs(&ad, g);
     if (st == SG_OK && !sg_ad_needs(&ad, loss))
         st = sg_error(SG_ERR_INVALID_ARG, "backward: loss '%s' does not depend on any parameter", loss->name);
     if (st == SG_OK) {
@@ -91,7 +96,7 @@ sg_status sg_graph_backward(struct sg_graph *g, struct sg_tensor *loss) {
     }
     if (st == SG_OK) st = run_backward_rules(&ad, g);
     for (int i = 0; st == SG_OK && i < g->n_leafs; i++) {
-        struct sg_tensor *p = g->leafs[i];
+        struct sg_tensor *p    = g->leafs[i];
         struct sg_tensor *grad = (p->flags & SG_FLAG_PARAM) ? sg_ad_grad(&ad, p) : NULL;
         if (!grad) continue;
         if (!grad->name[0]) sg_set_name(grad, "grad.%s", p->name);

@@ -22,8 +22,8 @@ static int n_statuses;
 int sg_backend_status_add(const char *name, struct sg_backend_reg *reg, const char *path, const char *reason) {
     for (int i = 0; i < n_statuses; i++) {
         if (strcmp(statuses[i].name, name) != 0) continue;
-        if (statuses[i].reg) return i;  /* first working plugin of a name wins */
-        n_statuses--;                   /* replace the earlier failure with this attempt */
+        if (statuses[i].reg) return i; /* first working plugin of a name wins */
+        n_statuses--;                  /* replace the earlier failure with this attempt */
         memmove(&statuses[i], &statuses[i + 1], (size_t)(n_statuses - i) * sizeof statuses[0]);
         break;
     }
@@ -31,7 +31,7 @@ int sg_backend_status_add(const char *name, struct sg_backend_reg *reg, const ch
     struct sg_backend_status *s = &statuses[n_statuses];
     memset(s, 0, sizeof *s);
     s->name = strdup(name);
-    s->reg = reg;
+    s->reg  = reg;
     snprintf(s->path, sizeof s->path, "%s", path ? path : "");
     snprintf(s->reason, sizeof s->reason, "%s", reason ? reason : "");
     return n_statuses++;
@@ -46,9 +46,7 @@ int sg_backend_status_count(void) {
     return n_statuses;
 }
 
-const struct sg_backend_status *sg_backend_status_get(int i) {
-    return i >= 0 && i < n_statuses ? &statuses[i] : NULL;
-}
+const struct sg_backend_status *sg_backend_status_get(int i) { return i >= 0 && i < n_statuses ? &statuses[i] : NULL; }
 
 int sg_backend_reg_count(void) {
     sg_backends_load();
@@ -94,7 +92,9 @@ void *sg_backend_reg_proc(const struct sg_backend_reg *reg, const char *name) {
 const char *sg_device_name(const struct sg_device *dev) { return dev->iface->name(dev); }
 const char *sg_device_description(const struct sg_device *dev) { return dev->iface->description(dev); }
 enum sg_device_type sg_device_type(const struct sg_device *dev) { return dev->iface->type(dev); }
-struct sg_backend_reg *sg_device_reg(const struct sg_device *dev) { return dev->reg; }
+struct sg_backend_reg *sg_device_reg(const struct sg_device *dev) {
+    return dev->reg;
+}
 
 const char *sg_device_type_name(enum sg_device_type type) {
     switch (type) {
@@ -138,7 +138,7 @@ struct sg_device *sg_device_cpu(void) {
 /* Lists "name (description)" of every device into buf, for error messages. */
 static void list_devices(char *buf, size_t size) {
     size_t n = 0;
-    buf[0] = '\0';
+    buf[0]   = '\0';
     for (int r = 0; r < sg_backend_reg_count(); r++) {
         struct sg_backend_reg *reg = sg_backend_reg_get(r);
         for (int d = 0; d < sg_backend_reg_device_count(reg) && n < size; d++) {
@@ -160,15 +160,15 @@ static bool worth_choosing(struct sg_device *dev) {
     if (type != SG_DEVICE_GPU && type != SG_DEVICE_IGPU) return false;
     struct sg_ctx *ctx = sg_ctx_new();
     if (!ctx) return false;
-    struct sg_tensor *a = sg_new_tensor_2d(ctx, SG_TYPE_F32, 256, 256);
+    struct sg_tensor *a  = sg_new_tensor_2d(ctx, SG_TYPE_F32, 256, 256);
     struct sg_tensor *mm = sg_matmul(ctx, a, sg_new_tensor_2d(ctx, SG_TYPE_F32, 256, 256));
-    bool ok = mm && sg_device_supports_op(dev, mm);
+    bool ok              = mm && sg_device_supports_op(dev, mm);
     sg_ctx_free(ctx);
     return ok;
 }
 
 sg_status sg_device_select(const char *spec, struct sg_device **out) {
-    *out = NULL;
+    *out         = NULL;
     sg_status st = sg_backends_load();
     if (st != SG_OK) return st;
     if (!spec || !*spec || strcmp(spec, "auto") == 0) {
@@ -186,10 +186,11 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
     }
     char name[64];
     const char *colon = strchr(spec, ':');
-    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (len == 0 || len >= sizeof name) return sg_error(SG_ERR_INVALID_ARG, "--device '%s': expected NAME or NAME:INDEX", spec);
+    size_t len        = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (len == 0 || len >= sizeof name)
+        return sg_error(SG_ERR_INVALID_ARG, "--device '%s': expected NAME or NAME:INDEX", spec);
     memcpy(name, spec, len);
-    name[len] = '\0';
+    name[len]  = '\0';
     long index = 0;
     if (colon) {
         char *end;
@@ -209,8 +210,8 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
     }
     int count = sg_backend_reg_device_count(reg);
     if (index >= count)
-        return sg_error(SG_ERR_NOT_FOUND, "--device %s: the %s backend has %d device%s (devices: %s)", spec, name, count,
-                        count == 1 ? "" : "s", devices);
+        return sg_error(SG_ERR_NOT_FOUND, "--device %s: the %s backend has %d device%s (devices: %s)", spec, name,
+                        count, count == 1 ? "" : "s", devices);
     *out = sg_backend_reg_device(reg, (int)index);
     SG_LOGI("device: %s (%s)", sg_device_name(*out), sg_device_description(*out));
     return SG_OK;
@@ -222,7 +223,9 @@ void sg_stream_free(struct sg_stream *s) {
     if (s) s->iface->free_stream(s);
 }
 
-struct sg_device *sg_stream_device(const struct sg_stream *s) { return s->device; }
+struct sg_device *sg_stream_device(const struct sg_stream *s) {
+    return s->device;
+}
 
 sg_status sg_stream_compute(struct sg_stream *s, struct sg_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
@@ -247,7 +250,9 @@ sg_status sg_stream_synchronize(struct sg_stream *s) {
 
 const char *sg_buffer_type_name(const struct sg_buffer_type *buft) { return buft->iface->name(buft); }
 size_t sg_buffer_type_alignment(const struct sg_buffer_type *buft) { return buft->iface->alignment(buft); }
-struct sg_device *sg_buffer_type_device(const struct sg_buffer_type *buft) { return buft->device; }
+struct sg_device *sg_buffer_type_device(const struct sg_buffer_type *buft) {
+    return buft->device;
+}
 
 size_t sg_buffer_type_max_size(const struct sg_buffer_type *buft) {
     return buft->iface->max_size ? buft->iface->max_size(buft) : SIZE_MAX;
@@ -272,7 +277,9 @@ void sg_buffer_free(struct sg_buffer *buf) {
 }
 
 size_t sg_buffer_size(const struct sg_buffer *buf) { return buf->size; }
-struct sg_buffer_type *sg_buffer_get_type(const struct sg_buffer *buf) { return buf->buft; }
+struct sg_buffer_type *sg_buffer_get_type(const struct sg_buffer *buf) {
+    return buf->buft;
+}
 
 sg_status sg_buffer_clear(struct sg_buffer *buf, uint8_t value) { return buf->iface->clear(buf, value); }
 
@@ -282,7 +289,7 @@ sg_status sg_buffer_place_tensor(struct sg_buffer *buf, struct sg_tensor *t, siz
         return sg_error(SG_ERR_INVALID_ARG, "place tensor: '%s' at %zu + %zu bytes exceeds the buffer's %zu", t->name,
                         offset, sg_nbytes(t), buf->size);
     t->buffer = buf;
-    t->data = (char *)buf->iface->base(buf) + offset;
+    t->data   = (char *)buf->iface->base(buf) + offset;
     return buf->iface->init_tensor ? buf->iface->init_tensor(buf, t) : SG_OK;
 }
 
@@ -290,7 +297,7 @@ sg_status sg_tensor_init_view(struct sg_tensor *view) {
     struct sg_tensor *base = view->view_src;
     if (!base || !base->data) return sg_error(SG_ERR_INVALID_ARG, "view '%s': its base has no memory", view->name);
     view->buffer = base->buffer;
-    view->data = (char *)base->data + view->view_offs;
+    view->data   = (char *)base->data + view->view_offs;
     return view->buffer->iface->init_tensor ? view->buffer->iface->init_tensor(view->buffer, view) : SG_OK;
 }
 
@@ -298,7 +305,7 @@ void sg_buffer_list_free(struct sg_buffer_list *list) {
     for (int i = 0; i < list->n; i++) sg_buffer_free(list->bufs[i]);
     free(list->bufs);
     list->bufs = NULL;
-    list->n = 0;
+    list->n    = 0;
 }
 
 static sg_status list_push(struct sg_buffer_list *list, struct sg_buffer *buf) {
@@ -307,7 +314,7 @@ static sg_status list_push(struct sg_buffer_list *list, struct sg_buffer *buf) {
         sg_buffer_free(buf);
         return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     }
-    list->bufs = b;
+    list->bufs            = b;
     list->bufs[list->n++] = buf;
     return SG_OK;
 }
@@ -317,26 +324,27 @@ static bool wants_memory(const struct sg_tensor *t) { return !t->view_src && !t-
 
 static size_t padded_size(struct sg_buffer_type *buft, const struct sg_tensor *t, size_t align) {
     const struct sg_buffer_type_i *bi = buft->iface;
-    size_t bytes = bi->alloc_size ? bi->alloc_size(buft, t) : sg_nbytes(t);
+    size_t bytes                      = bi->alloc_size ? bi->alloc_size(buft, t) : sg_nbytes(t);
     return (bytes + align - 1) / align * align;
 }
 
-sg_status sg_alloc_tensors(struct sg_tensor *const *ts, int n, struct sg_buffer_type *buft, struct sg_buffer_list *out) {
+sg_status sg_alloc_tensors(struct sg_tensor *const *ts, int n, struct sg_buffer_type *buft,
+                           struct sg_buffer_list *out) {
     size_t align = sg_buffer_type_alignment(buft), max = sg_buffer_type_max_size(buft);
-    int first = 0;
+    int first    = 0;
     sg_status st = SG_OK;
     /* greedy: fill a buffer up to the type's maximum size, then start the next one */
     while (st == SG_OK && first < n) {
         size_t size = 0;
-        int last = first;
+        int last    = first;
         for (; last < n; last++) {
             const struct sg_tensor *t = ts[last];
             if (!wants_memory(t)) continue;
             size_t bytes = padded_size(buft, t, align);
             if (bytes > max) {
                 char s[96];
-                st = sg_error(SG_ERR_NO_MEMORY, "'%s' %s needs %zu bytes, more than one %s buffer can hold (%zu)", t->name,
-                              sg_shape_str(t, s, sizeof s), bytes, sg_buffer_type_name(buft), max);
+                st = sg_error(SG_ERR_NO_MEMORY, "'%s' %s needs %zu bytes, more than one %s buffer can hold (%zu)",
+                              t->name, sg_shape_str(t, s, sizeof s), bytes, sg_buffer_type_name(buft), max);
                 break;
             }
             if (size + bytes > max) break;
@@ -363,7 +371,7 @@ sg_status sg_alloc_tensors(struct sg_tensor *const *ts, int n, struct sg_buffer_
 
 sg_status sg_alloc_ctx_tensors(struct sg_ctx *ctx, struct sg_buffer_type *buft, struct sg_buffer_list *out) {
     memset(out, 0, sizeof *out);
-    int n = sg_ctx_n_tensors(ctx);
+    int n                 = sg_ctx_n_tensors(ctx);
     struct sg_tensor **ts = malloc((size_t)(n ? n : 1) * sizeof *ts);
     if (!ts) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     for (int i = 0; i < n; i++) ts[i] = sg_ctx_tensor(ctx, i);

@@ -37,9 +37,9 @@ struct sg_graph;
 
 enum sg_device_type {
     SG_DEVICE_CPU = 0,
-    SG_DEVICE_GPU,       /* discrete GPU */
-    SG_DEVICE_IGPU,      /* integrated GPU (shares host memory) */
-    SG_DEVICE_OTHER,     /* e.g. a CPU exposed through Vulkan (lavapipe) or OpenCL (PoCL) */
+    SG_DEVICE_GPU,   /* discrete GPU */
+    SG_DEVICE_IGPU,  /* integrated GPU (shares host memory) */
+    SG_DEVICE_OTHER, /* e.g. a CPU exposed through Vulkan (lavapipe) or OpenCL (PoCL) */
 };
 
 /* ---- registry --------------------------------------------------------------------------- */
@@ -50,10 +50,10 @@ sg_status sg_backends_load(void);
 /* What happened to each backend the program knows (cpu, cuda, vulkan, opencl, and any extra
  * plugin named in SAEG_BACKEND_PATH), for `saeg devices`. */
 struct sg_backend_status {
-    const char                  *name;       /* "vulkan" */
-    const struct sg_backend_reg *reg;        /* NULL when unavailable */
-    char                         path[512];  /* plugin file tried ("" for built-in) */
-    char                         reason[512];/* why unavailable ("" when available) */
+    const char *name;                 /* "vulkan" */
+    const struct sg_backend_reg *reg; /* NULL when unavailable */
+    char path[512];                   /* plugin file tried ("" for built-in) */
+    char reason[512];                 /* why unavailable ("" when available) */
 };
 int sg_backend_status_count(void);
 const struct sg_backend_status *sg_backend_status_get(int i);
@@ -69,8 +69,8 @@ void *sg_backend_reg_proc(const struct sg_backend_reg *reg, const char *name);
 
 /* ---- devices ---------------------------------------------------------------------------- */
 
-const char *sg_device_name(const struct sg_device *dev);         /* "vulkan:0" */
-const char *sg_device_description(const struct sg_device *dev);  /* "NVIDIA H100 80GB HBM3" */
+const char *sg_device_name(const struct sg_device *dev);        /* "vulkan:0" */
+const char *sg_device_description(const struct sg_device *dev); /* "NVIDIA H100 80GB HBM3" */
 enum sg_device_type sg_device_type(const struct sg_device *dev);
 const char *sg_device_type_name(enum sg_device_type type);
 void sg_device_memory(const struct sg_device *dev, size_t *free, size_t *total);
@@ -102,8 +102,8 @@ sg_status sg_stream_synchronize(struct sg_stream *s);
 
 const char *sg_buffer_type_name(const struct sg_buffer_type *buft);
 size_t sg_buffer_type_alignment(const struct sg_buffer_type *buft);
-size_t sg_buffer_type_max_size(const struct sg_buffer_type *buft);  /* largest single buffer */
-bool sg_buffer_type_is_host(const struct sg_buffer_type *buft);     /* data is a host pointer */
+size_t sg_buffer_type_max_size(const struct sg_buffer_type *buft); /* largest single buffer */
+bool sg_buffer_type_is_host(const struct sg_buffer_type *buft);    /* data is a host pointer */
 struct sg_device *sg_buffer_type_device(const struct sg_buffer_type *buft);
 sg_status sg_buffer_alloc(struct sg_buffer_type *buft, size_t size, struct sg_buffer **out);
 
@@ -117,7 +117,7 @@ sg_status sg_buffer_clear(struct sg_buffer *buf, uint8_t value);
  * type's maximum buffer size. The buffers are returned (caller frees them with
  * sg_buffer_list_free). Used for weights, optimizer state and test tensors. */
 struct sg_buffer_list {
-    int                n;
+    int n;
     struct sg_buffer **bufs;
 };
 sg_status sg_alloc_ctx_tensors(struct sg_ctx *ctx, struct sg_buffer_type *buft, struct sg_buffer_list *out);

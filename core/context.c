@@ -12,23 +12,25 @@
 
 struct chunk {
     struct chunk *next;
-    size_t        size;
-    size_t        used;
+    size_t size;
+    size_t used;
     _Alignas(16) unsigned char data[];
 };
 
 struct sg_ctx {
-    struct chunk      *chunks;
+    struct chunk *chunks;
     struct sg_tensor **tensors;
-    int                n_tensors;
-    int                cap_tensors;
-    struct sg_graph  **graphs;
-    int                n_graphs;
-    sg_status          status;
-    char               error[1024];
+    int n_tensors;
+    int cap_tensors;
+    struct sg_graph **graphs;
+    int n_graphs;
+    sg_status status;
+    char error[1024];
 };
 
-struct sg_ctx *sg_ctx_new(void) { return calloc(1, sizeof(struct sg_ctx)); }
+struct sg_ctx *sg_ctx_new(void) {
+    return calloc(1, sizeof(struct sg_ctx));
+}
 
 void sg_ctx_free(struct sg_ctx *ctx) {
     if (!ctx) return;
@@ -43,15 +45,15 @@ void sg_ctx_free(struct sg_ctx *ctx) {
 }
 
 void *sg_ctx_alloc(struct sg_ctx *ctx, size_t size) {
-    size = (size + 15) & ~(size_t)15;
+    size            = (size + 15) & ~(size_t)15;
     struct chunk *c = ctx->chunks;
     if (!c || c->size - c->used < size) {
         size_t cap = size > CHUNK_MIN ? size : CHUNK_MIN;
-        c = malloc(sizeof *c + cap);
+        c          = malloc(sizeof *c + cap);
         if (!c) return NULL;
-        c->size = cap;
-        c->used = 0;
-        c->next = ctx->chunks;
+        c->size     = cap;
+        c->used     = 0;
+        c->next     = ctx->chunks;
         ctx->chunks = c;
     }
     void *p = c->data + c->used;
@@ -62,13 +64,13 @@ void *sg_ctx_alloc(struct sg_ctx *ctx, size_t size) {
 
 int sg_ctx_add_tensor(struct sg_ctx *ctx, struct sg_tensor *t) {
     if (ctx->n_tensors == ctx->cap_tensors) {
-        int cap = ctx->cap_tensors ? 2 * ctx->cap_tensors : 256;
+        int cap              = ctx->cap_tensors ? 2 * ctx->cap_tensors : 256;
         struct sg_tensor **p = realloc(ctx->tensors, (size_t)cap * sizeof *p);
         if (!p) return -1;
-        ctx->tensors = p;
+        ctx->tensors     = p;
         ctx->cap_tensors = cap;
     }
-    t->id = ctx->n_tensors;
+    t->id                          = ctx->n_tensors;
     ctx->tensors[ctx->n_tensors++] = t;
     return 0;
 }
@@ -76,7 +78,7 @@ int sg_ctx_add_tensor(struct sg_ctx *ctx, struct sg_tensor *t) {
 int sg_ctx_add_graph(struct sg_ctx *ctx, struct sg_graph *g) {
     struct sg_graph **p = realloc(ctx->graphs, (size_t)(ctx->n_graphs + 1) * sizeof *p);
     if (!p) return -1;
-    ctx->graphs = p;
+    ctx->graphs                  = p;
     ctx->graphs[ctx->n_graphs++] = g;
     return 0;
 }

@@ -22,7 +22,10 @@ void sg_tensor_set_shape(struct sg_tensor *t, enum sg_type type, int n_dims, con
 void sg_tensor_make_view(struct sg_tensor *node, struct sg_tensor *base, size_t offset);
 
 static inline int32_t sg_f32_param(float f) {
-    union { float f; int32_t i; } u = {.f = f};
+    union {
+        float f;
+        int32_t i;
+    } u = {.f = f};
     return u.i;
 }
 

@@ -35,7 +35,7 @@ void sg_graph_release(struct sg_graph *g) {
 
 static bool push(struct sg_tensor ***arr, int *n, int *cap, struct sg_tensor *t) {
     if (*n == *cap) {
-        int c = *cap ? 2 * *cap : 64;
+        int c                = *cap ? 2 * *cap : 64;
         struct sg_tensor **p = realloc(*arr, (size_t)c * sizeof *p);
         if (!p) return false;
         *arr = p;
@@ -47,8 +47,8 @@ static bool push(struct sg_tensor ***arr, int *n, int *cap, struct sg_tensor *t)
 
 static bool add_member(struct sg_graph *g, struct sg_tensor *t) {
     struct sg_graph_priv *p = g->priv;
-    bool ok = t->op == SG_OP_NONE ? push(&g->leafs, &g->n_leafs, &p->cap_leafs, t)
-                                  : push(&g->nodes, &g->n_nodes, &p->cap_nodes, t);
+    bool ok                 = t->op == SG_OP_NONE ? push(&g->leafs, &g->n_leafs, &p->cap_leafs, t)
+                                                  : push(&g->nodes, &g->n_nodes, &p->cap_nodes, t);
     return ok && sg_ptrmap_put(&p->members, t, t);
 }
 
@@ -64,11 +64,11 @@ sg_status sg_graph_expand(struct sg_graph *g, struct sg_tensor *t) {
     struct sg_graph_priv *p = g->priv;
     if (sg_ptrmap_has(&p->members, t)) return SG_OK;
     int n_before = g->n_nodes;
-    p->n_stack = 0;
+    p->n_stack   = 0;
     if (!sg_graph_stack_push(p, t)) return sg_error(SG_ERR_NO_MEMORY, "graph: out of memory");
     while (p->n_stack > 0) {
         struct sg_graph_frame *f = &p->stack[p->n_stack - 1];
-        struct sg_tensor *cur = f->t;
+        struct sg_tensor *cur    = f->t;
         if (f->next_src < SG_MAX_SRC) {
             struct sg_tensor *s = cur->src[f->next_src++];
             /* a source cannot be on the stack already: that would be a cycle */

@@ -23,12 +23,12 @@ extern "C" {
 #endif
 
 struct sg_graph {
-    struct sg_ctx     *ctx;
-    int                n_nodes;  /* tensors with an op, in topological order */
+    struct sg_ctx *ctx;
+    int n_nodes; /* tensors with an op, in topological order */
     struct sg_tensor **nodes;
-    int                n_leafs;  /* op == NONE: inputs, parameters, constants */
+    int n_leafs; /* op == NONE: inputs, parameters, constants */
     struct sg_tensor **leafs;
-    int                version;  /* bumped whenever nodes are added (invalidates plans) */
+    int version; /* bumped whenever nodes are added (invalidates plans) */
     /* private: hash set of members and the gradient map */
     struct sg_graph_priv *priv;
 };

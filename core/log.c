@@ -9,24 +9,33 @@
 
 static sg_log_fn log_fn;
 static void *log_user;
-static int log_level = -1;  /* -1: not yet read from SAEG_LOG */
+static int log_level           = -1; /* -1: not yet read from SAEG_LOG */
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 static void log_read_env(void) {
     const char *env = getenv("SAEG_LOG");
-    int level = SG_LOG_INFO;
+    int level       = SG_LOG_INFO;
     if (env && *env) {
-        static const struct { const char *name; int level; } names[] = {
-            {"error", SG_LOG_ERROR}, {"warn", SG_LOG_WARN}, {"warning", SG_LOG_WARN},
+        static const struct {
+            const char *name;
+            int level;
+        } names[] = {
+            {"error", SG_LOG_ERROR}, {"warn", SG_LOG_WARN},   {"warning", SG_LOG_WARN},
             {"info", SG_LOG_INFO},   {"debug", SG_LOG_DEBUG},
         };
         int found = 0;
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            if (strcasecmp(env, names[i].name) == 0) { level = names[i].level; found = 1; }
+            if (strcasecmp(env, names[i].name) == 0) {
+                level = names[i].level;
+                found = 1;
+            }
         }
-        if (!found && env[0] >= '0' && env[0] <= '3' && env[1] == '\0') { level = env[0] - '0'; found = 1; }
+        if (!found && env[0] >= '0' && env[0] <= '3' && env[1] == '\0') {
+            level = env[0] - '0';
+            found = 1;
+        }
         if (!found)
             fprintf(stderr, "saeg: warning: SAEG_LOG=%s is not one of error, warn, info, debug; using info\n", env);
     }
@@ -36,7 +45,7 @@ static void log_read_env(void) {
 static void log_init(void) { pthread_once(&log_once, log_read_env); }
 
 void sg_log_set_callback(sg_log_fn fn, void *user) {
-    log_fn = fn;
+    log_fn   = fn;
     log_user = user;
 }
 

@@ -23,7 +23,7 @@ enum sg_log_level {
 
 typedef void (*sg_log_fn)(enum sg_log_level level, const char *msg, void *user);
 
-void sg_log_set_callback(sg_log_fn fn, void *user);  /* NULL restores the stderr default */
+void sg_log_set_callback(sg_log_fn fn, void *user); /* NULL restores the stderr default */
 void sg_log_set_level(enum sg_log_level level);
 enum sg_log_level sg_log_get_level(void);
 int sg_log_enabled(enum sg_log_level level);
@@ -33,7 +33,10 @@ void sg_log(enum sg_log_level level, const char *fmt, ...) __attribute__((format
 #define SG_LOGE(...) sg_log(SG_LOG_ERROR, __VA_ARGS__)
 #define SG_LOGW(...) sg_log(SG_LOG_WARN, __VA_ARGS__)
 #define SG_LOGI(...) sg_log(SG_LOG_INFO, __VA_ARGS__)
-#define SG_LOGD(...) do { if (sg_log_enabled(SG_LOG_DEBUG)) sg_log(SG_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define SG_LOGD(...)                                                                                                   \
+    do {                                                                                                               \
+        if (sg_log_enabled(SG_LOG_DEBUG)) sg_log(SG_LOG_DEBUG, __VA_ARGS__);                                           \
+    } while (0)
 
 #ifdef __cplusplus
 }

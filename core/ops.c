@@ -9,6 +9,8 @@
 
 #define ROW(op_, ...) [SG_OP_##op_] = {__VA_ARGS__}
 
+/* one row per op, read as a table */
+// clang-format off
 static const struct sg_op_info op_table[SG_OP_COUNT] = {
     ROW(NONE,            .name = "none"),
 
@@ -91,6 +93,7 @@ static const struct sg_op_info op_table[SG_OP_COUNT] = {
     ROW(ADAM_STEP,       .name = "adam_step",  .n_src = 6, .n_src_min = 5, .shape = sg_shape_adam_step,
                          .flops = sg_flops_adam_step),
 };
+// clang-format on
 
 /* Optional sources sit at the end, except ATTENTION_BACK's mask (index 3) and SCATTER_OUTER's
  * coefficients (index 1): their shape rules check the required sources after them. */
@@ -126,18 +129,19 @@ struct sg_tensor *sg_op_new(struct sg_ctx *ctx, enum sg_op op, struct sg_tensor 
     const struct sg_op_info *info = &op_table[op];
     if (!ctx) return NULL;
     for (int i = 0; i < info->n_src_min; i++)
-        if (!src[i]) return NULL;  /* an earlier constructor failed and recorded why */
+        if (!src[i]) return NULL; /* an earlier constructor failed and recorded why */
     struct sg_tensor *t = sg_ctx_alloc(ctx, sizeof *t);
-    if (!t || sg_ctx_add_tensor(ctx, t) != 0) return sg_ctx_fail(ctx, SG_ERR_NO_MEMORY, "%s: out of memory", info->name);
+    if (!t || sg_ctx_add_tensor(ctx, t) != 0)
+        return sg_ctx_fail(ctx, SG_ERR_NO_MEMORY, "%s: out of memory", info->name);
     t->ctx = ctx;
-    t->op = op;
+    t->op  = op;
     for (int i = 0; i < n_src; i++) t->src[i] = src[i];
     if (n_params) memcpy(t->op_params, params, (size_t)n_params * sizeof *params);
     sg_error_clear();
     sg_status st = info->shape(t);
     if (st != SG_OK) {
         sg_ctx_fail(ctx, st, "%s", sg_last_error());
-        t->op = SG_OP_NONE;  /* keep a failed node out of any graph walk */
+        t->op = SG_OP_NONE; /* keep a failed node out of any graph walk */
         sg_tensor_set_shape(t, SG_TYPE_F32, 1, (int64_t[]){1});
         return NULL;
     }
@@ -151,7 +155,8 @@ sg_status sg_shape_like_src0(struct sg_tensor *node) {
     return SG_OK;
 }
 
-sg_status sg_require_type(const struct sg_tensor *node, const struct sg_tensor *t, const char *what, enum sg_type type) {
+sg_status sg_require_type(const struct sg_tensor *node, const struct sg_tensor *t, const char *what,
+                          enum sg_type type) {
     if (t->type == type) return SG_OK;
     char s[96];
     return sg_error(SG_ERR_INVALID_ARG, "%s: %s '%s' %s must be %s", sg_op_name(node->op), what, t->name,

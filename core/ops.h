@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 enum sg_op {
-    SG_OP_NONE = 0,      /* a leaf: input, parameter or constant */
+    SG_OP_NONE = 0, /* a leaf: input, parameter or constant */
 
     /* layout: metadata only, no kernel runs */
     SG_OP_VIEW,
@@ -32,8 +32,8 @@ enum sg_op {
     SG_OP_TRANSPOSE,
 
     /* copies and casts */
-    SG_OP_CONT,          /* contiguous copy of src0, converted to dst->type */
-    SG_OP_CPY,           /* writes src0 (converted) into src1's storage; dst is a view of src1 */
+    SG_OP_CONT, /* contiguous copy of src0, converted to dst->type */
+    SG_OP_CPY,  /* writes src0 (converted) into src1's storage; dst is a view of src1 */
 
     /* elementwise, numpy-style broadcasting: each dim of a source is 1 or the output's */
     SG_OP_ADD,
@@ -42,28 +42,28 @@ enum sg_op {
     SG_OP_DIV,
 
     /* unary, F32 */
-    SG_OP_SCALE,         /* s*x + b                      params: f32 s, f32 b */
+    SG_OP_SCALE, /* s*x + b                      params: f32 s, f32 b */
     SG_OP_SQR,
     SG_OP_SQRT,
     SG_OP_RELU,
-    SG_OP_GELU,          /* exact: 0.5 x (1 + erf(x/sqrt 2)) */
-    SG_OP_LEAKY_RELU,    /*                              params: f32 slope */
+    SG_OP_GELU,       /* exact: 0.5 x (1 + erf(x/sqrt 2)) */
+    SG_OP_LEAKY_RELU, /*                              params: f32 slope */
     SG_OP_SIGMOID,
     SG_OP_TANH,
-    SG_OP_CLAMP,         /*                              params: f32 min, f32 max */
-    SG_OP_ACT_BACK,      /* dy * f'(x) for f in {relu, leaky_relu, gelu, clamp}; src0 x, src1 dy */
+    SG_OP_CLAMP,    /*                              params: f32 min, f32 max */
+    SG_OP_ACT_BACK, /* dy * f'(x) for f in {relu, leaky_relu, gelu, clamp}; src0 x, src1 dy */
 
     /* reductions and broadcasts */
-    SG_OP_SUM_TO,        /* sums src0 over the dims where dst has 1 (dst dims are 1 or src's) */
-    SG_OP_REPEAT,        /* broadcasts src0 to dst's shape (src dims are 1 or dst's) */
+    SG_OP_SUM_TO, /* sums src0 over the dims where dst has 1 (dst dims are 1 or src's) */
+    SG_OP_REPEAT, /* broadcasts src0 to dst's shape (src dims are 1 or dst's) */
 
     /* neural-network blocks */
-    SG_OP_MATMUL,        /* batched a @ b, operands may be transposed views */
-    SG_OP_LAYER_NORM,    /* along ne[0]; src1 weight, src2 bias optional   params: f32 eps */
+    SG_OP_MATMUL,          /* batched a @ b, operands may be transposed views */
+    SG_OP_LAYER_NORM,      /* along ne[0]; src1 weight, src2 bias optional   params: f32 eps */
     SG_OP_LAYER_NORM_BACK, /* dx; src0 x, src1 dy, src2 weight (optional)   params: f32 eps */
-    SG_OP_SOFTMAX,       /* along ne[0] */
-    SG_OP_ATTENTION,     /* fused multi-head attention                     params: f32 scale */
-    SG_OP_ATTENTION_BACK,/* packed [dq | dk | dv]                          params: f32 scale */
+    SG_OP_SOFTMAX,         /* along ne[0] */
+    SG_OP_ATTENTION,       /* fused multi-head attention                     params: f32 scale */
+    SG_OP_ATTENTION_BACK,  /* packed [dq | dk | dv]                          params: f32 scale */
 
     /* indexing and sparse codes */
     SG_OP_GET_ROWS,      /* embedding lookup */
@@ -75,7 +75,7 @@ enum sg_op {
     SG_OP_SCATTER_OUTER, /* out[:, r] = sum_{idx[j,b]=r} c[j, b] * x[:, b]  (n = dst->ne[1]) */
 
     /* optimizer */
-    SG_OP_ADAM_STEP,     /* in-place Adam/AdamW update of src0 (w), src2 (m), src3 (v) */
+    SG_OP_ADAM_STEP, /* in-place Adam/AdamW update of src0 (w), src2 (m), src3 (v) */
 
     SG_OP_COUNT
 };
@@ -95,10 +95,10 @@ enum sg_adam_param {
     SG_ADAM_BETA1,
     SG_ADAM_BETA2,
     SG_ADAM_EPS,
-    SG_ADAM_WEIGHT_DECAY,   /* decoupled (AdamW); 0 gives Adam */
-    SG_ADAM_BETA1H,         /* 1 / (1 - beta1^t): bias correction for step t */
-    SG_ADAM_BETA2H,         /* 1 / (1 - beta2^t) */
-    SG_ADAM_CLIP,           /* max global gradient norm; <= 0 disables clipping */
+    SG_ADAM_WEIGHT_DECAY, /* decoupled (AdamW); 0 gives Adam */
+    SG_ADAM_BETA1H,       /* 1 / (1 - beta1^t): bias correction for step t */
+    SG_ADAM_BETA2H,       /* 1 / (1 - beta2^t) */
+    SG_ADAM_CLIP,         /* max global gradient norm; <= 0 disables clipping */
     SG_ADAM_N_PARAMS
 };
 
@@ -114,14 +114,14 @@ typedef void (*sg_backward_fn)(struct sg_autodiff *ad, struct sg_tensor *node);
 typedef double (*sg_cost_fn)(const struct sg_tensor *node);
 
 struct sg_op_info {
-    const char    *name;      /* "matmul" */
-    int            n_src;     /* maximum sources; trailing optional ones may be NULL */
-    int            n_src_min; /* sources that must be present */
-    bool           inplace;   /* dst may share src0's memory (kernels tolerate aliasing) */
-    sg_shape_fn    shape;
-    sg_backward_fn backward;  /* NULL: no gradient flows through (indices, optimizer) */
-    sg_cost_fn     flops;     /* NULL: 0 */
-    sg_cost_fn     bytes;     /* NULL: bytes of the sources read plus the output written */
+    const char *name; /* "matmul" */
+    int n_src;        /* maximum sources; trailing optional ones may be NULL */
+    int n_src_min;    /* sources that must be present */
+    bool inplace;     /* dst may share src0's memory (kernels tolerate aliasing) */
+    sg_shape_fn shape;
+    sg_backward_fn backward; /* NULL: no gradient flows through (indices, optimizer) */
+    sg_cost_fn flops;        /* NULL: 0 */
+    sg_cost_fn bytes;        /* NULL: bytes of the sources read plus the output written */
 };
 
 const struct sg_op_info *sg_op_info(int op);
@@ -153,7 +153,10 @@ double sg_op_bytes(const struct sg_tensor *node);
  * NaN inputs propagate through arithmetic; how relu, clamp, max-based kernels and top_k treat NaN
  * may differ between backends, so callers keep model inputs finite. */
 static inline float sg_get_param_f32(const struct sg_tensor *t, int i) {
-    union { int32_t i; float f; } u = {.i = t->op_params[i]};
+    union {
+        int32_t i;
+        float f;
+    } u = {.i = t->op_params[i]};
     return u.f;
 }
 static inline int32_t sg_get_param_i32(const struct sg_tensor *t, int i) { return t->op_params[i]; }
@@ -177,7 +180,7 @@ struct sg_tensor *sg_sub(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tens
 struct sg_tensor *sg_mul(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tensor *b);
 struct sg_tensor *sg_div(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tensor *b);
 
-struct sg_tensor *sg_scale(struct sg_ctx *ctx, struct sg_tensor *a, float s);           /* s*a */
+struct sg_tensor *sg_scale(struct sg_ctx *ctx, struct sg_tensor *a, float s);               /* s*a */
 struct sg_tensor *sg_scale_bias(struct sg_ctx *ctx, struct sg_tensor *a, float s, float b); /* s*a + b */
 struct sg_tensor *sg_sqr(struct sg_ctx *ctx, struct sg_tensor *a);
 struct sg_tensor *sg_sqrt(struct sg_ctx *ctx, struct sg_tensor *a);
@@ -219,14 +222,14 @@ struct sg_tensor *sg_layer_norm(struct sg_ctx *ctx, struct sg_tensor *x, struct 
 struct sg_tensor *sg_layer_norm_back(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *dy, struct sg_tensor *w,
                                      float eps);
 
-struct sg_tensor *sg_softmax(struct sg_ctx *ctx, struct sg_tensor *a);   /* along ne[0] */
+struct sg_tensor *sg_softmax(struct sg_ctx *ctx, struct sg_tensor *a); /* along ne[0] */
 
 /* Key mask codes for sg_attention. */
 enum sg_attn_key {
-    SG_ATTN_KEY_HIDDEN  = 0,   /* no query sees this key (padding) */
-    SG_ATTN_KEY_VISIBLE = 1,   /* every query sees it */
-    SG_ATTN_KEY_SELF    = 2,   /* only the query at the same position sees it (a masked,
-                                  "generative" token in Tahoe X1: sees the rest and itself) */
+    SG_ATTN_KEY_HIDDEN  = 0, /* no query sees this key (padding) */
+    SG_ATTN_KEY_VISIBLE = 1, /* every query sees it */
+    SG_ATTN_KEY_SELF    = 2, /* only the query at the same position sees it (a masked,
+                                "generative" token in Tahoe X1: sees the rest and itself) */
 };
 
 /* Multi-head scaled dot-product attention, softmax(scale * q k^T) v per head, never forming the
@@ -266,8 +269,8 @@ struct sg_tensor *sg_sparse_dot(struct sg_ctx *ctx, struct sg_tensor *w, struct 
 /* Row-scattered outer products: out = zeros [D, n]; out[:, idx[j, b]] += c[j, b] * x[:, b].
  * idx [K, B], c [K, B] F32 or NULL (all ones), x [D, B]. The weight gradient of embed_bag,
  * sparse_dot and get_rows; rows no index selects stay zero. */
-struct sg_tensor *sg_scatter_outer(struct sg_ctx *ctx, struct sg_tensor *idx, struct sg_tensor *c,
-                                   struct sg_tensor *x, int64_t n);
+struct sg_tensor *sg_scatter_outer(struct sg_ctx *ctx, struct sg_tensor *idx, struct sg_tensor *c, struct sg_tensor *x,
+                                   int64_t n);
 
 /* ---- optimizer -------------------------------------------------------------------------- */
 

@@ -5,7 +5,7 @@ static sg_status check_attention_inputs(const struct sg_tensor *node) {
     const struct sg_tensor *q = node->src[0], *k = node->src[1], *v = node->src[2], *mask = node->src[3];
     char sq[96], sk[96], sv[96];
     const char *op = sg_op_name(node->op);
-    sg_status st = sg_require_type(node, q, "q", SG_TYPE_F32);
+    sg_status st   = sg_require_type(node, q, "q", SG_TYPE_F32);
     if (st == SG_OK) st = sg_require_type(node, k, "k", SG_TYPE_F32);
     if (st == SG_OK) st = sg_require_type(node, v, "v", SG_TYPE_F32);
     if (st == SG_OK) st = sg_require_rank(node, q, "q", 4);
@@ -68,13 +68,13 @@ struct sg_tensor *sg_attention_back(struct sg_ctx *ctx, struct sg_tensor *q, str
 /* The part of the packed gradient that belongs to t, with t's shape. */
 static struct sg_tensor *grad_part(struct sg_ctx *ctx, struct sg_tensor *packed, const struct sg_tensor *t,
                                    size_t offset_elems) {
-    int64_t n = sg_nelements(t);
+    int64_t n              = sg_nelements(t);
     struct sg_tensor *flat = sg_view_1d(ctx, packed, n, offset_elems * sizeof(float));
     return sg_reshape(ctx, flat, SG_MAX_DIMS, t->ne);
 }
 
 void sg_backward_attention(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *q = node->src[0], *k = node->src[1], *v = node->src[2];
     struct sg_tensor *packed =
         sg_attention_back(ctx, q, k, v, node->src[3], sg_ad_grad(ad, node), sg_get_param_f32(node, 0));

@@ -50,13 +50,27 @@ static struct sg_tensor *unary(struct sg_ctx *ctx, enum sg_op op, struct sg_tens
 struct sg_tensor *sg_scale_bias(struct sg_ctx *ctx, struct sg_tensor *a, float s, float b) {
     return unary(ctx, SG_OP_SCALE, a, (int32_t[]){sg_f32_param(s), sg_f32_param(b)}, 2);
 }
-struct sg_tensor *sg_scale(struct sg_ctx *ctx, struct sg_tensor *a, float s) { return sg_scale_bias(ctx, a, s, 0.0f); }
-struct sg_tensor *sg_sqr(struct sg_ctx *ctx, struct sg_tensor *a) { return unary(ctx, SG_OP_SQR, a, NULL, 0); }
-struct sg_tensor *sg_sqrt(struct sg_ctx *ctx, struct sg_tensor *a) { return unary(ctx, SG_OP_SQRT, a, NULL, 0); }
-struct sg_tensor *sg_relu(struct sg_ctx *ctx, struct sg_tensor *a) { return unary(ctx, SG_OP_RELU, a, NULL, 0); }
-struct sg_tensor *sg_gelu(struct sg_ctx *ctx, struct sg_tensor *a) { return unary(ctx, SG_OP_GELU, a, NULL, 0); }
-struct sg_tensor *sg_sigmoid(struct sg_ctx *ctx, struct sg_tensor *a) { return unary(ctx, SG_OP_SIGMOID, a, NULL, 0); }
-struct sg_tensor *sg_tanh(struct sg_ctx *ctx, struct sg_tensor *a) { return unary(ctx, SG_OP_TANH, a, NULL, 0); }
+struct sg_tensor *sg_scale(struct sg_ctx *ctx, struct sg_tensor *a, float s) {
+    return sg_scale_bias(ctx, a, s, 0.0f);
+}
+struct sg_tensor *sg_sqr(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_SQR, a, NULL, 0);
+}
+struct sg_tensor *sg_sqrt(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_SQRT, a, NULL, 0);
+}
+struct sg_tensor *sg_relu(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_RELU, a, NULL, 0);
+}
+struct sg_tensor *sg_gelu(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_GELU, a, NULL, 0);
+}
+struct sg_tensor *sg_sigmoid(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_SIGMOID, a, NULL, 0);
+}
+struct sg_tensor *sg_tanh(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_TANH, a, NULL, 0);
+}
 
 struct sg_tensor *sg_leaky_relu(struct sg_ctx *ctx, struct sg_tensor *a, float slope) {
     return unary(ctx, SG_OP_LEAKY_RELU, a, (int32_t[]){sg_f32_param(slope)}, 1);
@@ -91,14 +105,14 @@ struct sg_tensor *sg_act_back(struct sg_ctx *ctx, enum sg_act act, struct sg_ten
 /* ---- backward rules --------------------------------------------------------------------- */
 
 void sg_backward_add(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *g = sg_ad_grad(ad, node);
     if (sg_ad_needs(ad, node->src[0])) sg_ad_accum(ad, node->src[0], sg_unbroadcast(ctx, g, node->src[0]));
     if (sg_ad_needs(ad, node->src[1])) sg_ad_accum(ad, node->src[1], sg_unbroadcast(ctx, g, node->src[1]));
 }
 
 void sg_backward_sub(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *g = sg_ad_grad(ad, node);
     if (sg_ad_needs(ad, node->src[0])) sg_ad_accum(ad, node->src[0], sg_unbroadcast(ctx, g, node->src[0]));
     if (sg_ad_needs(ad, node->src[1]))
@@ -106,7 +120,7 @@ void sg_backward_sub(struct sg_autodiff *ad, struct sg_tensor *node) {
 }
 
 void sg_backward_mul(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *g = sg_ad_grad(ad, node), *a = node->src[0], *b = node->src[1];
     if (sg_ad_needs(ad, a)) sg_ad_accum(ad, a, sg_unbroadcast(ctx, sg_mul(ctx, g, b), a));
     if (sg_ad_needs(ad, b)) sg_ad_accum(ad, b, sg_unbroadcast(ctx, sg_mul(ctx, g, a), b));
@@ -114,7 +128,7 @@ void sg_backward_mul(struct sg_autodiff *ad, struct sg_tensor *node) {
 
 void sg_backward_div(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* d(a/b)/da = 1/b;  d(a/b)/db = -(a/b)/b */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *g = sg_ad_grad(ad, node), *a = node->src[0], *b = node->src[1];
     if (sg_ad_needs(ad, a)) sg_ad_accum(ad, a, sg_unbroadcast(ctx, sg_div(ctx, g, b), a));
     if (sg_ad_needs(ad, b))
@@ -136,14 +150,12 @@ void sg_backward_sqrt(struct sg_autodiff *ad, struct sg_tensor *node) {
 }
 
 void sg_backward_activation(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *x = node->src[0], *g = sg_ad_grad(ad, node), *dx = NULL;
     switch (node->op) {
     case SG_OP_RELU: dx = sg_act_back(ctx, SG_ACT_RELU, x, g, 0, 0, 0); break;
     case SG_OP_GELU: dx = sg_act_back(ctx, SG_ACT_GELU, x, g, 0, 0, 0); break;
-    case SG_OP_LEAKY_RELU:
-        dx = sg_act_back(ctx, SG_ACT_LEAKY_RELU, x, g, sg_get_param_f32(node, 0), 0, 0);
-        break;
+    case SG_OP_LEAKY_RELU: dx = sg_act_back(ctx, SG_ACT_LEAKY_RELU, x, g, sg_get_param_f32(node, 0), 0, 0); break;
     case SG_OP_CLAMP:
         dx = sg_act_back(ctx, SG_ACT_CLAMP, x, g, 0, sg_get_param_f32(node, 0), sg_get_param_f32(node, 1));
         break;
@@ -154,14 +166,14 @@ void sg_backward_activation(struct sg_autodiff *ad, struct sg_tensor *node) {
 
 void sg_backward_sigmoid(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* s' = s (1 - s), from the output */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx   = sg_ad_ctx(ad);
     struct sg_tensor *ds = sg_mul(ctx, node, sg_scale_bias(ctx, node, -1.0f, 1.0f));
     sg_ad_accum(ad, node->src[0], sg_mul(ctx, sg_ad_grad(ad, node), ds));
 }
 
 void sg_backward_tanh(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* tanh' = 1 - tanh^2, from the output */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx   = sg_ad_ctx(ad);
     struct sg_tensor *dt = sg_scale_bias(ctx, sg_sqr(ctx, node), -1.0f, 1.0f);
     sg_ad_accum(ad, node->src[0], sg_mul(ctx, sg_ad_grad(ad, node), dt));
 }

@@ -11,8 +11,8 @@ sg_status sg_shape_view(struct sg_tensor *node) {
 
 sg_status sg_shape_cont(struct sg_tensor *node) {
     const struct sg_tensor *a = node->src[0];
-    enum sg_type type = (enum sg_type)node->op_params[0];
-    bool float_types = a->type != SG_TYPE_I32 && type != SG_TYPE_I32;
+    enum sg_type type         = (enum sg_type)node->op_params[0];
+    bool float_types          = a->type != SG_TYPE_I32 && type != SG_TYPE_I32;
     if ((unsigned)type >= SG_TYPE_COUNT || !(float_types || a->type == type))
         return sg_error(SG_ERR_INVALID_ARG, "cast: cannot convert '%s' from %s to %s", a->name, sg_type_name(a->type),
                         sg_type_name(type));
@@ -50,7 +50,7 @@ struct sg_tensor *sg_cpy(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tens
 /* ---- backward rules --------------------------------------------------------------------- */
 
 void sg_backward_reshape(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *a = node->src[0];
     struct sg_tensor *g = sg_cont_if_needed(ctx, sg_ad_grad(ad, node));
     sg_ad_accum(ad, a, sg_reshape(ctx, g, SG_MAX_DIMS, a->ne));
@@ -75,7 +75,7 @@ void sg_backward_cont(struct sg_autodiff *ad, struct sg_tensor *node) {
 
 void sg_backward_cpy(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* the target is overwritten, so only the copied tensor gets a gradient */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *a = node->src[0];
     struct sg_tensor *g = sg_ad_grad(ad, node);
     if (g && !sg_same_shape(g, a)) g = sg_reshape(ctx, sg_cont_if_needed(ctx, g), SG_MAX_DIMS, a->ne);

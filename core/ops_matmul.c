@@ -9,8 +9,7 @@ sg_status sg_shape_matmul(struct sg_tensor *node) {
     sg_status st = sg_require_type(node, b, "b", SG_TYPE_F32);
     if (st != SG_OK) return st;
     if (a->ne[0] != b->ne[1])
-        return sg_error(SG_ERR_INVALID_ARG,
-                        "matmul: a '%s' %s has %lld columns but b '%s' %s has %lld rows", a->name,
+        return sg_error(SG_ERR_INVALID_ARG, "matmul: a '%s' %s has %lld columns but b '%s' %s has %lld rows", a->name,
                         sg_shape_str(a, sa, sizeof sa), (long long)a->ne[0], b->name, sg_shape_str(b, sb, sizeof sb),
                         (long long)b->ne[1]);
     int64_t ne[SG_MAX_DIMS] = {b->ne[0], a->ne[1]};
@@ -30,7 +29,7 @@ struct sg_tensor *sg_matmul(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_t
 
 void sg_backward_matmul(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* out = a @ b:  da = g @ b^T,  db = a^T @ g  (summed over broadcast batch dims) */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *a = node->src[0], *b = node->src[1], *g = sg_ad_grad(ad, node);
     if (sg_ad_needs(ad, a)) sg_ad_accum(ad, a, sg_unbroadcast(ctx, sg_matmul(ctx, g, sg_transpose(ctx, b)), a));
     if (sg_ad_needs(ad, b)) {

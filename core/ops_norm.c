@@ -4,12 +4,13 @@
 static sg_status check_row_vector(const struct sg_tensor *node, const struct sg_tensor *v, const char *what) {
     if (!v) return SG_OK;
     const struct sg_tensor *x = node->src[0];
-    sg_status st = sg_require_type(node, v, what, SG_TYPE_F32);
+    sg_status st              = sg_require_type(node, v, what, SG_TYPE_F32);
     if (st != SG_OK) return st;
     if (v->ne[0] != x->ne[0] || sg_nelements(v) != v->ne[0]) {
         char sv[96], sx[96];
-        return sg_error(SG_ERR_INVALID_ARG, "%s: %s '%s' %s must be a vector of %lld for input %s", sg_op_name(node->op),
-                        what, v->name, sg_shape_str(v, sv, sizeof sv), (long long)x->ne[0], sg_shape_str(x, sx, sizeof sx));
+        return sg_error(SG_ERR_INVALID_ARG, "%s: %s '%s' %s must be a vector of %lld for input %s",
+                        sg_op_name(node->op), what, v->name, sg_shape_str(v, sv, sizeof sv), (long long)x->ne[0],
+                        sg_shape_str(x, sx, sizeof sx));
     }
     return SG_OK;
 }
@@ -39,11 +40,12 @@ sg_status sg_shape_layer_norm_back(struct sg_tensor *node) {
 
 struct sg_tensor *sg_layer_norm_back(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *dy, struct sg_tensor *w,
                                      float eps) {
-    return sg_op_new(ctx, SG_OP_LAYER_NORM_BACK, (struct sg_tensor *[]){x, dy, w}, 3, (int32_t[]){sg_f32_param(eps)}, 1);
+    return sg_op_new(ctx, SG_OP_LAYER_NORM_BACK, (struct sg_tensor *[]){x, dy, w}, 3, (int32_t[]){sg_f32_param(eps)},
+                     1);
 }
 
 void sg_backward_layer_norm(struct sg_autodiff *ad, struct sg_tensor *node) {
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *x = node->src[0], *w = node->src[1], *b = node->src[2], *g = sg_ad_grad(ad, node);
     float eps = sg_get_param_f32(node, 0);
     if (sg_ad_needs(ad, x)) sg_ad_accum(ad, x, sg_layer_norm_back(ctx, x, g, w, eps));
@@ -67,7 +69,7 @@ struct sg_tensor *sg_softmax(struct sg_ctx *ctx, struct sg_tensor *a) {
 
 void sg_backward_softmax(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* dx = y * (g - sum(g * y)) per row */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *y = node, *g = sg_ad_grad(ad, node);
     struct sg_tensor *dot = sg_sum_rows(ctx, sg_mul(ctx, g, y));
     sg_ad_accum(ad, node->src[0], sg_mul(ctx, y, sg_sub(ctx, g, dot)));

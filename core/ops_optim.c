@@ -5,7 +5,7 @@
 #include "ops_impl.h"
 
 sg_status sg_shape_adam_step(struct sg_tensor *node) {
-    struct sg_tensor *w = node->src[0];
+    struct sg_tensor *w  = node->src[0];
     struct sg_tensor *hp = node->src[4], *gn2 = node->src[5];
     const char *names[] = {"w", "g", "m", "v"};
     for (int i = 0; i < 4; i++) {

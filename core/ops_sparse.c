@@ -49,8 +49,8 @@ struct sg_tensor *sg_get_rows(struct sg_ctx *ctx, struct sg_tensor *w, struct sg
 
 sg_status sg_shape_top_k(struct sg_tensor *node) {
     const struct sg_tensor *x = node->src[0];
-    int32_t k = node->op_params[0];
-    sg_status st = sg_require_type(node, x, "input", SG_TYPE_F32);
+    int32_t k                 = node->op_params[0];
+    sg_status st              = sg_require_type(node, x, "input", SG_TYPE_F32);
     if (st != SG_OK) return st;
     if (k < 1 || k > x->ne[0])
         return sg_error(SG_ERR_INVALID_ARG, "top_k: k = %d must be between 1 and the row length %lld", k,
@@ -155,8 +155,8 @@ sg_status sg_shape_scatter_outer(struct sg_tensor *node) {
     return SG_OK;
 }
 
-struct sg_tensor *sg_scatter_outer(struct sg_ctx *ctx, struct sg_tensor *idx, struct sg_tensor *c,
-                                   struct sg_tensor *x, int64_t n) {
+struct sg_tensor *sg_scatter_outer(struct sg_ctx *ctx, struct sg_tensor *idx, struct sg_tensor *c, struct sg_tensor *x,
+                                   int64_t n) {
     if (!x) return NULL;
     int32_t params[2];
     memcpy(params, &n, sizeof n);
@@ -168,12 +168,12 @@ struct sg_tensor *sg_scatter_outer(struct sg_ctx *ctx, struct sg_tensor *idx, st
 void sg_backward_get_rows(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* every looked-up row receives the sum of its gradients: a scatter of outer products
      * with unit coefficients over the flattened ids */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *w = node->src[0], *ids = sg_cont_if_needed(ctx, node->src[1]);
-    struct sg_tensor *g = sg_cont_if_needed(ctx, sg_ad_grad(ad, node));
-    int64_t t = sg_nelements(node->src[1]);
+    struct sg_tensor *g   = sg_cont_if_needed(ctx, sg_ad_grad(ad, node));
+    int64_t t             = sg_nelements(node->src[1]);
     struct sg_tensor *idx = sg_reshape_2d(ctx, ids, 1, t);
-    struct sg_tensor *g2 = sg_reshape_2d(ctx, g, w->ne[0], t);
+    struct sg_tensor *g2  = sg_reshape_2d(ctx, g, w->ne[0], t);
     sg_ad_accum(ad, w, sg_scatter_outer(ctx, idx, NULL, g2, w->ne[1]));
 }
 
@@ -188,7 +188,7 @@ void sg_backward_scatter(struct sg_autodiff *ad, struct sg_tensor *node) {
 
 void sg_backward_embed_bag(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* y[:, b] = sum_j v[j,b] w[:, idx[j,b]]:  dv = sparse_dot(w, idx, g),  dw = scatter_outer(idx, v, g) */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *w = node->src[0], *idx = node->src[1], *v = node->src[2], *g = sg_ad_grad(ad, node);
     if (sg_ad_needs(ad, v)) sg_ad_accum(ad, v, sg_sparse_dot(ctx, w, idx, g));
     if (sg_ad_needs(ad, w)) sg_ad_accum(ad, w, sg_scatter_outer(ctx, idx, v, g, w->ne[1]));
@@ -196,7 +196,7 @@ void sg_backward_embed_bag(struct sg_autodiff *ad, struct sg_tensor *node) {
 
 void sg_backward_sparse_dot(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* out[j,b] = w[:, idx[j,b]] . x[:, b]:  dx = embed_bag(w, idx, g),  dw = scatter_outer(idx, g, x) */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
     struct sg_tensor *w = node->src[0], *idx = node->src[1], *x = node->src[2], *g = sg_ad_grad(ad, node);
     if (sg_ad_needs(ad, x)) sg_ad_accum(ad, x, sg_embed_bag(ctx, w, idx, g));
     if (sg_ad_needs(ad, w)) sg_ad_accum(ad, w, sg_scatter_outer(ctx, idx, g, x, w->ne[1]));
@@ -204,7 +204,7 @@ void sg_backward_sparse_dot(struct sg_autodiff *ad, struct sg_tensor *node) {
 
 void sg_backward_scatter_outer(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* out[:, idx[j,b]] += c[j,b] x[:, b]:  dc = sparse_dot(g, idx, x),  dx = embed_bag(g, idx, c) */
-    struct sg_ctx *ctx = sg_ad_ctx(ad);
+    struct sg_ctx *ctx    = sg_ad_ctx(ad);
     struct sg_tensor *idx = node->src[0], *c = node->src[1], *x = node->src[2], *g = sg_ad_grad(ad, node);
     if (c && sg_ad_needs(ad, c)) sg_ad_accum(ad, c, sg_sparse_dot(ctx, g, idx, x));
     if (sg_ad_needs(ad, x)) {
@@ -219,7 +219,7 @@ void sg_backward_scatter_outer(struct sg_autodiff *ad, struct sg_tensor *node) {
 double sg_flops_sparse(const struct sg_tensor *node) {
     /* K multiply-adds of length D per column */
     const struct sg_tensor *idx = node->op == SG_OP_SCATTER_OUTER ? node->src[0] : node->src[1];
-    const struct sg_tensor *w = node->op == SG_OP_SCATTER_OUTER ? node : node->src[0];
+    const struct sg_tensor *w   = node->op == SG_OP_SCATTER_OUTER ? node : node->src[0];
     return 2.0 * (double)sg_nelements(idx) * (double)w->ne[0];
 }
 
@@ -233,11 +233,10 @@ static double bytes_of(const struct sg_tensor *t) {
 double sg_bytes_indexed(const struct sg_tensor *node) {
     const struct sg_tensor *a = node->src[0], *b = node->src[1], *c = node->src[2];
     switch (node->op) {
-    case SG_OP_GET_ROWS:  /* rows read (in the table's type), ids, output */
+    case SG_OP_GET_ROWS: /* rows read (in the table's type), ids, output */
         return bytes_of(node) / 4.0 * (double)sg_type_size(a->type) + bytes_of(b) + bytes_of(node);
-    case SG_OP_GATHER:    /* one element read per index */
-        return 2.0 * bytes_of(node) + bytes_of(b);
-    case SG_OP_EMBED_BAG:  /* K table rows of D per column, the indices, values or x, the output */
+    case SG_OP_GATHER: /* one element read per index */ return 2.0 * bytes_of(node) + bytes_of(b);
+    case SG_OP_EMBED_BAG: /* K table rows of D per column, the indices, values or x, the output */
     case SG_OP_SPARSE_DOT:
         return (double)sg_nelements(b) * (double)a->ne[0] * 4.0 + bytes_of(b) + bytes_of(c) + bytes_of(node);
     case SG_OP_SCATTER_OUTER: /* the output is written whole (zeros included); K rows updated per column */

@@ -1,7 +1,7 @@
 /* Backend plugins: libsaeg-<name>.so found next to the executable, next to libsaeg-core, or in
  * SAEG_BACKEND_PATH, loaded with dlopen. Anything that goes wrong becomes a reason shown by
  * `saeg devices`; it never stops the program. */
-#define _GNU_SOURCE  /* dladdr */
+#define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -21,7 +21,7 @@ static const char *const known_plugins[] = {"cuda", "vulkan", "opencl"};
 
 struct search_dirs {
     char dirs[MAX_DIRS][PATH_MAX];
-    int  n;
+    int n;
 };
 
 static void dirs_add(struct search_dirs *s, const char *dir) {
@@ -34,8 +34,10 @@ static void dirs_add(struct search_dirs *s, const char *dir) {
 static void dirname_of(const char *path, char *out, size_t size) {
     snprintf(out, size, "%s", path);
     char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-    else snprintf(out, size, ".");
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(out, size, ".");
 }
 
 static bool is_dir(const char *path) {
@@ -57,22 +59,25 @@ static bool load_plugin(const char *path, const char *name) {
         sg_backend_status_add(name, NULL, path, err ? err : "dlopen failed");
         return false;
     }
-    sg_backend_plugin_api_version_fn version = (sg_backend_plugin_api_version_fn)dlsym(h, "sg_backend_plugin_api_version");
+    sg_backend_plugin_api_version_fn version =
+        (sg_backend_plugin_api_version_fn)dlsym(h, "sg_backend_plugin_api_version");
     sg_backend_plugin_init_fn init = (sg_backend_plugin_init_fn)dlsym(h, "sg_backend_plugin_init");
     char reason[512];
     if (!version || !init) {
         snprintf(reason, sizeof reason, "not a saeg backend plugin (no sg_backend_plugin_init)");
     } else if (version() != SG_BACKEND_API_VERSION) {
-        snprintf(reason, sizeof reason, "built for backend API %d, this saeg uses %d", version(), SG_BACKEND_API_VERSION);
+        snprintf(reason, sizeof reason, "built for backend API %d, this saeg uses %d", version(),
+                 SG_BACKEND_API_VERSION);
     } else {
         sg_error_clear();
         struct sg_backend_reg *reg = init();
         if (reg && reg->api_version == SG_BACKEND_API_VERSION) {
             sg_backend_status_add(reg->iface->name(reg), reg, path, NULL);
             SG_LOGD("backend %s: loaded %s", reg->iface->name(reg), path);
-            return true;  /* the handle stays open for the life of the process */
+            return true; /* the handle stays open for the life of the process */
         }
-        snprintf(reason, sizeof reason, "%s", sg_last_error()[0] ? sg_last_error() : "the plugin found no usable device");
+        snprintf(reason, sizeof reason, "%s",
+                 sg_last_error()[0] ? sg_last_error() : "the plugin found no usable device");
     }
     sg_backend_status_add(name, NULL, path, reason);
     dlclose(h);
@@ -84,9 +89,12 @@ static void collect_dirs(struct search_dirs *s, struct search_dirs *files) {
     if (env) {
         char *copy = strdup(env), *save = NULL;
         for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save)) {
-            if (is_dir(tok)) dirs_add(s, tok);
-            else if (is_file(tok)) dirs_add(files, tok);
-            else SG_LOGW("SAEG_BACKEND_PATH: '%s' is neither a folder nor a file; ignored", tok);
+            if (is_dir(tok))
+                dirs_add(s, tok);
+            else if (is_file(tok))
+                dirs_add(files, tok);
+            else
+                SG_LOGW("SAEG_BACKEND_PATH: '%s' is neither a folder nor a file; ignored", tok);
         }
         free(copy);
     }
@@ -111,7 +119,7 @@ static void load_all(void) {
     for (int i = 0; i < files.n; i++) load_plugin(files.dirs[i], files.dirs[i]);
     for (size_t p = 0; p < sizeof known_plugins / sizeof known_plugins[0]; p++) {
         const char *name = known_plugins[p];
-        if (sg_backend_find_loaded(name)) continue;  /* already loaded from an explicit file */
+        if (sg_backend_find_loaded(name)) continue; /* already loaded from an explicit file */
         bool found = false;
         for (int d = 0; d < dirs.n && !found; d++) {
             char path[PATH_MAX + 32];

@@ -19,14 +19,12 @@ void *sg_ptrmap_get(const struct sg_ptrmap *m, const void *key) {
     return m->keys[i] ? m->vals[i] : NULL;
 }
 
-bool sg_ptrmap_has(const struct sg_ptrmap *m, const void *key) {
-    return m->cap && m->keys[slot_of(m, key)] != NULL;
-}
+bool sg_ptrmap_has(const struct sg_ptrmap *m, const void *key) { return m->cap && m->keys[slot_of(m, key)] != NULL; }
 
 static bool grow(struct sg_ptrmap *m) {
     struct sg_ptrmap bigger = {.cap = m->cap ? 2 * m->cap : 64};
-    bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
-    bigger.vals = calloc(bigger.cap, sizeof *bigger.vals);
+    bigger.keys             = calloc(bigger.cap, sizeof *bigger.keys);
+    bigger.vals             = calloc(bigger.cap, sizeof *bigger.vals);
     if (!bigger.keys || !bigger.vals) {
         free(bigger.keys);
         free(bigger.vals);
@@ -34,7 +32,7 @@ static bool grow(struct sg_ptrmap *m) {
     }
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
-        size_t j = slot_of(&bigger, m->keys[i]);
+        size_t j       = slot_of(&bigger, m->keys[i]);
         bigger.keys[j] = m->keys[i];
         bigger.vals[j] = m->vals[i];
         bigger.n++;

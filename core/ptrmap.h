@@ -8,9 +8,9 @@
 
 struct sg_ptrmap {
     const void **keys;
-    void       **vals;
-    size_t       cap;   /* power of two, or 0 */
-    size_t       n;
+    void **vals;
+    size_t cap; /* power of two, or 0 */
+    size_t n;
 };
 
 /* Returns the value for key, or NULL when absent. */

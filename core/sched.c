@@ -23,53 +23,53 @@ struct copy {
 };
 
 struct split {
-    int                dev;       /* DEV_PRIMARY or DEV_CPU */
-    struct sg_tensor **nodes;     /* the graph's nodes, or shadows whose sources read the copies */
-    int                n_nodes;
-    struct copy       *copies;
-    int                n_copies;
-    void              *plan;      /* the stream's recorded plan, when it records plans */
+    int dev;                  /* DEV_PRIMARY or DEV_CPU */
+    struct sg_tensor **nodes; /* the graph's nodes, or shadows whose sources read the copies */
+    int n_nodes;
+    struct copy *copies;
+    int n_copies;
+    void *plan; /* the stream's recorded plan, when it records plans */
 };
 
 struct graph_plan {
-    char                   fallback_ops[256];  /* names of ops sent to the CPU, for the warning */
-    struct sg_graph       *g;
-    int                    version;
-    struct sg_ctx         *ctx;        /* copies and shadows */
-    struct sg_ptrmap       node_dev;   /* node -> (device index + 1) */
-    struct split          *splits;
-    int                    n_splits;
-    struct sg_galloc      *galloc[N_DEVS];
-    struct sg_buffer_list  leaf_bufs;
-    struct sg_buffer_list  copy_bufs;
-    struct sg_sched_stats  stats;
-    struct graph_plan     *next;
+    char fallback_ops[256]; /* names of ops sent to the CPU, for the warning */
+    struct sg_graph *g;
+    int version;
+    struct sg_ctx *ctx;        /* copies and shadows */
+    struct sg_ptrmap node_dev; /* node -> (device index + 1) */
+    struct split *splits;
+    int n_splits;
+    struct sg_galloc *galloc[N_DEVS];
+    struct sg_buffer_list leaf_bufs;
+    struct sg_buffer_list copy_bufs;
+    struct sg_sched_stats stats;
+    struct graph_plan *next;
 };
 
 struct sg_sched {
-    struct sg_stream  *streams[N_DEVS];
-    bool               own_cpu;
-    int                n_devs;     /* 1 when the primary device is the CPU */
+    struct sg_stream *streams[N_DEVS];
+    bool own_cpu;
+    int n_devs; /* 1 when the primary device is the CPU */
     struct graph_plan *plans;
-    struct sg_ptrmap   warned_graphs; /* graphs whose CPU fallback was already reported */
+    struct sg_ptrmap warned_graphs; /* graphs whose CPU fallback was already reported */
 };
 
 sg_status sg_sched_new(struct sg_stream *primary, int cpu_threads, struct sg_sched **out) {
-    *out = NULL;
+    *out               = NULL;
     struct sg_sched *s = calloc(1, sizeof *s);
     if (!s) return sg_error(SG_ERR_NO_MEMORY, "scheduler: out of memory");
     s->streams[DEV_PRIMARY] = primary;
-    s->n_devs = 1;
+    s->n_devs               = 1;
     if (sg_device_type(sg_stream_device(primary)) != SG_DEVICE_CPU || sg_stream_device(primary) != sg_device_cpu()) {
         struct sg_device *cpu = sg_device_cpu();
-        sg_status st = cpu ? sg_device_open_stream(cpu, cpu_threads, &s->streams[DEV_CPU])
-                           : sg_error(SG_ERR_BACKEND, "scheduler: the CPU backend is missing");
+        sg_status st          = cpu ? sg_device_open_stream(cpu, cpu_threads, &s->streams[DEV_CPU])
+                                    : sg_error(SG_ERR_BACKEND, "scheduler: the CPU backend is missing");
         if (st != SG_OK) {
             free(s);
             return st;
         }
         s->own_cpu = true;
-        s->n_devs = 2;
+        s->n_devs  = 2;
     }
     *out = s;
     return SG_OK;
@@ -77,7 +77,7 @@ sg_status sg_sched_new(struct sg_stream *primary, int cpu_threads, struct sg_sch
 
 static void plan_free(struct sg_sched *s, struct graph_plan *p) {
     for (int i = 0; i < p->n_splits; i++) {
-        struct split *sp = &p->splits[i];
+        struct split *sp     = &p->splits[i];
         struct sg_stream *st = s->streams[sp->dev];
         if (sp->plan && st->iface->plan_free) st->iface->plan_free(st, sp->plan);
         free(sp->copies);
@@ -127,17 +127,17 @@ static int storage_dev(const struct sg_sched *s, const struct sg_tensor *t) {
 
 static sg_status place_nodes(struct sg_sched *s, struct graph_plan *p) {
     struct sg_graph *g = p->g;
-    int prev = DEV_PRIMARY;
+    int prev           = DEV_PRIMARY;
     for (int i = 0; i < g->n_nodes; i++) {
         struct sg_tensor *t = g->nodes[i];
         int d;
         if (sg_is_view_op(t->op)) {
-            d = prev;  /* no work: stay in the current split */
+            d = prev; /* no work: stay in the current split */
         } else if (t->view_src) {
             /* writes into existing storage (cpy, adam_step): must run where that storage is */
-            int owner = storage_dev(s, t);
+            int owner              = storage_dev(s, t);
             struct sg_tensor *base = t->view_src;
-            d = owner >= 0 ? owner : (base->op == SG_OP_NONE ? DEV_PRIMARY : node_dev(p, base));
+            d                      = owner >= 0 ? owner : (base->op == SG_OP_NONE ? DEV_PRIMARY : node_dev(p, base));
             if (d < 0) d = DEV_PRIMARY;
             if (!sg_device_supports_op(dev_of(s, d), t))
                 return sg_error(SG_ERR_UNSUPPORTED, "%s cannot run %s '%s', which writes into memory on that device",
@@ -148,7 +148,7 @@ static sg_status place_nodes(struct sg_sched *s, struct graph_plan *p) {
             d = DEV_CPU;
             p->stats.n_fallback_nodes++;
             const char *name = sg_op_name(t->op);
-            size_t len = strlen(p->fallback_ops);
+            size_t len       = strlen(p->fallback_ops);
             if (!strstr(p->fallback_ops, name) && len + strlen(name) + 3 < sizeof p->fallback_ops)
                 snprintf(p->fallback_ops + len, sizeof p->fallback_ops - len, "%s%s", len ? ", " : "", name);
             SG_LOGD("scheduler: node %d %s '%s' runs on the cpu: %s cannot run it", i, name, t->name,
@@ -174,7 +174,7 @@ static sg_status alloc_leafs(struct sg_sched *s, struct graph_plan *p) {
 
 struct dev_filter {
     const struct graph_plan *plan;
-    int                      dev;
+    int dev;
 };
 
 static bool on_dev(const struct sg_tensor *t, void *user) {
@@ -189,7 +189,7 @@ static sg_status alloc_nodes(struct sg_sched *s, struct graph_plan *p) {
             if (st != SG_OK) return st;
         }
         struct dev_filter f = {p, d};
-        sg_status st = sg_galloc_alloc_graph(p->galloc[d], p->g, on_dev, &f);
+        sg_status st        = sg_galloc_alloc_graph(p->galloc[d], p->g, on_dev, &f);
         if (st != SG_OK) return st;
         p->stats.compute_bytes += sg_galloc_size(p->galloc[d]);
     }
@@ -217,14 +217,14 @@ static bool readable_on(const struct sg_sched *s, const struct sg_tensor *t, int
 static struct sg_tensor *copy_for(struct graph_plan *p, struct split *sp, struct sg_ptrmap *copies,
                                   struct sg_tensor *src) {
     struct sg_tensor *base = src->view_src ? src->view_src : src;
-    struct sg_tensor *dst = sg_ptrmap_get(copies, base);
+    struct sg_tensor *dst  = sg_ptrmap_get(copies, base);
     if (!dst) {
         dst = sg_dup_tensor(p->ctx, base);
         if (!dst) return NULL;
         sg_set_name(dst, "%s#copy", base->name);
         struct copy *c = realloc(sp->copies, (size_t)(sp->n_copies + 1) * sizeof *c);
         if (!c || !sg_ptrmap_put(copies, base, dst)) return NULL;
-        sp->copies = c;
+        sp->copies                 = c;
         sp->copies[sp->n_copies++] = (struct copy){.src = base, .dst = dst};
     }
     if (src == base) return dst;
@@ -236,7 +236,7 @@ static struct sg_tensor *copy_for(struct graph_plan *p, struct split *sp, struct
  * shadow (same memory, same op) whose source is the copy. */
 static sg_status build_split_nodes(struct sg_sched *s, struct graph_plan *p, struct split *sp, int i0, int i1) {
     struct sg_ptrmap copies = {0};
-    sp->nodes = malloc((size_t)(i1 - i0) * sizeof *sp->nodes);
+    sp->nodes               = malloc((size_t)(i1 - i0) * sizeof *sp->nodes);
     if (!sp->nodes) return sg_error(SG_ERR_NO_MEMORY, "scheduler: out of memory");
     for (int i = i0; i < i1; i++) {
         struct sg_tensor *node = p->g->nodes[i], *shadow = NULL;
@@ -248,10 +248,10 @@ static sg_status build_split_nodes(struct sg_sched *s, struct graph_plan *p, str
                     shadow = sg_dup_tensor(p->ctx, node);
                     if (!shadow) break;
                     struct sg_ctx *keep_ctx = shadow->ctx;
-                    int keep_id = shadow->id;
-                    *shadow = *node;
-                    shadow->ctx = keep_ctx;
-                    shadow->id = keep_id;
+                    int keep_id             = shadow->id;
+                    *shadow                 = *node;
+                    shadow->ctx             = keep_ctx;
+                    shadow->id              = keep_id;
                 }
                 shadow->src[k] = copy_for(p, sp, &copies, src);
                 if (!shadow->src[k]) break;
@@ -267,7 +267,7 @@ static sg_status build_split_nodes(struct sg_sched *s, struct graph_plan *p, str
 
 static sg_status build_splits(struct sg_sched *s, struct graph_plan *p) {
     struct sg_graph *g = p->g;
-    int start = 0;
+    int start          = 0;
     for (int i = 1; i <= g->n_nodes; i++) {
         if (i < g->n_nodes && node_dev(p, g->nodes[i]) == node_dev(p, g->nodes[start])) continue;
         sg_status st = add_split(p, node_dev(p, g->nodes[start]));
@@ -290,7 +290,8 @@ static sg_status alloc_copies(struct sg_sched *s, struct graph_plan *p) {
         if (!ts) return sg_error(SG_ERR_NO_MEMORY, "scheduler: out of memory");
         n = 0;
         for (int i = 0; i < p->n_splits; i++)
-            for (int c = 0; p->splits[i].dev == d && c < p->splits[i].n_copies; c++) ts[n++] = p->splits[i].copies[c].dst;
+            for (int c = 0; p->splits[i].dev == d && c < p->splits[i].n_copies; c++)
+                ts[n++] = p->splits[i].copies[c].dst;
         sg_status st = sg_alloc_tensors(ts, n, sg_device_buffer_type(dev_of(s, d)), &p->copy_bufs);
         free(ts);
         if (st != SG_OK) return st;
@@ -320,10 +321,10 @@ static sg_status make_plan(struct sg_sched *s, struct sg_graph *g, struct graph_
     }
     struct graph_plan *p = calloc(1, sizeof *p);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "scheduler: out of memory");
-    p->g = g;
+    p->g       = g;
     p->version = g->version;
-    p->ctx = sg_ctx_new();
-    if (old) {  /* the graph grew: reuse its allocators so its nodes are re-planned, not leaked */
+    p->ctx     = sg_ctx_new();
+    if (old) { /* the graph grew: reuse its allocators so its nodes are re-planned, not leaked */
         memcpy(p->galloc, old->galloc, sizeof p->galloc);
         memset(old->galloc, 0, sizeof old->galloc);
     }
@@ -343,16 +344,16 @@ static sg_status make_plan(struct sg_sched *s, struct sg_graph *g, struct graph_
         /* leaf memory moves to the new plan: it already holds the caller's data */
         for (int i = 0; i < old->leaf_bufs.n && st == SG_OK; i++) {
             struct sg_buffer **b = realloc(p->leaf_bufs.bufs, (size_t)(p->leaf_bufs.n + 1) * sizeof *b);
-            if (!b) break;  /* keep the old list: freeing it below would lose data, so leak instead */
-            p->leaf_bufs.bufs = b;
+            if (!b) break; /* keep the old list: freeing it below would lose data, so leak instead */
+            p->leaf_bufs.bufs                   = b;
             p->leaf_bufs.bufs[p->leaf_bufs.n++] = old->leaf_bufs.bufs[i];
-            old->leaf_bufs.bufs[i] = NULL;
+            old->leaf_bufs.bufs[i]              = NULL;
         }
         p->stats.leaf_bytes += old->stats.leaf_bytes;
         old->leaf_bufs.n = 0;
         plan_free(s, old);
     }
-    p->next = s->plans;
+    p->next  = s->plans;
     s->plans = p;
     if (p->stats.n_fallback_nodes && !sg_ptrmap_has(&s->warned_graphs, g)) {
         sg_ptrmap_put(&s->warned_graphs, g, g);
@@ -422,8 +423,9 @@ sg_status sg_sched_stats(const struct sg_sched *s, const struct sg_graph *g, str
     return SG_OK;
 }
 
-struct sg_device *sg_sched_node_device(const struct sg_sched *s, const struct sg_graph *g, const struct sg_tensor *node) {
+struct sg_device *sg_sched_node_device(const struct sg_sched *s, const struct sg_graph *g,
+                                       const struct sg_tensor *node) {
     struct graph_plan *p = find_plan((struct sg_sched *)s, g);
-    int d = p ? node_dev(p, node) : -1;
+    int d                = p ? node_dev(p, node) : -1;
     return d >= 0 ? dev_of(s, d) : NULL;
 }

@@ -39,11 +39,11 @@ sg_status sg_sched_prepare(struct sg_sched *sched, struct sg_graph *g);
 
 /* What the last plan of g looks like: splits, fallback nodes and bytes of compute memory. */
 struct sg_sched_stats {
-    int    n_splits;
-    int    n_fallback_nodes;   /* nodes placed on the CPU because the device lacks the op */
-    int    n_copies;           /* tensors copied between devices per run */
-    size_t compute_bytes;      /* intermediate memory (liveness-shared), all devices */
-    size_t leaf_bytes;         /* memory the scheduler allocated for leafs */
+    int n_splits;
+    int n_fallback_nodes; /* nodes placed on the CPU because the device lacks the op */
+    int n_copies;         /* tensors copied between devices per run */
+    size_t compute_bytes; /* intermediate memory (liveness-shared), all devices */
+    size_t leaf_bytes;    /* memory the scheduler allocated for leafs */
 };
 sg_status sg_sched_stats(const struct sg_sched *sched, const struct sg_graph *g, struct sg_sched_stats *out);
 

@@ -18,15 +18,15 @@ extern "C" {
 
 typedef enum sg_status {
     SG_OK = 0,
-    SG_ERR_INVALID_ARG,  /* a bad option, shape or argument */
-    SG_ERR_IO,           /* a file could not be read or written */
-    SG_ERR_FORMAT,       /* a file's contents are corrupt or not what we expect */
-    SG_ERR_NOT_FOUND,    /* a named file, key, column or device does not exist */
-    SG_ERR_UNSUPPORTED,  /* valid, but not implemented here (e.g. an op on a backend) */
-    SG_ERR_NO_MEMORY,    /* host or device allocation failed */
-    SG_ERR_BACKEND,      /* a driver or device call failed */
-    SG_ERR_NETWORK,      /* an HTTP request failed after its retries */
-    SG_ERR_CANCELLED,    /* stopped by the user (signal) */
+    SG_ERR_INVALID_ARG, /* a bad option, shape or argument */
+    SG_ERR_IO,          /* a file could not be read or written */
+    SG_ERR_FORMAT,      /* a file's contents are corrupt or not what we expect */
+    SG_ERR_NOT_FOUND,   /* a named file, key, column or device does not exist */
+    SG_ERR_UNSUPPORTED, /* valid, but not implemented here (e.g. an op on a backend) */
+    SG_ERR_NO_MEMORY,   /* host or device allocation failed */
+    SG_ERR_BACKEND,     /* a driver or device call failed */
+    SG_ERR_NETWORK,     /* an HTTP request failed after its retries */
+    SG_ERR_CANCELLED,   /* stopped by the user (signal) */
     SG_STATUS_COUNT
 } sg_status;
 

@@ -18,18 +18,21 @@ void sg_tensor_set_shape(struct sg_tensor *t, enum sg_type type, int n_dims, con
 
 static struct sg_tensor *tensor_alloc(struct sg_ctx *ctx) {
     struct sg_tensor *t = sg_ctx_alloc(ctx, sizeof *t);
-    if (!t || sg_ctx_add_tensor(ctx, t) != 0) return sg_ctx_fail(ctx, SG_ERR_NO_MEMORY, "out of memory for tensor metadata");
+    if (!t || sg_ctx_add_tensor(ctx, t) != 0)
+        return sg_ctx_fail(ctx, SG_ERR_NO_MEMORY, "out of memory for tensor metadata");
     t->ctx = ctx;
     return t;
 }
 
 struct sg_tensor *sg_new_tensor(struct sg_ctx *ctx, enum sg_type type, int n_dims, const int64_t *ne) {
     if (!ctx) return NULL;
-    if ((unsigned)type >= SG_TYPE_COUNT) return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "new tensor: unknown type %d", (int)type);
+    if ((unsigned)type >= SG_TYPE_COUNT)
+        return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "new tensor: unknown type %d", (int)type);
     if (n_dims < 1 || n_dims > SG_MAX_DIMS)
         return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "new tensor: rank %d outside 1..%d", n_dims, SG_MAX_DIMS);
     for (int d = 0; d < n_dims; d++)
-        if (ne[d] < 1) return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "new tensor: dimension %d has size %lld", d, (long long)ne[d]);
+        if (ne[d] < 1)
+            return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "new tensor: dimension %d has size %lld", d, (long long)ne[d]);
     struct sg_tensor *t = tensor_alloc(ctx);
     if (!t) return NULL;
     sg_tensor_set_shape(t, type, n_dims, ne);
@@ -72,8 +75,12 @@ static struct sg_tensor *set_flag(struct sg_tensor *t, int flag) {
     return t;
 }
 
-struct sg_tensor *sg_set_input(struct sg_tensor *t) { return set_flag(t, SG_FLAG_INPUT); }
-struct sg_tensor *sg_set_output(struct sg_tensor *t) { return set_flag(t, SG_FLAG_OUTPUT); }
+struct sg_tensor *sg_set_input(struct sg_tensor *t) {
+    return set_flag(t, SG_FLAG_INPUT);
+}
+struct sg_tensor *sg_set_output(struct sg_tensor *t) {
+    return set_flag(t, SG_FLAG_OUTPUT);
+}
 
 struct sg_tensor *sg_set_param(struct sg_tensor *t) {
     if (t && t->op != SG_OP_NONE)
@@ -136,7 +143,7 @@ bool sg_is_view_op(int op) {
 }
 
 const char *sg_shape_str(const struct sg_tensor *t, char *buf, size_t size) {
-    int r = sg_rank(t);
+    int r    = sg_rank(t);
     size_t n = (size_t)snprintf(buf, size, "[");
     for (int d = 0; d < r && n < size; d++)
         n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? ", " : "", (long long)t->ne[d]);
@@ -151,19 +158,19 @@ void sg_tensor_make_view(struct sg_tensor *node, struct sg_tensor *base, size_t 
         offset += base->view_offs;
         base = base->view_src;
     }
-    node->view_src = base;
+    node->view_src  = base;
     node->view_offs = offset;
-    if (base->data) {  /* already allocated: the view is usable at once */
+    if (base->data) { /* already allocated: the view is usable at once */
         node->buffer = base->buffer;
-        node->data = (char *)base->data + offset;
+        node->data   = (char *)base->data + offset;
     }
 }
 
 static struct sg_tensor *view_node(struct sg_ctx *ctx, enum sg_op op, struct sg_tensor *a, size_t offset) {
     struct sg_tensor *t = tensor_alloc(ctx);
     if (!t) return NULL;
-    t->op = op;
-    t->type = a->type;
+    t->op     = op;
+    t->type   = a->type;
     t->src[0] = a;
     sg_tensor_make_view(t, a, offset);
     return t;
@@ -185,8 +192,8 @@ struct sg_tensor *sg_view(struct sg_ctx *ctx, struct sg_tensor *a, int n_dims, c
             probe.nb[d] = d == 0 ? sg_type_size(a->type) : probe.nb[d - 1] * (size_t)probe.ne[d - 1];
     }
     if (offset + sg_nbytes(&probe) > sg_nbytes(a))
-        return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "view of '%s': bytes [%zu, %zu) exceed its %zu bytes", a->name, offset,
-                           offset + sg_nbytes(&probe), sg_nbytes(a));
+        return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "view of '%s': bytes [%zu, %zu) exceed its %zu bytes", a->name,
+                           offset, offset + sg_nbytes(&probe), sg_nbytes(a));
     struct sg_tensor *t = view_node(ctx, SG_OP_VIEW, a, offset);
     if (!t) return NULL;
     memcpy(t->ne, probe.ne, sizeof t->ne);
@@ -247,8 +254,8 @@ struct sg_tensor *sg_permute(struct sg_ctx *ctx, struct sg_tensor *a, const int 
     struct sg_tensor *t = view_node(ctx, SG_OP_PERMUTE, a, 0);
     if (!t) return NULL;
     for (int d = 0; d < SG_MAX_DIMS; d++) {
-        t->ne[axes[d]] = a->ne[d];
-        t->nb[axes[d]] = a->nb[d];
+        t->ne[axes[d]]  = a->ne[d];
+        t->nb[axes[d]]  = a->nb[d];
         t->op_params[d] = axes[d];
     }
     return t;
@@ -271,8 +278,9 @@ struct sg_tensor *sg_transpose(struct sg_ctx *ctx, struct sg_tensor *a) {
 
 static sg_status check_range(const struct sg_tensor *t, size_t offset, size_t size, const char *what) {
     if (!t->buffer || !t->data)
-        return sg_error(SG_ERR_INVALID_ARG, "%s '%s': tensor has no memory yet (allocate it or run the scheduler's prepare)",
-                        what, t->name);
+        return sg_error(SG_ERR_INVALID_ARG,
+                        "%s '%s': tensor has no memory yet (allocate it or run the scheduler's prepare)", what,
+                        t->name);
     if (offset > sg_nbytes(t) || size > sg_nbytes(t) - offset)
         return sg_error(SG_ERR_INVALID_ARG, "%s '%s': bytes [%zu, %zu) outside its %zu bytes", what, t->name, offset,
                         offset + size, sg_nbytes(t));

@@ -24,38 +24,38 @@ extern "C" {
 
 #define SG_MAX_DIMS      6
 #define SG_MAX_SRC       6
-#define SG_MAX_OP_PARAMS 64   /* bytes of inline scalar parameters per node */
+#define SG_MAX_OP_PARAMS 64 /* bytes of inline scalar parameters per node */
 #define SG_MAX_NAME      64
 
 struct sg_ctx;
 struct sg_buffer;
 
 enum sg_tensor_flag {
-    SG_FLAG_INPUT  = 1 << 0,  /* set by the caller before each run; never overwritten */
-    SG_FLAG_OUTPUT = 1 << 1,  /* read after a run; its memory is never reused */
-    SG_FLAG_PARAM  = 1 << 2,  /* trainable: autodiff computes its gradient */
-    SG_FLAG_LOSS   = 1 << 3,  /* a scalar that autodiff differentiates */
+    SG_FLAG_INPUT  = 1 << 0, /* set by the caller before each run; never overwritten */
+    SG_FLAG_OUTPUT = 1 << 1, /* read after a run; its memory is never reused */
+    SG_FLAG_PARAM  = 1 << 2, /* trainable: autodiff computes its gradient */
+    SG_FLAG_LOSS   = 1 << 3, /* a scalar that autodiff differentiates */
 };
 
 struct sg_tensor {
     enum sg_type type;
-    int          op;                     /* enum sg_op; SG_OP_NONE for leafs */
-    int32_t      flags;
-    int64_t      ne[SG_MAX_DIMS];        /* elements per dimension (unused dims are 1) */
-    size_t       nb[SG_MAX_DIMS];        /* byte strides */
-    int32_t      op_params[SG_MAX_OP_PARAMS / sizeof(int32_t)];
-    struct sg_tensor *src[SG_MAX_SRC];   /* optional sources may be NULL */
+    int op; /* enum sg_op; SG_OP_NONE for leafs */
+    int32_t flags;
+    int64_t ne[SG_MAX_DIMS]; /* elements per dimension (unused dims are 1) */
+    size_t nb[SG_MAX_DIMS];  /* byte strides */
+    int32_t op_params[SG_MAX_OP_PARAMS / sizeof(int32_t)];
+    struct sg_tensor *src[SG_MAX_SRC]; /* optional sources may be NULL */
 
-    struct sg_tensor *view_src;          /* base tensor owning the storage (never itself a view) */
-    size_t            view_offs;         /* byte offset of this view in view_src */
+    struct sg_tensor *view_src; /* base tensor owning the storage (never itself a view) */
+    size_t view_offs;           /* byte offset of this view in view_src */
 
-    struct sg_buffer *buffer;            /* where the data lives (NULL until allocated) */
-    void             *data;              /* host pointer, or a backend's offset-encoded address */
-    void             *extra;             /* backend-private per-tensor state */
+    struct sg_buffer *buffer; /* where the data lives (NULL until allocated) */
+    void *data;               /* host pointer, or a backend's offset-encoded address */
+    void *extra;              /* backend-private per-tensor state */
 
-    struct sg_ctx    *ctx;
-    int               id;                /* creation index within ctx */
-    char              name[SG_MAX_NAME];
+    struct sg_ctx *ctx;
+    int id; /* creation index within ctx */
+    char name[SG_MAX_NAME];
 };
 
 /* Creation. Types and element counts are checked; on a bad request NULL is returned and the
@@ -76,16 +76,16 @@ struct sg_tensor *sg_set_param(struct sg_tensor *t);
 struct sg_tensor *sg_set_loss(struct sg_tensor *t);
 
 /* Shape queries. */
-int     sg_rank(const struct sg_tensor *t);            /* dims up to the last one > 1 (at least 1) */
+int sg_rank(const struct sg_tensor *t); /* dims up to the last one > 1 (at least 1) */
 int64_t sg_nelements(const struct sg_tensor *t);
-int64_t sg_nrows(const struct sg_tensor *t);           /* product of ne[1..] */
-size_t  sg_nbytes(const struct sg_tensor *t);          /* span covered by the data, strides included */
-size_t  sg_row_size(enum sg_type type, int64_t ne0);
-bool    sg_is_contiguous(const struct sg_tensor *t);   /* dense, in ne order */
-bool    sg_is_rows_contiguous(const struct sg_tensor *t); /* nb[0] == type size */
-bool    sg_is_transposed(const struct sg_tensor *t);   /* nb[0] > nb[1] */
-bool    sg_same_shape(const struct sg_tensor *a, const struct sg_tensor *b);
-bool    sg_is_view_op(int op);                         /* VIEW/RESHAPE/PERMUTE/TRANSPOSE: no kernel runs */
+int64_t sg_nrows(const struct sg_tensor *t); /* product of ne[1..] */
+size_t sg_nbytes(const struct sg_tensor *t); /* span covered by the data, strides included */
+size_t sg_row_size(enum sg_type type, int64_t ne0);
+bool sg_is_contiguous(const struct sg_tensor *t);      /* dense, in ne order */
+bool sg_is_rows_contiguous(const struct sg_tensor *t); /* nb[0] == type size */
+bool sg_is_transposed(const struct sg_tensor *t);      /* nb[0] > nb[1] */
+bool sg_same_shape(const struct sg_tensor *a, const struct sg_tensor *b);
+bool sg_is_view_op(int op); /* VIEW/RESHAPE/PERMUTE/TRANSPOSE: no kernel runs */
 /* "[512, 64] f32" into buf; returns buf. */
 const char *sg_shape_str(const struct sg_tensor *t, char *buf, size_t size);
 
@@ -103,7 +103,7 @@ struct sg_tensor *sg_reshape_3d(struct sg_ctx *ctx, struct sg_tensor *a, int64_t
 struct sg_tensor *sg_reshape_4d(struct sg_ctx *ctx, struct sg_tensor *a, int64_t ne0, int64_t ne1, int64_t ne2,
                                 int64_t ne3);
 struct sg_tensor *sg_permute(struct sg_ctx *ctx, struct sg_tensor *a, const int axes[SG_MAX_DIMS]);
-struct sg_tensor *sg_transpose(struct sg_ctx *ctx, struct sg_tensor *a);   /* swaps dims 0 and 1 */
+struct sg_tensor *sg_transpose(struct sg_ctx *ctx, struct sg_tensor *a); /* swaps dims 0 and 1 */
 
 /* Data transfer through the tensor's buffer (any backend). offset/size are bytes from t->data;
  * the range must lie within sg_nbytes(t). */

@@ -13,16 +13,10 @@
 extern "C" {
 #endif
 
-enum sg_type {
-    SG_TYPE_F32 = 0,
-    SG_TYPE_F16,
-    SG_TYPE_BF16,
-    SG_TYPE_I32,
-    SG_TYPE_COUNT
-};
+enum sg_type { SG_TYPE_F32 = 0, SG_TYPE_F16, SG_TYPE_BF16, SG_TYPE_I32, SG_TYPE_COUNT };
 
 size_t sg_type_size(enum sg_type type);
-const char *sg_type_name(enum sg_type type);          /* "f32", "f16", "bf16", "i32" */
+const char *sg_type_name(enum sg_type type);                /* "f32", "f16", "bf16", "i32" */
 int sg_type_from_name(const char *name, enum sg_type *out); /* 0 on success */
 
 /* IEEE binary16 and bfloat16 <-> binary32; round to nearest even, NaN and Inf preserved. */

@@ -49,15 +49,15 @@ const char *sg_h5ad_path(const struct sg_h5ad *h);
 int64_t sg_h5ad_n_obs(const struct sg_h5ad *h);
 int64_t sg_h5ad_n_var(const struct sg_h5ad *h);
 enum sg_h5ad_x_format sg_h5ad_x_format(const struct sg_h5ad *h);
-const char *sg_h5ad_x_format_name(enum sg_h5ad_x_format f);   /* "dense", "csr", "csc" */
-const char *sg_h5ad_x_dtype(const struct sg_h5ad *h);         /* "float32", "int64", ... */
-int64_t sg_h5ad_nnz(const struct sg_h5ad *h);                 /* stored entries (dense: all) */
+const char *sg_h5ad_x_format_name(enum sg_h5ad_x_format f); /* "dense", "csr", "csc" */
+const char *sg_h5ad_x_dtype(const struct sg_h5ad *h);       /* "float32", "int64", ... */
+int64_t sg_h5ad_nnz(const struct sg_h5ad *h);               /* stored entries (dense: all) */
 
 /* ---- obs / var -------------------------------------------------------------------------- */
 
 struct sg_h5ad_strings {
     int64_t n;
-    char  **s;     /* missing values (categorical code -1, masked nullable) are "" */
+    char **s; /* missing values (categorical code -1, masked nullable) are "" */
 };
 void sg_h5ad_strings_free(struct sg_h5ad_strings *s);
 
@@ -75,13 +75,13 @@ sg_status sg_h5ad_column_strings(struct sg_h5ad *h, enum sg_h5ad_frame_kind fram
 
 /* A block of rows in CSR form. Buffers are reused between reads; free with sg_h5ad_rows_free. */
 struct sg_h5ad_rows {
-    int64_t  row0, n_rows;
-    int64_t *indptr;    /* n_rows + 1 offsets into cols/vals, starting at 0 */
-    int32_t *cols;      /* var index of each entry */
-    float   *vals;
-    int64_t  nnz;
+    int64_t row0, n_rows;
+    int64_t *indptr; /* n_rows + 1 offsets into cols/vals, starting at 0 */
+    int32_t *cols;   /* var index of each entry */
+    float *vals;
+    int64_t nnz;
     /* private: capacities */
-    int64_t  cap_rows, cap_nnz;
+    int64_t cap_rows, cap_nnz;
 };
 void sg_h5ad_rows_free(struct sg_h5ad_rows *r);
 

@@ -18,7 +18,7 @@ static sg_status add_column(struct h5ad_frame *f, const char *name) {
 
 struct member_list {
     struct h5ad_frame *f;
-    sg_status          st;
+    sg_status st;
 };
 
 static herr_t collect_member(hid_t group, const char *name, const H5L_info_t *info, void *user) {
@@ -33,10 +33,10 @@ static herr_t collect_member(hid_t group, const char *name, const H5L_info_t *in
 static int64_t dataset_rows(hid_t obj, const char *name) {
     hid_t d = H5Dopen2(obj, name, H5P_DEFAULT);
     if (d < 0) return -1;
-    hid_t sp = H5Dget_space(d);
+    hid_t sp        = H5Dget_space(d);
     hsize_t dims[2] = {0, 0};
-    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-    int64_t n = -1;
+    int nd          = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    int64_t n       = -1;
     if (nd == 1 && H5Sget_simple_extent_dims(sp, dims, NULL) == 1) n = (int64_t)dims[0];
     if (sp >= 0) H5Sclose(sp);
     H5Dclose(d);
@@ -45,13 +45,13 @@ static int64_t dataset_rows(hid_t obj, const char *name) {
 
 static sg_status open_compound(struct sg_h5ad *h, struct h5ad_frame *f, hid_t ft) {
     snprintf(f->index_name, sizeof f->index_name, "index");
-    int nm = H5Tget_nmembers(ft);
-    sg_status st = SG_OK;
-    bool has_index = false;
+    int nm             = H5Tget_nmembers(ft);
+    sg_status st       = SG_OK;
+    bool has_index     = false;
     const size_t total = H5Tget_size(ft);
     for (int i = 0; i < nm && st == SG_OK; i++) {
         /* HDF5 1.10 trusts member layouts when converting; refuse ones outside the record */
-        hid_t mt = H5Tget_member_type(ft, (unsigned)i);
+        hid_t mt     = H5Tget_member_type(ft, (unsigned)i);
         size_t msize = mt >= 0 ? H5Tget_size(mt) : 0, moff = H5Tget_member_offset(ft, (unsigned)i);
         if (mt >= 0) H5Tclose(mt);
         if (mt < 0 || msize == 0 || moff > total || msize > total - moff) {
@@ -60,15 +60,18 @@ static sg_status open_compound(struct sg_h5ad *h, struct h5ad_frame *f, hid_t ft
         }
         char *name = H5Tget_member_name(ft, (unsigned)i);
         if (!name) continue;
-        if (strcmp(name, "index") == 0) has_index = true;
-        else st = add_column(f, name);
+        if (strcmp(name, "index") == 0)
+            has_index = true;
+        else
+            st = add_column(f, name);
         H5free_memory(name);
     }
     if (st == SG_OK && !has_index)
         st = sg_error(SG_ERR_FORMAT, "%s: %s is a structured array without an 'index' field", h->path, f->label);
-    hid_t sp = H5Dget_space(f->obj);
+    hid_t sp        = H5Dget_space(f->obj);
     hsize_t dims[1] = {0};
-    if (st == SG_OK && (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, dims, NULL) != 1))
+    if (st == SG_OK &&
+        (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, dims, NULL) != 1))
         st = sg_error(SG_ERR_FORMAT, "%s: %s is not a one-dimensional table", h->path, f->label);
     if (sp >= 0) H5Sclose(sp);
     f->n_rows = (int64_t)dims[0];
@@ -87,14 +90,14 @@ static sg_status open_group(struct sg_h5ad *h, struct h5ad_frame *f) {
     char what[300];
     snprintf(what, sizeof what, "%s: %s", h->path, f->label);
     char **order = NULL;
-    int n_order = 0;
+    int n_order  = 0;
     sg_status st = h5ad_attr_strings(f->obj, "column-order", what, &order, &n_order);
     if (st != SG_OK) return st;
     if (H5Aexists(f->obj, "column-order") > 0) {
         for (int i = 0; i < n_order && st == SG_OK; i++) st = add_column(f, order[i]);
     } else {
         struct member_list m = {f, SG_OK};
-        hsize_t idx = 0;
+        hsize_t idx          = 0;
         H5Literate(f->obj, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_member, &m);
         st = m.st;
     }
@@ -106,18 +109,18 @@ static sg_status open_group(struct sg_h5ad *h, struct h5ad_frame *f) {
 sg_status h5ad_frame_open(struct sg_h5ad *h, struct h5ad_frame *f, const char *label) {
     memset(f, 0, sizeof *f);
     f->label = label;
-    f->obj = -1;
+    f->obj   = -1;
     if (!h5ad_has_member(h->file, label)) return SG_OK;
     f->obj = H5Oopen(h->file, label, H5P_DEFAULT);
     if (f->obj < 0) return sg_error(SG_ERR_FORMAT, "%s: cannot open %s", h->path, label);
     H5I_type_t kind = H5Iget_type(f->obj);
     if (kind == H5I_GROUP) return open_group(h, f);
     if (kind == H5I_DATASET) {
-        hid_t ft = H5Dget_type(f->obj);
+        hid_t ft     = H5Dget_type(f->obj);
         sg_status st = SG_OK;
         if (ft >= 0 && H5Tget_class(ft) == H5T_COMPOUND) {
             f->compound = true;
-            st = open_compound(h, f, ft);
+            st          = open_compound(h, f, ft);
         } else {
             st = sg_error(SG_ERR_FORMAT, "%s: %s is a dataset but not a structured array", h->path, label);
         }
@@ -131,9 +134,9 @@ void h5ad_frame_close(struct h5ad_frame *f) {
     if (f->obj >= 0) H5Oclose(f->obj);
     for (int i = 0; i < f->n_columns; i++) free(f->columns[i]);
     free(f->columns);
-    f->columns = NULL;
+    f->columns   = NULL;
     f->n_columns = 0;
-    f->obj = -1;
+    f->obj       = -1;
 }
 
 /* Replaces codes by their category strings; -1 (pandas' missing value) becomes "". */
@@ -143,12 +146,14 @@ static sg_status decode_categorical(const int64_t *codes, int64_t n, const struc
     if (!res) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
     for (int64_t i = 0; i < n; i++) {
         const char *s = "";
-        if (codes[i] >= 0 && codes[i] < cats->n) s = cats->s[codes[i]];
+        if (codes[i] >= 0 && codes[i] < cats->n)
+            s = cats->s[codes[i]];
         else if (codes[i] != -1) {
             for (int64_t j = 0; j < i; j++) free(res[j]);
             free(res);
-            return sg_error(SG_ERR_FORMAT, "%s: category code %" PRId64 " at row %" PRId64 " is outside its %" PRId64
-                            " categories", what, codes[i], i, cats->n);
+            return sg_error(SG_ERR_FORMAT,
+                            "%s: category code %" PRId64 " at row %" PRId64 " is outside its %" PRId64 " categories",
+                            what, codes[i], i, cats->n);
         }
         if (!(res[i] = strdup(s))) {
             for (int64_t j = 0; j < i; j++) free(res[j]);
@@ -164,7 +169,7 @@ static sg_status decode_categorical(const int64_t *codes, int64_t n, const struc
 static sg_status read_codes_with(hid_t codes_dset, hid_t cats_dset, const char *what, struct sg_h5ad_strings *out) {
     int64_t *codes = NULL, n = 0;
     struct sg_h5ad_strings cats = {0};
-    sg_status st = h5ad_read_int64(codes_dset, what, &codes, &n);
+    sg_status st                = h5ad_read_int64(codes_dset, what, &codes, &n);
     if (st == SG_OK) st = h5ad_read_strings(cats_dset, what, &cats);
     if (st == SG_OK) st = decode_categorical(codes, n, &cats, what, out);
     free(codes);
@@ -228,17 +233,19 @@ static sg_status read_referenced_categorical(hid_t d, const char *what, struct s
 
 static sg_status read_group_column(struct sg_h5ad *h, struct h5ad_frame *f, const char *name, const char *what,
                                    struct sg_h5ad_strings *out) {
-    if (!h5ad_has_member(f->obj, name))
-        return sg_error(SG_ERR_FORMAT, "%s: column is listed but not stored", what);
+    if (!h5ad_has_member(f->obj, name)) return sg_error(SG_ERR_FORMAT, "%s: column is listed but not stored", what);
     hid_t obj = H5Oopen(f->obj, name, H5P_DEFAULT);
     if (obj < 0) return sg_error(SG_ERR_FORMAT, "%s: cannot open", what);
     sg_status st;
     if (H5Iget_type(obj) == H5I_GROUP) {
         char enc[64];
         h5ad_attr_string(obj, "encoding-type", enc, sizeof enc);
-        if (strcmp(enc, "categorical") == 0) st = read_categorical_group(obj, what, out);
-        else if (strncmp(enc, "nullable-", 9) == 0) st = read_nullable_group(obj, what, out);
-        else st = sg_error(SG_ERR_UNSUPPORTED, "%s: column encoding '%s' is not supported", what, enc[0] ? enc : "none");
+        if (strcmp(enc, "categorical") == 0)
+            st = read_categorical_group(obj, what, out);
+        else if (strncmp(enc, "nullable-", 9) == 0)
+            st = read_nullable_group(obj, what, out);
+        else
+            st = sg_error(SG_ERR_UNSUPPORTED, "%s: column encoding '%s' is not supported", what, enc[0] ? enc : "none");
     } else if (H5Aexists(obj, "categories") > 0) {
         st = read_referenced_categorical(obj, what, out);
     } else {
@@ -253,9 +260,9 @@ static sg_status read_group_column(struct sg_h5ad *h, struct h5ad_frame *f, cons
  * uns/<column>_categories. */
 static sg_status read_compound_field(struct sg_h5ad *h, struct h5ad_frame *f, const char *field, const char *what,
                                      struct sg_h5ad_strings *out) {
-    hid_t ft = H5Dget_type(f->obj);
-    int idx = ft >= 0 ? H5Tget_member_index(ft, field) : -1;
-    hid_t mft = idx >= 0 ? H5Tget_member_type(ft, (unsigned)idx) : -1;
+    hid_t ft     = H5Dget_type(f->obj);
+    int idx      = ft >= 0 ? H5Tget_member_index(ft, field) : -1;
+    hid_t mft    = idx >= 0 ? H5Tget_member_type(ft, (unsigned)idx) : -1;
     sg_status st = SG_OK;
     if (mft < 0) {
         st = sg_error(SG_ERR_FORMAT, "%s: no such field", what);
@@ -275,16 +282,16 @@ static sg_status read_compound_field(struct sg_h5ad *h, struct h5ad_frame *f, co
             }
         } else if (cls == H5T_FLOAT) {
             mem_member = H5Tcopy(H5T_NATIVE_DOUBLE);
-            esz = sizeof(double);
+            esz        = sizeof(double);
         } else if (cls == H5T_INTEGER || cls == H5T_ENUM) {
             mem_member = H5Tcopy(H5T_NATIVE_INT64);
-            esz = sizeof(int64_t);
+            esz        = sizeof(int64_t);
         } else {
             mem_member = -1;
-            esz = 0;
-            st = sg_error(SG_ERR_UNSUPPORTED, "%s: unsupported field type", what);
+            esz        = 0;
+            st         = sg_error(SG_ERR_UNSUPPORTED, "%s: unsupported field type", what);
         }
-        int64_t n = f->n_rows;
+        int64_t n          = f->n_rows;
         unsigned char *buf = st == SG_OK && esz < (1u << 20) ? calloc((size_t)n + 1, esz) : NULL;
         if (st == SG_OK && !buf) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
         hid_t mt = -1;
@@ -299,7 +306,7 @@ static sg_status read_compound_field(struct sg_h5ad *h, struct h5ad_frame *f, co
             out->n = out->s ? n : 0;
             for (int64_t i = 0; out->s && i < n; i++) {
                 if (H5Tis_variable_str(mft) > 0) {
-                    char *s = ((char **)buf)[i];
+                    char *s   = ((char **)buf)[i];
                     out->s[i] = strdup(s ? s : "");
                 } else {
                     out->s[i] = calloc(1, esz + 1);
@@ -319,9 +326,10 @@ static sg_status read_compound_field(struct sg_h5ad *h, struct h5ad_frame *f, co
             bool categorical = cls != H5T_FLOAT && H5Lexists(h->file, "uns", H5P_DEFAULT) > 0 &&
                                H5Lexists(h->file, uns_path, H5P_DEFAULT) > 0;
             if (categorical) {
-                hid_t cd = H5Dopen2(h->file, uns_path, H5P_DEFAULT);
+                hid_t cd                    = H5Dopen2(h->file, uns_path, H5P_DEFAULT);
                 struct sg_h5ad_strings cats = {0};
-                st = cd >= 0 ? h5ad_read_strings(cd, what, &cats) : sg_error(SG_ERR_FORMAT, "%s: cannot open %s", what, uns_path);
+                st                          = cd >= 0 ? h5ad_read_strings(cd, what, &cats)
+                                                      : sg_error(SG_ERR_FORMAT, "%s: cannot open %s", what, uns_path);
                 if (st == SG_OK) st = decode_categorical((const int64_t *)buf, n, &cats, what, out);
                 sg_h5ad_strings_free(&cats);
                 if (cd >= 0) H5Dclose(cd);
@@ -333,8 +341,10 @@ static sg_status read_compound_field(struct sg_h5ad *h, struct h5ad_frame *f, co
                     char tmp[64];
                     if (cls == H5T_FLOAT) {
                         double v = ((const double *)buf)[i];
-                        if (v != v) tmp[0] = '\0';
-                        else snprintf(tmp, sizeof tmp, "%.17g", v);
+                        if (v != v)
+                            tmp[0] = '\0';
+                        else
+                            snprintf(tmp, sizeof tmp, "%.17g", v);
                     } else {
                         snprintf(tmp, sizeof tmp, "%" PRId64, ((const int64_t *)buf)[i]);
                     }
@@ -370,8 +380,8 @@ bool sg_h5ad_has_column(const struct sg_h5ad *h, enum sg_h5ad_frame_kind frame, 
 
 void sg_h5ad_column_list(const struct sg_h5ad *h, enum sg_h5ad_frame_kind frame, char *buf, size_t cap) {
     const struct h5ad_frame *f = &h->frames[frame];
-    size_t len = 0;
-    buf[0] = '\0';
+    size_t len                 = 0;
+    buf[0]                     = '\0';
     if (f->n_columns == 0) {
         snprintf(buf, cap, "none");
         return;
@@ -386,8 +396,8 @@ void sg_h5ad_column_list(const struct sg_h5ad *h, enum sg_h5ad_frame_kind frame,
 
 sg_status sg_h5ad_column_strings(struct sg_h5ad *h, enum sg_h5ad_frame_kind frame, const char *name,
                                  struct sg_h5ad_strings *out) {
-    out->n = 0;
-    out->s = NULL;
+    out->n               = 0;
+    out->s               = NULL;
     struct h5ad_frame *f = &h->frames[frame];
     if (f->obj < 0) return sg_error(SG_ERR_FORMAT, "%s: the file has no %s table", h->path, f->label);
     if (name && !sg_h5ad_has_column(h, frame, name)) {
@@ -398,7 +408,8 @@ sg_status sg_h5ad_column_strings(struct sg_h5ad *h, enum sg_h5ad_frame_kind fram
     const char *field = name ? name : f->index_name;
     char what[700];
     snprintf(what, sizeof what, "%s: %s/%s", h->path, f->label, field);
-    sg_status st = f->compound ? read_compound_field(h, f, field, what, out) : read_group_column(h, f, field, what, out);
+    sg_status st =
+        f->compound ? read_compound_field(h, f, field, what, out) : read_group_column(h, f, field, what, out);
     if (st == SG_OK && out->n != f->n_rows) {
         int64_t n = out->n;
         sg_h5ad_strings_free(out);

@@ -38,7 +38,7 @@ bool h5ad_attr_string(hid_t obj, const char *name, char *buf, size_t cap) {
             size_t len = H5Tget_size(ft);
             if (len > 0 && len < H5AD_MAX_STRLEN) {
                 char *tmp = calloc(1, len + 1);
-                hid_t mt = H5Tcopy(H5T_C_S1);
+                hid_t mt  = H5Tcopy(H5T_C_S1);
                 H5Tset_size(mt, len);
                 H5Tset_strpad(mt, H5T_STR_NULLPAD);
                 if (tmp && H5Aread(a, mt, tmp) >= 0) {
@@ -57,14 +57,14 @@ bool h5ad_attr_string(hid_t obj, const char *name, char *buf, size_t cap) {
 }
 
 sg_status h5ad_attr_strings(hid_t obj, const char *name, const char *what, char ***out, int *n_out) {
-    *out = NULL;
+    *out   = NULL;
     *n_out = 0;
     if (H5Aexists(obj, name) <= 0) return SG_OK;
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) return sg_error(SG_ERR_FORMAT, "%s: cannot open attribute '%s'", what, name);
     hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
     sg_status st = SG_OK;
-    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    hssize_t n   = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     if (ft < 0 || n < 0) {
         st = sg_error(SG_ERR_FORMAT, "%s: cannot read attribute '%s'", what, name);
     } else if (H5Tget_class(ft) == H5T_STRING && n > 0) {
@@ -76,8 +76,10 @@ sg_status h5ad_attr_strings(hid_t obj, const char *name, const char *what, char 
             H5Tset_size(mt, H5T_VARIABLE);
             H5Tset_cset(mt, H5Tget_cset(ft));
             char **res = calloc((size_t)n + 1, sizeof(char *));
-            if (!v || !res) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
-            else if (H5Aread(a, mt, v) < 0) st = sg_error(SG_ERR_FORMAT, "%s: cannot read attribute '%s'", what, name);
+            if (!v || !res)
+                st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
+            else if (H5Aread(a, mt, v) < 0)
+                st = sg_error(SG_ERR_FORMAT, "%s: cannot read attribute '%s'", what, name);
             for (hssize_t i = 0; st == SG_OK && i < n; i++)
                 if (!(res[i] = strdup(v[i] ? v[i] : ""))) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
             if (v) {
@@ -87,7 +89,7 @@ sg_status h5ad_attr_strings(hid_t obj, const char *name, const char *what, char 
             free(v);
             H5Tclose(mt);
             if (st == SG_OK) {
-                *out = res;
+                *out   = res;
                 *n_out = (int)n;
             } else {
                 for (hssize_t i = 0; res && i < n; i++) free(res[i]);
@@ -95,22 +97,26 @@ sg_status h5ad_attr_strings(hid_t obj, const char *name, const char *what, char 
             }
         } else {
             size_t len = H5Tget_size(ft);
-            char *buf = len < H5AD_MAX_STRLEN ? calloc((size_t)n, len + 1) : NULL;
+            char *buf  = len < H5AD_MAX_STRLEN ? calloc((size_t)n, len + 1) : NULL;
             char **res = calloc((size_t)n + 1, sizeof(char *));
-            hid_t mt = H5Tcopy(H5T_C_S1);
+            hid_t mt   = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, len);
             H5Tset_strpad(mt, H5T_STR_NULLPAD);
-            if (!buf || !res) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
-            else if (H5Aread(a, mt, buf) < 0) st = sg_error(SG_ERR_FORMAT, "%s: cannot read attribute '%s'", what, name);
+            if (!buf || !res)
+                st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
+            else if (H5Aread(a, mt, buf) < 0)
+                st = sg_error(SG_ERR_FORMAT, "%s: cannot read attribute '%s'", what, name);
             for (hssize_t i = 0; st == SG_OK && i < n; i++) {
                 res[i] = calloc(1, len + 1);
-                if (!res[i]) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
-                else memcpy(res[i], buf + (size_t)i * len, len);
+                if (!res[i])
+                    st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
+                else
+                    memcpy(res[i], buf + (size_t)i * len, len);
             }
             H5Tclose(mt);
             free(buf);
             if (st == SG_OK) {
-                *out = res;
+                *out   = res;
                 *n_out = (int)n;
             } else {
                 for (hssize_t i = 0; res && i < n; i++) free(res[i]);
@@ -135,7 +141,7 @@ bool h5ad_attr_shape(hid_t obj, const char *name, int64_t shape[2]) {
         if (H5Aread(a, H5T_NATIVE_LLONG, v) >= 0) {
             shape[0] = v[0];
             shape[1] = v[1];
-            ok = v[0] >= 0 && v[1] >= 0;
+            ok       = v[0] >= 0 && v[1] >= 0;
         }
     }
     if (sp >= 0) H5Sclose(sp);
@@ -147,9 +153,7 @@ bool h5ad_attr_shape(hid_t obj, const char *name, int64_t shape[2]) {
 void h5ad_type_name(hid_t type, char *buf, size_t cap) {
     size_t size = H5Tget_size(type);
     switch (H5Tget_class(type)) {
-    case H5T_INTEGER:
-        snprintf(buf, cap, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", size * 8);
-        break;
+    case H5T_INTEGER: snprintf(buf, cap, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", size * 8); break;
     case H5T_FLOAT: snprintf(buf, cap, "float%zu", size * 8); break;
     case H5T_STRING: snprintf(buf, cap, "string"); break;
     case H5T_ENUM: snprintf(buf, cap, "enum"); break;
@@ -170,9 +174,9 @@ void sg_h5ad_strings_free(struct sg_h5ad_strings *s) {
 static int64_t dset_len_1d(hid_t dset) {
     hid_t sp = H5Dget_space(dset);
     if (sp < 0) return -1;
-    int nd = H5Sget_simple_extent_ndims(sp);
+    int nd          = H5Sget_simple_extent_ndims(sp);
     hsize_t dims[1] = {0};
-    int64_t n = -1;
+    int64_t n       = -1;
     if (nd == 1 && H5Sget_simple_extent_dims(sp, dims, NULL) == 1) n = (int64_t)dims[0];
     H5Sclose(sp);
     return n;
@@ -212,8 +216,10 @@ static sg_status read_fixed_strings(hid_t dset, hid_t ft, const char *what, int6
         st = sg_error(SG_ERR_FORMAT, "%s: cannot read strings", what);
     for (int64_t i = 0; st == SG_OK && i < n; i++) {
         res[i] = calloc(1, len + 1);
-        if (!res[i]) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
-        else memcpy(res[i], buf + (size_t)i * len, len);
+        if (!res[i])
+            st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
+        else
+            memcpy(res[i], buf + (size_t)i * len, len);
     }
     H5Tclose(mt);
     free(buf);
@@ -222,9 +228,9 @@ static sg_status read_fixed_strings(hid_t dset, hid_t ft, const char *what, int6
 
 /* h5py stores booleans as an enum over int8 with members FALSE and TRUE. */
 static sg_status read_enum_as_strings(hid_t dset, hid_t ft, const char *what, int64_t n, char **res) {
-    size_t esz = H5Tget_size(ft);
+    size_t esz       = H5Tget_size(ft);
     unsigned char *b = malloc(((size_t)n + 1) * esz);
-    sg_status st = SG_OK;
+    sg_status st     = SG_OK;
     if (!b) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
     if (n > 0 && H5Dread(dset, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) < 0)
         st = sg_error(SG_ERR_FORMAT, "%s: cannot read values", what);
@@ -247,8 +253,10 @@ static sg_status read_numbers_as_strings(hid_t dset, hid_t ft, const char *what,
         if (n > 0 && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
             st = sg_error(SG_ERR_FORMAT, "%s: cannot read numbers", what);
         for (int64_t i = 0; st == SG_OK && i < n; i++) {
-            if (v[i] != v[i]) tmp[0] = '\0';   /* NaN is pandas' missing value */
-            else snprintf(tmp, sizeof tmp, "%.17g", v[i]);
+            if (v[i] != v[i])
+                tmp[0] = '\0'; /* NaN is pandas' missing value */
+            else
+                snprintf(tmp, sizeof tmp, "%.17g", v[i]);
             if (!(res[i] = strdup(tmp))) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
         }
         free(v);
@@ -267,21 +275,21 @@ static sg_status read_numbers_as_strings(hid_t dset, hid_t ft, const char *what,
 }
 
 sg_status h5ad_read_strings(hid_t dset, const char *what, struct sg_h5ad_strings *out) {
-    out->n = 0;
-    out->s = NULL;
+    out->n    = 0;
+    out->s    = NULL;
     int64_t n = dset_len_1d(dset);
     if (n < 0) return sg_error(SG_ERR_FORMAT, "%s: expected a one-dimensional dataset", what);
     if (n > H5AD_MAX_ELEMS) return sg_error(SG_ERR_FORMAT, "%s: %lld entries is too many", what, (long long)n);
     hid_t ft = H5Dget_type(dset);
     if (ft < 0) return sg_error(SG_ERR_FORMAT, "%s: cannot read its type", what);
-    char **res = calloc((size_t)n + 1, sizeof(char *));
+    char **res   = calloc((size_t)n + 1, sizeof(char *));
     sg_status st = SG_OK;
     if (!res) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
     H5T_class_t cls = H5Tget_class(ft);
     if (st != SG_OK) {
     } else if (cls == H5T_STRING) {
         st = H5Tis_variable_str(ft) > 0 ? read_vlen_strings(dset, ft, what, n, res)
-                                         : read_fixed_strings(dset, ft, what, n, res);
+                                        : read_fixed_strings(dset, ft, what, n, res);
     } else if (cls == H5T_ENUM) {
         st = read_enum_as_strings(dset, ft, what, n, res);
     } else if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
@@ -303,23 +311,22 @@ sg_status h5ad_read_strings(hid_t dset, const char *what, struct sg_h5ad_strings
 }
 
 sg_status h5ad_read_int64(hid_t dset, const char *what, int64_t **out, int64_t *n_out) {
-    *out = NULL;
-    *n_out = 0;
+    *out      = NULL;
+    *n_out    = 0;
     int64_t n = dset_len_1d(dset);
     if (n < 0) return sg_error(SG_ERR_FORMAT, "%s: expected a one-dimensional dataset", what);
     if (n > H5AD_MAX_ELEMS) return sg_error(SG_ERR_FORMAT, "%s: %lld entries is too many", what, (long long)n);
-    hid_t ft = H5Dget_type(dset);
+    hid_t ft        = H5Dget_type(dset);
     H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
     if (ft >= 0) H5Tclose(ft);
-    if (cls != H5T_INTEGER && cls != H5T_ENUM)
-        return sg_error(SG_ERR_FORMAT, "%s: expected integers", what);
+    if (cls != H5T_INTEGER && cls != H5T_ENUM) return sg_error(SG_ERR_FORMAT, "%s: expected integers", what);
     int64_t *v = malloc(((size_t)n + 1) * sizeof(int64_t));
     if (!v) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
     if (n > 0 && H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
         free(v);
         return sg_error(SG_ERR_FORMAT, "%s: cannot read integers", what);
     }
-    *out = v;
+    *out   = v;
     *n_out = n;
     return SG_OK;
 }

@@ -9,27 +9,27 @@
 
 /* One obs/var dataframe: a group (anndata >= 0.7) or a compound dataset (anndata 0.6). */
 struct h5ad_frame {
-    const char *label;      /* "obs" or "var" */
-    hid_t       obj;        /* the group or dataset, or -1 when the file has none */
-    bool        compound;   /* legacy structured array with an "index" field */
-    char        index_name[256];
-    int         n_columns;
-    char      **columns;
-    int64_t     n_rows;
+    const char *label; /* "obs" or "var" */
+    hid_t obj;         /* the group or dataset, or -1 when the file has none */
+    bool compound;     /* legacy structured array with an "index" field */
+    char index_name[256];
+    int n_columns;
+    char **columns;
+    int64_t n_rows;
 };
 
 struct sg_h5ad {
-    char                 *path;
-    hid_t                 file;
-    hid_t                 fapl;
-    int64_t               n_obs, n_var;
+    char *path;
+    hid_t file;
+    hid_t fapl;
+    int64_t n_obs, n_var;
     enum sg_h5ad_x_format format;
-    char                  x_dtype[16];
-    hid_t                 x;          /* dense dataset, or the sparse group */
-    hid_t                 x_data, x_indices, x_indptr;
-    int64_t               nnz;
-    int64_t              *csc_indptr; /* CSC: all n_var + 1 column pointers */
-    struct h5ad_frame     frames[2];
+    char x_dtype[16];
+    hid_t x; /* dense dataset, or the sparse group */
+    hid_t x_data, x_indices, x_indptr;
+    int64_t nnz;
+    int64_t *csc_indptr; /* CSC: all n_var + 1 column pointers */
+    struct h5ad_frame frames[2];
 };
 
 /* Reads a scalar string attribute (fixed or variable length) into buf; false when absent or

@@ -21,8 +21,8 @@
 
 struct http_host_rate {
     char host[256];
-    double interval_s;   /* 1 / requests per second */
-    double next_s;       /* monotonic time of the next allowed request */
+    double interval_s; /* 1 / requests per second */
+    double next_s;     /* monotonic time of the next allowed request */
 };
 
 struct sg_http {
@@ -38,11 +38,11 @@ struct sg_http {
 struct http_try {
     char *buf;
     size_t len, cap;
-    double retry_after_s;     /* < 0 when the server sent none */
+    double retry_after_s; /* < 0 when the server sent none */
     /* downloads only */
     FILE *file;
-    int64_t offset;           /* bytes already in the .part file when this try started */
-    int file_started;         /* the first body byte decided append vs. restart */
+    int64_t offset;   /* bytes already in the .part file when this try started */
+    int file_started; /* the first body byte decided append vs. restart */
     int file_error;
     sg_http_progress_fn progress;
     void *progress_user;
@@ -59,15 +59,15 @@ uint64_t sg_http_sockets_opened(void) { return atomic_load(&sockets_opened); }
 
 struct sg_http_opts sg_http_opts_default(void) {
     return (struct sg_http_opts){
-        .user_agent = "saeg",
-        .connect_timeout_s = 15.0,
-        .timeout_s = 120.0,
+        .user_agent          = "saeg",
+        .connect_timeout_s   = 15.0,
+        .timeout_s           = 120.0,
         .low_speed_timeout_s = 60.0,
-        .max_tries = 5,
-        .backoff_s = 1.0,
-        .backoff_max_s = 30.0,
-        .retry_after_max_s = 300.0,
-        .seed = 0x5ae6u,
+        .max_tries           = 5,
+        .backoff_s           = 1.0,
+        .backoff_max_s       = 30.0,
+        .retry_after_max_s   = 300.0,
+        .seed                = 0x5ae6u,
     };
 }
 
@@ -80,14 +80,15 @@ static double now_s(void) {
 static void sleep_s(double s) {
     if (s <= 0) return;
     struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 /* splitmix64: jitter only needs to decorrelate clients, not be cryptographic */
 static double http_rand01(struct sg_http *h) {
     uint64_t z = (h->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z          = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
     return (double)(z >> 11) / 9007199254740992.0;
 }
@@ -108,21 +109,21 @@ int sg_http_param_is_secret(const char *name, size_t len) {
 
 void sg_http_redact_url(const char *url, char *buf, size_t cap) {
     if (!cap) return;
-    size_t o = 0;
-    const char *q = url ? strchr(url, '?') : NULL;
-    const char *p = url ? url : "";
-    const char *end = p + strlen(p);
+    size_t o         = 0;
+    const char *q    = url ? strchr(url, '?') : NULL;
+    const char *p    = url ? url : "";
+    const char *end  = p + strlen(p);
     const char *frag = strchr(p, '#');
     if (frag) end = frag;
     /* the part before '?' is copied as is */
     const char *stop = q ? q + 1 : end;
     for (; p < stop && o + 1 < cap; p++) buf[o++] = *p;
     while (q && p < end && o + 1 < cap) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *pe = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(pe - p));
-        size_t name_len = (size_t)((eq ? eq : pe) - p);
-        int redact = eq && sg_http_param_is_secret(p, name_len);
+        const char *amp      = memchr(p, '&', (size_t)(end - p));
+        const char *pe       = amp ? amp : end;
+        const char *eq       = memchr(p, '=', (size_t)(pe - p));
+        size_t name_len      = (size_t)((eq ? eq : pe) - p);
+        int redact           = eq && sg_http_param_is_secret(p, name_len);
         const char *copy_end = redact ? eq + 1 : pe;
         for (; p < copy_end && o + 1 < cap; p++) buf[o++] = *p;
         if (redact) {
@@ -130,8 +131,11 @@ void sg_http_redact_url(const char *url, char *buf, size_t cap) {
             for (; *r && o + 1 < cap; r++) buf[o++] = *r;
             p = pe;
         }
-        if (amp && o + 1 < cap) { buf[o++] = '&'; p = amp + 1; }
-        else break;
+        if (amp && o + 1 < cap) {
+            buf[o++] = '&';
+            p        = amp + 1;
+        } else
+            break;
     }
     buf[o] = '\0';
 }
@@ -153,10 +157,10 @@ sg_status sg_http_new(const struct sg_http_opts *opts, struct sg_http **out) {
     if (!h) return sg_error(SG_ERR_NO_MEMORY, "http: out of memory");
     h->opts = opts ? *opts : sg_http_opts_default();
     if (h->opts.max_tries < 1) h->opts.max_tries = 1;
-    h->user_agent = strdup(h->opts.user_agent ? h->opts.user_agent : "saeg");
+    h->user_agent      = strdup(h->opts.user_agent ? h->opts.user_agent : "saeg");
     h->opts.user_agent = h->user_agent;
-    h->rng = h->opts.seed;
-    h->curl = curl_easy_init();
+    h->rng             = h->opts.seed;
+    h->curl            = curl_easy_init();
     if (!h->curl || !h->user_agent) {
         sg_http_free(h);
         return sg_error(SG_ERR_NO_MEMORY, "libcurl: could not create a handle");
@@ -175,7 +179,7 @@ void sg_http_free(struct sg_http *h) {
 static int url_host(const char *url, char *host, size_t cap) {
     CURLU *u = curl_url();
     char *hs = NULL;
-    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+    int ok   = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
              curl_url_get(u, CURLUPART_HOST, &hs, 0) == CURLUE_OK;
     if (ok) snprintf(host, cap, "%s", hs);
     curl_free(hs);
@@ -185,8 +189,7 @@ static int url_host(const char *url, char *host, size_t cap) {
 
 sg_status sg_http_set_rate(struct sg_http *h, const char *host, double per_s) {
     if (!host || !*host || per_s <= 0)
-        return sg_error(SG_ERR_INVALID_ARG, "http: rate for host '%s' must be > 0 requests/s",
-                        host ? host : "");
+        return sg_error(SG_ERR_INVALID_ARG, "http: rate for host '%s' must be > 0 requests/s", host ? host : "");
     for (int i = 0; i < h->n_hosts; i++) {
         if (strcasecmp(h->hosts[i].host, host) == 0) {
             h->hosts[i].interval_s = 1.0 / per_s;
@@ -198,7 +201,7 @@ sg_status sg_http_set_rate(struct sg_http *h, const char *host, double per_s) {
     struct http_host_rate *r = &h->hosts[h->n_hosts++];
     snprintf(r->host, sizeof r->host, "%s", host);
     r->interval_s = 1.0 / per_s;
-    r->next_s = 0;
+    r->next_s     = 0;
     return SG_OK;
 }
 
@@ -211,15 +214,15 @@ static void http_rate_wait(struct sg_http *h, const char *url) {
         if (strcasecmp(r->host, host) != 0) continue;
         double t = now_s();
         if (r->next_s > t) sleep_s(r->next_s - t);
-        t = now_s();
+        t         = now_s();
         r->next_s = (r->next_s > t ? r->next_s : t) + r->interval_s;
         return;
     }
 }
 
 static size_t http_on_header(char *data, size_t size, size_t n, void *user) {
-    struct http_try *t = user;
-    size_t len = size * n;
+    struct http_try *t               = user;
+    size_t len                       = size * n;
     static const char *const names[] = {"retry-after:", "x-rate-limit-retry-after-seconds:"};
     for (size_t i = 0; i < 2; i++) {
         size_t nl = strlen(names[i]);
@@ -228,14 +231,14 @@ static size_t http_on_header(char *data, size_t size, size_t n, void *user) {
         size_t vl = len - nl < sizeof value - 1 ? len - nl : sizeof value - 1;
         memcpy(value, data + nl, vl);
         value[vl] = '\0';
-        char *v = value;
+        char *v   = value;
         while (*v == ' ' || *v == '\t') v++;
         for (char *e = v + strlen(v); e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '); e--) e[-1] = '\0';
         char *end;
         double secs = strtod(v, &end);
-        if (end == v) {  /* an HTTP-date */
+        if (end == v) { /* an HTTP-date */
             time_t when = curl_getdate(v, NULL);
-            secs = when > 0 ? difftime(when, time(NULL)) : -1;
+            secs        = when > 0 ? difftime(when, time(NULL)) : -1;
             if (when > 0 && secs < 0) secs = 0;
         }
         if (secs >= 0 && secs > t->retry_after_s) t->retry_after_s = secs;
@@ -245,12 +248,12 @@ static size_t http_on_header(char *data, size_t size, size_t n, void *user) {
 
 static size_t http_on_body(char *data, size_t size, size_t n, void *user) {
     struct http_try *t = user;
-    size_t len = size * n;
+    size_t len         = size * n;
     if (t->len + len + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 16384;
         while (cap < t->len + len + 1) cap *= 2;
         char *b = realloc(t->buf, cap);
-        if (!b) return 0;  /* curl reports a write error */
+        if (!b) return 0; /* curl reports a write error */
         t->buf = b;
         t->cap = cap;
     }
@@ -266,18 +269,23 @@ static int http_retryable_status(long status) {
 
 static int http_retryable_curl(CURLcode c) {
     switch (c) {
-    case CURLE_OPERATION_TIMEDOUT: case CURLE_PARTIAL_FILE: case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR: case CURLE_GOT_NOTHING: case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR: case CURLE_BAD_CONTENT_ENCODING: case CURLE_HTTP3:
-        return 1;
-    default:
-        return 0;
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP3: return 1;
+    default: return 0;
     }
 }
 
-static void http_set_common(struct sg_http *h, const char *url, struct curl_slist *hdrs,
-                            struct http_try *t) {
+static void http_set_common(struct sg_http *h, const char *url, struct curl_slist *hdrs, struct http_try *t) {
     CURL *c = h->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -318,8 +326,8 @@ static double http_backoff(struct sg_http *h, int attempt, double retry_after_s)
 
 /* After a failed try: SG_OK once the backoff has been slept and another try should follow,
  * else the final error naming the request (and, for downloads, where partial data stays). */
-static sg_status http_after_failure(struct sg_http *h, const char *method, const char *shown, CURLcode cc,
-                                    long status, int attempt, double retry_after_s, const char *kept) {
+static sg_status http_after_failure(struct sg_http *h, const char *method, const char *shown, CURLcode cc, long status,
+                                    int attempt, double retry_after_s, const char *kept) {
     char last[256];
     int retry;
     if (cc != CURLE_OK) {
@@ -334,11 +342,10 @@ static sg_status http_after_failure(struct sg_http *h, const char *method, const
         return sg_error(SG_ERR_NETWORK, "%s %s: %s after %d tries%s%s%s", method, shown, last, attempt,
                         kept ? " (partial data kept in " : "", kept ? kept : "", kept ? ")" : "");
     if (retry_after_s > h->opts.retry_after_max_s)
-        return sg_error(SG_ERR_NETWORK, "%s %s: %s; server asks to wait %.0f s (limit %.0f s)", method, shown,
-                        last, retry_after_s, h->opts.retry_after_max_s);
+        return sg_error(SG_ERR_NETWORK, "%s %s: %s; server asks to wait %.0f s (limit %.0f s)", method, shown, last,
+                        retry_after_s, h->opts.retry_after_max_s);
     double d = http_backoff(h, attempt, retry_after_s);
-    SG_LOGW("http: %s %s: %s; retrying in %.1f s (try %d/%d)", method, shown, last, d, attempt + 1,
-            h->opts.max_tries);
+    SG_LOGW("http: %s %s: %s; retrying in %.1f s (try %d/%d)", method, shown, last, d, attempt + 1, h->opts.max_tries);
     sleep_s(d);
     return SG_OK;
 }
@@ -349,11 +356,10 @@ void sg_http_response_free(struct sg_http_response *r) {
     memset(r, 0, sizeof *r);
 }
 
-sg_status sg_http_request(struct sg_http *h, const struct sg_http_request *req,
-                          struct sg_http_response *out) {
+sg_status sg_http_request(struct sg_http *h, const struct sg_http_request *req, struct sg_http_response *out) {
     memset(out, 0, sizeof *out);
     const char *method = req->method ? req->method : "GET";
-    int is_post = strcmp(method, "POST") == 0;
+    int is_post        = strcmp(method, "POST") == 0;
     if (!is_post && strcmp(method, "GET") != 0)
         return sg_error(SG_ERR_INVALID_ARG, "http: unsupported method '%s'", method);
     char shown[HTTP_URL_LOG_MAX];
@@ -374,20 +380,20 @@ sg_status sg_http_request(struct sg_http *h, const struct sg_http_request *req,
             curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         }
         http_rate_wait(h, req->url);
-        double t0 = now_s();
+        double t0   = now_s();
         CURLcode cc = curl_easy_perform(h->curl);
         long status = 0;
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-        out->tries = attempt;
+        out->tries  = attempt;
         out->status = status;
         SG_LOGD("http: %s %s -> %ld%s%s (%zu bytes, %.2f s, try %d/%d)", method, shown, status,
-                cc != CURLE_OK ? ", " : "", cc != CURLE_OK ? curl_easy_strerror(cc) : "", t.len,
-                now_s() - t0, attempt, h->opts.max_tries);
-        if (cc == CURLE_OK && ((status >= 200 && status < 300) ||
-                               (req->accept_status && status == req->accept_status))) {
+                cc != CURLE_OK ? ", " : "", cc != CURLE_OK ? curl_easy_strerror(cc) : "", t.len, now_s() - t0, attempt,
+                h->opts.max_tries);
+        if (cc == CURLE_OK &&
+            ((status >= 200 && status < 300) || (req->accept_status && status == req->accept_status))) {
             out->body = t.buf ? t.buf : calloc(1, 1);
-            out->len = t.len;
-            st = out->body ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "http: out of memory");
+            out->len  = t.len;
+            st        = out->body ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "http: out of memory");
             break;
         }
         free(t.buf);
@@ -399,8 +405,7 @@ sg_status sg_http_request(struct sg_http *h, const struct sg_http_request *req,
     return st;
 }
 
-sg_status sg_http_get(struct sg_http *h, const char *url, const char *const *headers,
-                      struct sg_http_response *out) {
+sg_status sg_http_get(struct sg_http *h, const char *url, const char *const *headers, struct sg_http_response *out) {
     struct sg_http_request r = {.method = "GET", .url = url, .headers = headers};
     return sg_http_request(h, &r, out);
 }
@@ -409,8 +414,8 @@ sg_status sg_http_get(struct sg_http *h, const char *url, const char *const *hea
  * (200: the server ignored our Range); other statuses go to memory for the error message. */
 static size_t http_on_file(char *data, size_t size, size_t n, void *user) {
     struct http_try *t = user;
-    size_t len = size * n;
-    long status = 0;
+    size_t len         = size * n;
+    long status        = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status >= 300) {
         if (t->len < 4096) http_on_body(data, size, n < 4096 ? n : 4096, user);
@@ -433,8 +438,7 @@ static size_t http_on_file(char *data, size_t size, size_t n, void *user) {
     return len;
 }
 
-static int http_on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                            curl_off_t ulnow) {
+static int http_on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
     (void)ultotal;
     (void)ulnow;
     struct http_try *t = user;
@@ -448,12 +452,12 @@ static int64_t file_size(const char *path) {
     return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
 }
 
-sg_status sg_http_download(struct sg_http *h, const char *url, const char *const *headers,
-                           const char *path, sg_http_progress_fn progress, void *user) {
+sg_status sg_http_download(struct sg_http *h, const char *url, const char *const *headers, const char *path,
+                           sg_http_progress_fn progress, void *user) {
     char shown[HTTP_URL_LOG_MAX];
     sg_http_redact_url(url, shown, sizeof shown);
     size_t plen = strlen(path);
-    char *part = malloc(plen + 6);
+    char *part  = malloc(plen + 6);
     if (!part) return sg_error(SG_ERR_NO_MEMORY, "http: out of memory");
     memcpy(part, path, plen);
     memcpy(part + plen, ".part", 6);
@@ -463,18 +467,22 @@ sg_status sg_http_download(struct sg_http *h, const char *url, const char *const
         return SG_ERR_NO_MEMORY;
     }
 
-    sg_status st = SG_ERR_NETWORK;
+    sg_status st  = SG_ERR_NETWORK;
     int restarted = 0;
     for (int attempt = 1; attempt <= h->opts.max_tries; attempt++) {
         int64_t have = file_size(part);
-        FILE *f = fopen(part, have > 0 ? "r+b" : "wb");
+        FILE *f      = fopen(part, have > 0 ? "r+b" : "wb");
         if (!f) {
             st = sg_error(SG_ERR_IO, "%s: cannot write: %s", part, strerror(errno));
             break;
         }
         if (have > 0) fseek(f, 0, SEEK_END);
-        struct http_try t = {.retry_after_s = -1, .file = f, .offset = have > 0 ? have : 0,
-                             .progress = progress, .progress_user = user, .curl = h->curl};
+        struct http_try t = {.retry_after_s = -1,
+                             .file          = f,
+                             .offset        = have > 0 ? have : 0,
+                             .progress      = progress,
+                             .progress_user = user,
+                             .curl          = h->curl};
         http_set_common(h, url, hdrs, &t);
         curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_on_file);
         curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &t);
@@ -486,7 +494,7 @@ sg_status sg_http_download(struct sg_http *h, const char *url, const char *const
             curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, (long)ceil(h->opts.low_speed_timeout_s));
         }
         char range[32];
-        if (t.offset > 0) {  /* a plain Range header: a 200 reply then restarts in http_on_file */
+        if (t.offset > 0) { /* a plain Range header: a 200 reply then restarts in http_on_file */
             snprintf(range, sizeof range, "%lld-", (long long)t.offset);
             curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
         }
@@ -495,8 +503,8 @@ sg_status sg_http_download(struct sg_http *h, const char *url, const char *const
         long status = 0;
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
         int close_err = fclose(f) != 0 ? errno : 0;
-        SG_LOGD("http: GET %s -> %s (%ld, resumed at %lld, try %d/%d)", shown,
-                curl_easy_strerror(cc), status, (long long)have, attempt, h->opts.max_tries);
+        SG_LOGD("http: GET %s -> %s (%ld, resumed at %lld, try %d/%d)", shown, curl_easy_strerror(cc), status,
+                (long long)have, attempt, h->opts.max_tries);
         free(t.buf);
         if (cc == CURLE_ABORTED_BY_CALLBACK) {
             st = sg_error(SG_ERR_CANCELLED, "GET %s: download cancelled", shown);
@@ -504,7 +512,9 @@ sg_status sg_http_download(struct sg_http *h, const char *url, const char *const
         }
         if (t.file_error || close_err || cc == CURLE_WRITE_ERROR) {
             st = sg_error(SG_ERR_IO, "%s: write failed: %s", part,
-                          strerror(t.file_error ? t.file_error : close_err ? close_err : EIO));
+                          strerror(t.file_error ? t.file_error
+                                   : close_err  ? close_err
+                                                : EIO));
             break;
         }
         if (cc == CURLE_OK && status >= 200 && status < 300) {
@@ -526,7 +536,7 @@ sg_status sg_http_download(struct sg_http *h, const char *url, const char *const
         if (st != SG_OK) break;
         st = SG_ERR_NETWORK;
     }
-    if (st != SG_OK && file_size(part) == 0) unlink(part);   /* nothing worth resuming */
+    if (st != SG_OK && file_size(part) == 0) unlink(part); /* nothing worth resuming */
     curl_slist_free_all(hdrs);
     free(part);
     return st;

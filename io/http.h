@@ -50,19 +50,19 @@ struct sg_http_opts {
 struct sg_http_opts sg_http_opts_default(void);
 
 struct sg_http_request {
-    const char *method;         /* "GET" (when NULL) or "POST" */
+    const char *method; /* "GET" (when NULL) or "POST" */
     const char *url;
     const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
     const char *body;           /* POST body (not copied) */
     size_t body_len;
-    long accept_status;         /* one non-2xx status treated as an answer (e.g. 404), or 0 */
+    long accept_status; /* one non-2xx status treated as an answer (e.g. 404), or 0 */
 };
 
 struct sg_http_response {
-    long status;                /* final HTTP status, 0 when no response arrived */
-    char *body;                 /* NUL-terminated; decoded when the server used gzip */
+    long status; /* final HTTP status, 0 when no response arrived */
+    char *body;  /* NUL-terminated; decoded when the server used gzip */
     size_t len;
-    int tries;                  /* attempts made */
+    int tries; /* attempts made */
 };
 
 sg_status sg_http_new(const struct sg_http_opts *opts, struct sg_http **out);
@@ -74,10 +74,8 @@ sg_status sg_http_set_rate(struct sg_http *h, const char *host, double per_s);
 /* Performs the request with retries. SG_OK only for a complete 2xx (or accept_status)
  * response; otherwise SG_ERR_NETWORK with a message naming the method, the redacted URL and
  * the last HTTP status or transport error. `out` is always initialised; free it either way. */
-sg_status sg_http_request(struct sg_http *h, const struct sg_http_request *req,
-                          struct sg_http_response *out);
-sg_status sg_http_get(struct sg_http *h, const char *url, const char *const *headers,
-                      struct sg_http_response *out);
+sg_status sg_http_request(struct sg_http *h, const struct sg_http_request *req, struct sg_http_response *out);
+sg_status sg_http_get(struct sg_http *h, const char *url, const char *const *headers, struct sg_http_response *out);
 void sg_http_response_free(struct sg_http_response *r);
 
 /* Return non-zero to cancel the download (it then fails with SG_ERR_CANCELLED). `total` is
@@ -87,8 +85,8 @@ typedef int (*sg_http_progress_fn)(int64_t done, int64_t total, void *user);
 /* Downloads `url` to `path` through `path.part`: an existing .part is resumed with a Range
  * request (restarted when the server ignores the range), and only a complete transfer is
  * renamed into place. A failed download leaves the .part for the next attempt. */
-sg_status sg_http_download(struct sg_http *h, const char *url, const char *const *headers,
-                           const char *path, sg_http_progress_fn progress, void *user);
+sg_status sg_http_download(struct sg_http *h, const char *url, const char *const *headers, const char *path,
+                           sg_http_progress_fn progress, void *user);
 
 /* Copies `url` into buf with the values of key-like query parameters (key, apikey, api_key,
  * token, secret, password, ...) replaced by "REDACTED". Always NUL-terminates. */

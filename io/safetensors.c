@@ -18,14 +18,13 @@
 
 static const struct {
     const char *name;
-    size_t      size;
+    size_t size;
 } st_dtypes[SG_ST_DTYPE_COUNT] = {
-    [SG_ST_BOOL] = {"BOOL", 1},       [SG_ST_U8] = {"U8", 1},     [SG_ST_I8] = {"I8", 1},
-    [SG_ST_F8_E4M3] = {"F8_E4M3", 1}, [SG_ST_F8_E5M2] = {"F8_E5M2", 1},
-    [SG_ST_I16] = {"I16", 2},         [SG_ST_U16] = {"U16", 2},   [SG_ST_F16] = {"F16", 2},
-    [SG_ST_BF16] = {"BF16", 2},       [SG_ST_I32] = {"I32", 4},   [SG_ST_U32] = {"U32", 4},
-    [SG_ST_F32] = {"F32", 4},         [SG_ST_I64] = {"I64", 8},   [SG_ST_U64] = {"U64", 8},
-    [SG_ST_F64] = {"F64", 8},
+    [SG_ST_BOOL] = {"BOOL", 1},       [SG_ST_U8] = {"U8", 1},           [SG_ST_I8] = {"I8", 1},
+    [SG_ST_F8_E4M3] = {"F8_E4M3", 1}, [SG_ST_F8_E5M2] = {"F8_E5M2", 1}, [SG_ST_I16] = {"I16", 2},
+    [SG_ST_U16] = {"U16", 2},         [SG_ST_F16] = {"F16", 2},         [SG_ST_BF16] = {"BF16", 2},
+    [SG_ST_I32] = {"I32", 4},         [SG_ST_U32] = {"U32", 4},         [SG_ST_F32] = {"F32", 4},
+    [SG_ST_I64] = {"I64", 8},         [SG_ST_U64] = {"U64", 8},         [SG_ST_F64] = {"F64", 8},
 };
 
 const char *sg_st_dtype_name(enum sg_st_dtype dtype) {
@@ -47,15 +46,15 @@ static bool st_dtype_from_name(const char *s, enum sg_st_dtype *out) {
 }
 
 struct sg_st_file {
-    char                *path;
-    void                *map;        /* NULL when parsing a caller's buffer */
-    size_t               map_size;
-    int                  n;
+    char *path;
+    void *map; /* NULL when parsing a caller's buffer */
+    size_t map_size;
+    int n;
     struct sg_st_tensor *tensors;
-    char               **names;
-    char               **meta_keys;
-    char               **meta_vals;
-    int                  n_meta;
+    char **names;
+    char **meta_keys;
+    char **meta_vals;
+    int n_meta;
 };
 
 void sg_st_close(struct sg_st_file *f) {
@@ -84,15 +83,14 @@ static bool json_uint(const cJSON *j, uint64_t *out) {
 
 static sg_status parse_metadata(struct sg_st_file *f, const cJSON *meta, const char *what) {
     if (!cJSON_IsObject(meta)) return sg_error(SG_ERR_FORMAT, "%s: safetensors __metadata__ is not an object", what);
-    int n = cJSON_GetArraySize(meta);
+    int n        = cJSON_GetArraySize(meta);
     f->meta_keys = calloc((size_t)n + 1, sizeof(char *));
     f->meta_vals = calloc((size_t)n + 1, sizeof(char *));
     if (!f->meta_keys || !f->meta_vals) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
     const cJSON *e;
     cJSON_ArrayForEach(e, meta) {
         if (!cJSON_IsString(e))
-            return sg_error(SG_ERR_FORMAT, "%s: safetensors __metadata__ value '%s' is not a string", what,
-                            e->string);
+            return sg_error(SG_ERR_FORMAT, "%s: safetensors __metadata__ value '%s' is not a string", what, e->string);
         f->meta_keys[f->n_meta] = strdup(e->string);
         f->meta_vals[f->n_meta] = strdup(e->valuestring);
         f->n_meta++;
@@ -106,10 +104,11 @@ static sg_status parse_metadata(struct sg_st_file *f, const cJSON *meta, const c
 static sg_status parse_entry(struct sg_st_tensor *t, const cJSON *e, size_t data_size, const char *what,
                              uint64_t *begin, uint64_t *end) {
     const char *name = t->name;
-    if (!cJSON_IsObject(e)) return sg_error(SG_ERR_FORMAT, "%s: tensor '%s': header entry is not an object", what, name);
-    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    if (!cJSON_IsObject(e))
+        return sg_error(SG_ERR_FORMAT, "%s: tensor '%s': header entry is not an object", what, name);
+    const cJSON *dt    = cJSON_GetObjectItemCaseSensitive(e, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
-    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    const cJSON *offs  = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!cJSON_IsString(dt)) return sg_error(SG_ERR_FORMAT, "%s: tensor '%s' has no dtype string", what, name);
     if (!st_dtype_from_name(dt->valuestring, &t->dtype))
         return sg_error(SG_ERR_FORMAT, "%s: tensor '%s' has unknown dtype '%.32s'", what, name, dt->valuestring);
@@ -118,8 +117,8 @@ static sg_status parse_entry(struct sg_st_tensor *t, const cJSON *e, size_t data
     if (nd > SG_ST_MAX_DIMS)
         return sg_error(SG_ERR_FORMAT, "%s: tensor '%s' has %d dimensions (at most %d)", what, name, nd,
                         SG_ST_MAX_DIMS);
-    t->n_dims = nd;
-    uint64_t nel = 1;
+    t->n_dims     = nd;
+    uint64_t nel  = 1;
     bool overflow = false;
     for (int d = 0; d < nd; d++) {
         uint64_t v;
@@ -137,20 +136,20 @@ static sg_status parse_entry(struct sg_st_tensor *t, const cJSON *e, size_t data
         !json_uint(cJSON_GetArrayItem(offs, 1), end))
         return sg_error(SG_ERR_FORMAT, "%s: tensor '%s': data_offsets must be [begin, end]", what, name);
     if (*begin > *end || *end > data_size)
-        return sg_error(SG_ERR_FORMAT,
-                        "%s: tensor '%s': data_offsets [%llu, %llu] lie outside the %zu bytes of data", what, name,
-                        (unsigned long long)*begin, (unsigned long long)*end, data_size);
+        return sg_error(SG_ERR_FORMAT, "%s: tensor '%s': data_offsets [%llu, %llu] lie outside the %zu bytes of data",
+                        what, name, (unsigned long long)*begin, (unsigned long long)*end, data_size);
     if (*end - *begin != nel * esz)
-        return sg_error(SG_ERR_FORMAT, "%s: tensor '%s': %llu bytes of data for a %s tensor of %llu elements (%llu bytes)",
-                        what, name, (unsigned long long)(*end - *begin), st_dtypes[t->dtype].name,
-                        (unsigned long long)nel, (unsigned long long)(nel * esz));
+        return sg_error(SG_ERR_FORMAT,
+                        "%s: tensor '%s': %llu bytes of data for a %s tensor of %llu elements (%llu bytes)", what, name,
+                        (unsigned long long)(*end - *begin), st_dtypes[t->dtype].name, (unsigned long long)nel,
+                        (unsigned long long)(nel * esz));
     t->nbytes = (size_t)(*end - *begin);
     return SG_OK;
 }
 
 struct st_span {
     uint64_t begin, end;
-    int      index;
+    int index;
 };
 
 static int span_cmp(const void *a, const void *b) {
@@ -161,9 +160,9 @@ static int span_cmp(const void *a, const void *b) {
 
 static sg_status parse_header(struct sg_st_file *f, const cJSON *root, const uint8_t *data, size_t data_size,
                               const char *what) {
-    int n_items = cJSON_GetArraySize(root);
-    f->tensors = calloc((size_t)n_items + 1, sizeof *f->tensors);
-    f->names = calloc((size_t)n_items + 1, sizeof(char *));
+    int n_items           = cJSON_GetArraySize(root);
+    f->tensors            = calloc((size_t)n_items + 1, sizeof *f->tensors);
+    f->names              = calloc((size_t)n_items + 1, sizeof(char *));
     struct st_span *spans = calloc((size_t)n_items + 1, sizeof *spans);
     if (!f->tensors || !f->names || !spans) {
         free(spans);
@@ -186,7 +185,7 @@ static sg_status parse_header(struct sg_st_file *f, const cJSON *root, const uin
             break;
         }
         struct sg_st_tensor *t = &f->tensors[f->n];
-        f->names[f->n] = strdup(e->string);
+        f->names[f->n]         = strdup(e->string);
         if (!f->names[f->n]) {
             st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", what);
             break;
@@ -196,7 +195,7 @@ static sg_status parse_header(struct sg_st_file *f, const cJSON *root, const uin
         uint64_t begin = 0, end = 0;
         st = parse_entry(t, e, data_size, what, &begin, &end);
         if (st != SG_OK) break;
-        t->data = data + begin;
+        t->data         = data + begin;
         spans[f->n - 1] = (struct st_span){begin, end, f->n - 1};
     }
     if (st == SG_OK) {
@@ -221,11 +220,11 @@ static sg_status parse_header(struct sg_st_file *f, const cJSON *root, const uin
 }
 
 sg_status sg_st_parse(const void *bytes, size_t size, const char *what, struct sg_st_file **out) {
-    *out = NULL;
+    *out             = NULL;
     const uint8_t *p = bytes;
     if (size < 8)
-        return sg_error(SG_ERR_FORMAT, "%s: %zu bytes is too short for a safetensors file (8-byte header length)",
-                        what, size);
+        return sg_error(SG_ERR_FORMAT, "%s: %zu bytes is too short for a safetensors file (8-byte header length)", what,
+                        size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | p[i];
     if (hlen > size - 8)
@@ -234,8 +233,7 @@ sg_status sg_st_parse(const void *bytes, size_t size, const char *what, struct s
     if (hlen > ST_MAX_HEADER)
         return sg_error(SG_ERR_FORMAT, "%s: safetensors header of %llu bytes is larger than the %u-byte limit", what,
                         (unsigned long long)hlen, ST_MAX_HEADER);
-    if (hlen < 2 || p[8] != '{')
-        return sg_error(SG_ERR_FORMAT, "%s: safetensors header does not start with '{'", what);
+    if (hlen < 2 || p[8] != '{') return sg_error(SG_ERR_FORMAT, "%s: safetensors header does not start with '{'", what);
 
     cJSON *root = cJSON_ParseWithLength((const char *)p + 8, (size_t)hlen);
     if (!root || !cJSON_IsObject(root)) {
@@ -259,7 +257,7 @@ sg_status sg_st_parse(const void *bytes, size_t size, const char *what, struct s
 }
 
 sg_status sg_st_open(const char *path, struct sg_st_file **out) {
-    *out = NULL;
+    *out   = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat sb;
@@ -271,11 +269,11 @@ sg_status sg_st_open(const char *path, struct sg_st_file **out) {
     size_t size = (size_t)sb.st_size;
     if (size < 8) {
         close(fd);
-        return sg_error(SG_ERR_FORMAT, "%s: %zu bytes is too short for a safetensors file (8-byte header length)",
-                        path, size);
+        return sg_error(SG_ERR_FORMAT, "%s: %zu bytes is too short for a safetensors file (8-byte header length)", path,
+                        size);
     }
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
+    int e     = errno;
     close(fd);
     if (map == MAP_FAILED) return sg_error(SG_ERR_IO, "%s: cannot map %zu bytes: %s", path, size, strerror(e));
     struct sg_st_file *f;
@@ -284,9 +282,9 @@ sg_status sg_st_open(const char *path, struct sg_st_file **out) {
         munmap(map, size);
         return st;
     }
-    f->map = map;
+    f->map      = map;
     f->map_size = size;
-    *out = f;
+    *out        = f;
     return SG_OK;
 }
 

@@ -52,17 +52,17 @@ enum sg_st_dtype {
     SG_ST_DTYPE_COUNT
 };
 
-const char *sg_st_dtype_name(enum sg_st_dtype dtype);   /* "F32" */
+const char *sg_st_dtype_name(enum sg_st_dtype dtype); /* "F32" */
 size_t sg_st_dtype_size(enum sg_st_dtype dtype);
 
 struct sg_st_tensor {
-    const char      *name;
+    const char *name;
     enum sg_st_dtype dtype;
-    int              n_dims;                  /* 0 for a scalar */
-    int64_t          shape[SG_ST_MAX_DIMS];   /* outermost first, as written */
-    int64_t          n_elements;
-    const void      *data;                    /* inside the mapping; may be unaligned */
-    size_t           nbytes;
+    int n_dims;                    /* 0 for a scalar */
+    int64_t shape[SG_ST_MAX_DIMS]; /* outermost first, as written */
+    int64_t n_elements;
+    const void *data; /* inside the mapping; may be unaligned */
+    size_t nbytes;
 };
 
 struct sg_st_file;
@@ -76,7 +76,7 @@ void sg_st_close(struct sg_st_file *f);
 
 const char *sg_st_path(const struct sg_st_file *f);
 int sg_st_count(const struct sg_st_file *f);
-const struct sg_st_tensor *sg_st_get(const struct sg_st_file *f, int i);   /* in header order */
+const struct sg_st_tensor *sg_st_get(const struct sg_st_file *f, int i); /* in header order */
 const struct sg_st_tensor *sg_st_find(const struct sg_st_file *f, const char *name);
 /* A string value of "__metadata__", or NULL. */
 const char *sg_st_metadata(const struct sg_st_file *f, const char *key);
@@ -84,10 +84,10 @@ const char *sg_st_metadata(const struct sg_st_file *f, const char *key);
 /* ---- writer ----------------------------------------------------------------------------- */
 
 struct sg_st_decl {
-    const char      *name;
+    const char *name;
     enum sg_st_dtype dtype;
-    int              n_dims;
-    int64_t          shape[SG_ST_MAX_DIMS];
+    int n_dims;
+    int64_t shape[SG_ST_MAX_DIMS];
 };
 
 struct sg_st_writer;

@@ -11,12 +11,12 @@
 #include "io/safetensors.h"
 
 struct sg_st_writer {
-    char   *path;
-    char   *tmp_path;
-    int     fd;
-    int     n;
-    size_t  data_start;   /* file offset of the data section */
-    size_t *offs;         /* per tensor: begin within the data section */
+    char *path;
+    char *tmp_path;
+    int fd;
+    int n;
+    size_t data_start; /* file offset of the data section */
+    size_t *offs;      /* per tensor: begin within the data section */
     size_t *sizes;
 };
 
@@ -32,7 +32,8 @@ static char *build_header(const struct sg_st_decl *decls, int n, const char *con
     if (!root) return NULL;
     if (metadata && metadata[0]) {
         cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
-        for (int i = 0; m && metadata[i] && metadata[i + 1]; i += 2) cJSON_AddStringToObject(m, metadata[i], metadata[i + 1]);
+        for (int i = 0; m && metadata[i] && metadata[i + 1]; i += 2)
+            cJSON_AddStringToObject(m, metadata[i], metadata[i + 1]);
     }
     for (int i = 0; i < n; i++) {
         cJSON *e = cJSON_AddObjectToObject(root, decls[i].name);
@@ -83,15 +84,15 @@ static sg_status write_all(int fd, const void *data, size_t size, size_t off, co
 
 sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
                             struct sg_st_writer **out) {
-    *out = NULL;
+    *out                   = NULL;
     struct sg_st_writer *w = calloc(1, sizeof *w);
     if (!w) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
-    w->fd = -1;
-    w->n = n;
-    w->path = strdup(path);
+    w->fd       = -1;
+    w->n        = n;
+    w->path     = strdup(path);
     w->tmp_path = malloc(strlen(path) + 5);
-    w->offs = calloc((size_t)n + 1, sizeof *w->offs);
-    w->sizes = calloc((size_t)n + 1, sizeof *w->sizes);
+    w->offs     = calloc((size_t)n + 1, sizeof *w->offs);
+    w->sizes    = calloc((size_t)n + 1, sizeof *w->sizes);
     if (!w->path || !w->tmp_path || !w->offs || !w->sizes) {
         writer_free(w);
         return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
@@ -100,12 +101,12 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
 
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        w->offs[i] = off;
+        w->offs[i]  = off;
         w->sizes[i] = decl_bytes(&decls[i]);
         off += (w->sizes[i] + 7) & ~(size_t)7;
     }
     size_t data_size = n > 0 ? w->offs[n - 1] + w->sizes[n - 1] : 0;
-    char *json = build_header(decls, n, metadata, w->offs, w->sizes);
+    char *json       = build_header(decls, n, metadata, w->offs, w->sizes);
     if (!json) {
         writer_free(w);
         return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory building the header", path);
@@ -124,7 +125,7 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
     free(json);
     w->data_start = 8 + padded;
 
-    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    w->fd        = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     sg_status st = SG_OK;
     if (w->fd < 0) st = sg_error(SG_ERR_IO, "%s: cannot create: %s", w->tmp_path, strerror(errno));
     if (st == SG_OK) st = write_all(w->fd, hdr, 8 + padded, 0, w->tmp_path);
@@ -142,7 +143,8 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
 
 sg_status sg_st_writer_put(struct sg_st_writer *w, int i, size_t offset, const void *data, size_t size) {
     if (i < 0 || i >= w->n || offset > w->sizes[i] || size > w->sizes[i] - offset)
-        return sg_error(SG_ERR_INVALID_ARG, "%s: write of %zu bytes at %zu is outside tensor %d", w->path, size, offset, i);
+        return sg_error(SG_ERR_INVALID_ARG, "%s: write of %zu bytes at %zu is outside tensor %d", w->path, size, offset,
+                        i);
     return write_all(w->fd, data, size, w->data_start + w->offs[i] + offset, w->tmp_path);
 }
 

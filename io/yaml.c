@@ -10,7 +10,7 @@
 
 struct sg_yaml {
     yaml_document_t doc;
-    char           *what;
+    char *what;
 };
 
 void sg_yaml_free(struct sg_yaml *y) {
@@ -21,7 +21,7 @@ void sg_yaml_free(struct sg_yaml *y) {
 }
 
 sg_status sg_yaml_parse(const char *text, size_t len, const char *what, struct sg_yaml **out) {
-    *out = NULL;
+    *out              = NULL;
     struct sg_yaml *y = calloc(1, sizeof *y);
     if (!y || !(y->what = strdup(what))) {
         free(y);
@@ -42,8 +42,7 @@ sg_status sg_yaml_parse(const char *text, size_t len, const char *what, struct s
         return st;
     }
     yaml_parser_delete(&p);
-    if (!yaml_document_get_root_node(&y->doc) ||
-        yaml_document_get_root_node(&y->doc)->type != YAML_MAPPING_NODE) {
+    if (!yaml_document_get_root_node(&y->doc) || yaml_document_get_root_node(&y->doc)->type != YAML_MAPPING_NODE) {
         sg_yaml_free(y);
         return sg_error(SG_ERR_FORMAT, "%s: expected a YAML mapping at the top level", what);
     }
@@ -52,14 +51,14 @@ sg_status sg_yaml_parse(const char *text, size_t len, const char *what, struct s
 }
 
 sg_status sg_yaml_load(const char *path, struct sg_yaml **out) {
-    *out = NULL;
+    *out     = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: %s", path, strerror(errno));
-    char *buf = NULL;
+    char *buf  = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
         if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
+            cap      = cap ? cap * 2 : 8192;
             char *nb = realloc(buf, cap);
             if (!nb) {
                 free(buf);
@@ -86,11 +85,11 @@ sg_status sg_yaml_load(const char *path, struct sg_yaml **out) {
 /* The node at a dotted path ("a.b.c"), or NULL. */
 static yaml_node_t *find_node(const struct sg_yaml *y, const char *path) {
     yaml_document_t *doc = (yaml_document_t *)&y->doc;
-    yaml_node_t *node = yaml_document_get_root_node(doc);
-    const char *seg = path;
+    yaml_node_t *node    = yaml_document_get_root_node(doc);
+    const char *seg      = path;
     while (node && *seg) {
         const char *dot = strchr(seg, '.');
-        size_t n = dot ? (size_t)(dot - seg) : strlen(seg);
+        size_t n        = dot ? (size_t)(dot - seg) : strlen(seg);
         if (node->type != YAML_MAPPING_NODE) return NULL;
         yaml_node_t *next = NULL;
         for (yaml_node_pair_t *pr = node->data.mapping.pairs.start; pr < node->data.mapping.pairs.top; pr++) {
@@ -102,7 +101,7 @@ static yaml_node_t *find_node(const struct sg_yaml *y, const char *path) {
             }
         }
         node = next;
-        seg = dot ? dot + 1 : seg + n;
+        seg  = dot ? dot + 1 : seg + n;
     }
     return node;
 }
@@ -132,7 +131,7 @@ const char *sg_yaml_str(const struct sg_yaml *y, const char *path) {
 
 /* A non-scalar where a scalar is expected is a format error; absence is reported as NULL. */
 static sg_status scalar_at(const struct sg_yaml *y, const char *path, const char **out) {
-    *out = NULL;
+    *out           = NULL;
     yaml_node_t *n = find_node(y, path);
     if (!n) return SG_OK;
     if (n->type != YAML_SCALAR_NODE) return sg_error(SG_ERR_FORMAT, "%s: %s: expected a single value", y->what, path);
@@ -179,7 +178,7 @@ sg_status sg_yaml_double(const struct sg_yaml *y, const char *path, double def, 
         return SG_OK;
     }
     char *end;
-    errno = 0;
+    errno    = 0;
     double v = strtod(s, &end);
     if (errno == ERANGE || end == s || *end || !isfinite(v))
         return sg_error(SG_ERR_FORMAT, "%s: %s: expected a number, got '%.40s'", y->what, path, s);
@@ -196,7 +195,7 @@ sg_status sg_yaml_bool(const struct sg_yaml *y, const char *path, bool def, bool
         return SG_OK;
     }
     static const char *const yes[] = {"true", "yes", "on", "y"};
-    static const char *const no[] = {"false", "no", "off", "n"};
+    static const char *const no[]  = {"false", "no", "off", "n"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         if (strcasecmp(s, yes[i]) == 0) {
             *out = true;

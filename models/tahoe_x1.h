@@ -42,24 +42,24 @@ enum tx1_act { TX1_ACT_RELU = 0, TX1_ACT_GELU, TX1_ACT_LEAKY_RELU };
 /* ---- configuration (model_config.yml + collator_config.yml) ----------------------------- */
 
 struct tx1_config {
-    int64_t      d_model, n_layers, n_heads, d_ff, vocab_size;
-    enum tx1_act act_ffn;            /* transformer_activation */
-    enum tx1_act act_value;          /* expression_encoder.activation */
-    enum tx1_act act_dec;            /* expression_decoder.activation */
-    int          n_dec_layers;       /* expression_decoder.n_layers */
-    float        eps;                /* norm_config.eps */
-    float        value_max;          /* expression_encoder.max_value (values are clamped) */
-    bool         gene_norm;          /* gene_encoder.use_norm */
-    bool         value_norm;         /* expression_encoder.use_norm */
-    bool         mvc_scaled;         /* mvc.scaled_dot_product */
-    bool         trained_with_gen_mask; /* attention used the generative mask in training */
-    bool         has_chem_encoder;   /* 3B: chemical_encoder present (ignored: drug token off) */
+    int64_t d_model, n_layers, n_heads, d_ff, vocab_size;
+    enum tx1_act act_ffn;       /* transformer_activation */
+    enum tx1_act act_value;     /* expression_encoder.activation */
+    enum tx1_act act_dec;       /* expression_decoder.activation */
+    int n_dec_layers;           /* expression_decoder.n_layers */
+    float eps;                  /* norm_config.eps */
+    float value_max;            /* expression_encoder.max_value (values are clamped) */
+    bool gene_norm;             /* gene_encoder.use_norm */
+    bool value_norm;            /* expression_encoder.use_norm */
+    bool mvc_scaled;            /* mvc.scaled_dot_product */
+    bool trained_with_gen_mask; /* attention used the generative mask in training */
+    bool has_chem_encoder;      /* 3B: chemical_encoder present (ignored: drug token off) */
     /* collator */
-    int64_t      pad_token_id;
-    float        pad_value;
-    int          num_bins;
-    bool         right_binning;
-    int64_t      max_length;
+    int64_t pad_token_id;
+    float pad_value;
+    int num_bins;
+    bool right_binning;
+    int64_t max_length;
 };
 
 /* Reads and checks both YAML files of a released model folder. */
@@ -88,35 +88,35 @@ int64_t tx1_vocab_lookup_gene(const struct tx1_vocab *v, const char *gene_id);
 
 struct tx1_layer {
     struct sg_tensor *norm1_w, *norm1_b;
-    struct sg_tensor *wqkv, *bqkv;       /* [3d, d]: rows Q, K, V; heads contiguous within each */
+    struct sg_tensor *wqkv, *bqkv; /* [3d, d]: rows Q, K, V; heads contiguous within each */
     struct sg_tensor *wo, *bo;
     struct sg_tensor *norm2_w, *norm2_b;
     struct sg_tensor *up_w, *up_b, *down_w, *down_b;
 };
 
 struct tx1_weights {
-    struct sg_tensor *gene_emb;                     /* [V, d] */
-    struct sg_tensor *gene_norm_w, *gene_norm_b;    /* NULL when gene_norm is off */
-    struct sg_tensor *flag;                         /* [2, d]; row 1 marks masked tokens */
-    struct sg_tensor *value_w1, *value_b1;          /* [d, 1] */
+    struct sg_tensor *gene_emb;                  /* [V, d] */
+    struct sg_tensor *gene_norm_w, *gene_norm_b; /* NULL when gene_norm is off */
+    struct sg_tensor *flag;                      /* [2, d]; row 1 marks masked tokens */
+    struct sg_tensor *value_w1, *value_b1;       /* [d, 1] */
     struct sg_tensor *value_w2, *value_b2;
-    struct sg_tensor *value_norm_w, *value_norm_b;  /* NULL when value_norm is off */
-    struct tx1_layer  layers[TX1_MAX_LAYERS];
+    struct sg_tensor *value_norm_w, *value_norm_b; /* NULL when value_norm is off */
+    struct tx1_layer layers[TX1_MAX_LAYERS];
     struct sg_tensor *final_norm_w, *final_norm_b;
     struct sg_tensor *dec_w[TX1_MAX_DEC_LAYERS], *dec_b[TX1_MAX_DEC_LAYERS];
-    struct sg_tensor *dec_out_w, *dec_out_b;        /* [1, d] */
-    struct sg_tensor *mvc_query_w, *mvc_query_b;    /* gene2query */
-    struct sg_tensor *mvc_w;                        /* [d, d], no bias */
+    struct sg_tensor *dec_out_w, *dec_out_b;     /* [1, d] */
+    struct sg_tensor *mvc_query_w, *mvc_query_b; /* gene2query */
+    struct sg_tensor *mvc_w;                     /* [d, d], no bias */
 };
 
 struct tx1_model {
-    struct tx1_config     cfg;
-    struct tx1_vocab     *vocab;     /* NULL for random-weight models */
-    int64_t               cls_id;
-    struct tx1_weights    w;
-    struct sg_ctx        *ctx;       /* owns the weight tensors */
+    struct tx1_config cfg;
+    struct tx1_vocab *vocab; /* NULL for random-weight models */
+    int64_t cls_id;
+    struct tx1_weights w;
+    struct sg_ctx *ctx; /* owns the weight tensors */
     struct sg_buffer_list bufs;
-    char                  weights_dtype[8];   /* as stored: "F32", "BF16", "F16", or "random" */
+    char weights_dtype[8]; /* as stored: "F32", "BF16", "F16", or "random" */
 };
 
 /* Loads a released model folder ({size}-model/: model.safetensors, model_config.yml,
@@ -149,9 +149,9 @@ sg_status tx1_default_model_root(char *out, size_t cap);
 
 struct sg_h5ad;
 struct tx1_gene_map {
-    int32_t *ids;          /* vocabulary id of each var entry, -1 when absent */
-    int64_t  n_var, n_matched;
-    char     key[128];     /* var column used; "" for the index */
+    int32_t *ids; /* vocabulary id of each var entry, -1 when absent */
+    int64_t n_var, n_matched;
+    char key[128]; /* var column used; "" for the index */
 };
 /* Reads var[gene_id_key] (NULL: 'ensembl_id' when present, else the var index) and looks each
  * gene up. Fails, naming the columns that exist, when an explicit key is missing; fails with
@@ -170,12 +170,12 @@ void tx1_linspace_f32(int n, float *out);
 void tx1_bin_values(const float *x, int64_t n, int num_bins, bool right, float *out, float *scratch);
 
 struct tx1_tokenizer {
-    int64_t  cls_id, pad_id;
-    float    pad_value;
-    int      num_bins;
-    bool     right_binning;
-    int64_t  context;      /* tokens per cell at most, CLS included */
-    uint64_t seed;         /* subsampling of cells with more genes than context - 1 */
+    int64_t cls_id, pad_id;
+    float pad_value;
+    int num_bins;
+    bool right_binning;
+    int64_t context; /* tokens per cell at most, CLS included */
+    uint64_t seed;   /* subsampling of cells with more genes than context - 1 */
 };
 void tx1_tokenizer_init(struct tx1_tokenizer *tk, const struct tx1_model *m, int64_t context, uint64_t seed);
 /* Tokens a cell with n stored vocabulary genes becomes (CLS included). */
@@ -183,17 +183,17 @@ int64_t tx1_tokenizer_count(const struct tx1_tokenizer *tk, int64_t n_genes);
 
 /* Cells ready for the graph, padded to the longest. Arrays are [batch][seq], row-major. */
 struct tx1_batch {
-    int64_t  cap_batch, cap_seq;
-    int64_t  n_cells;      /* filled so far */
-    int64_t  seq;          /* longest cell (tokens) */
+    int64_t cap_batch, cap_seq;
+    int64_t n_cells; /* filled so far */
+    int64_t seq;     /* longest cell (tokens) */
     int32_t *ids;
-    float   *values;
-    int32_t *key_mask;     /* enum sg_attn_key */
-    float   *gen;          /* 1 where the token is masked (generative); 0 at inference */
-    int64_t *cell;         /* h5ad row of each cell */
-    int64_t *len;          /* tokens of each cell */
+    float *values;
+    int32_t *key_mask; /* enum sg_attn_key */
+    float *gen;        /* 1 where the token is masked (generative); 0 at inference */
+    int64_t *cell;     /* h5ad row of each cell */
+    int64_t *len;      /* tokens of each cell */
     /* private scratch */
-    float   *scratch;
+    float *scratch;
     int64_t *pick;
 };
 struct tx1_batch *tx1_batch_new(int64_t cap_batch, int64_t cap_seq);
@@ -208,26 +208,26 @@ sg_status tx1_batch_add(struct tx1_batch *b, const struct tx1_tokenizer *tk, int
 
 struct tx1_graph_opts {
     int64_t batch, seq;
-    bool    generative;                 /* gen input: masked tokens' values zeroed, flag added,
-                                           and they are SELF keys in the key mask */
-    bool    heads;                      /* expression and MVC predictions */
-    bool    resid[TX1_MAX_LAYERS];      /* residual stream after block i as an output */
+    bool generative;            /* gen input: masked tokens' values zeroed, flag added,
+                                   and they are SELF keys in the key mask */
+    bool heads;                 /* expression and MVC predictions */
+    bool resid[TX1_MAX_LAYERS]; /* residual stream after block i as an output */
 };
 
 struct tx1_graph {
-    struct sg_ctx    *ctx;
-    struct sg_graph  *graph;
-    int64_t           batch, seq;
+    struct sg_ctx *ctx;
+    struct sg_graph *graph;
+    int64_t batch, seq;
     /* inputs */
-    struct sg_tensor *ids;        /* I32 [S, B] */
-    struct sg_tensor *values;     /* F32 [1, S, B] */
-    struct sg_tensor *key_mask;   /* I32 [S, B] */
-    struct sg_tensor *gen;        /* F32 [1, S, B], only with opts.generative */
+    struct sg_tensor *ids;      /* I32 [S, B] */
+    struct sg_tensor *values;   /* F32 [1, S, B] */
+    struct sg_tensor *key_mask; /* I32 [S, B] */
+    struct sg_tensor *gen;      /* F32 [1, S, B], only with opts.generative */
     /* outputs */
-    struct sg_tensor *cell_emb;   /* [d, B] */
-    struct sg_tensor *resid[TX1_MAX_LAYERS];   /* [d, S, B] where requested */
-    struct sg_tensor *expr_pred;  /* [1, S, B] with heads */
-    struct sg_tensor *mvc_pred;   /* [1, S, B] with heads */
+    struct sg_tensor *cell_emb;              /* [d, B] */
+    struct sg_tensor *resid[TX1_MAX_LAYERS]; /* [d, S, B] where requested */
+    struct sg_tensor *expr_pred;             /* [1, S, B] with heads */
+    struct sg_tensor *mvc_pred;              /* [1, S, B] with heads */
 };
 
 sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts *opts, struct tx1_graph **out);
@@ -237,9 +237,9 @@ void tx1_graph_free(struct tx1_graph *g);
 
 struct tx1_runner_opts {
     int64_t batch, context;
-    bool    generative, heads;
-    int     n_resid;
-    int     resid_layers[TX1_MAX_LAYERS];
+    bool generative, heads;
+    int n_resid;
+    int resid_layers[TX1_MAX_LAYERS];
 };
 
 struct tx1_runner;
@@ -249,10 +249,10 @@ void tx1_runner_free(struct tx1_runner *r);
 /* Runs the batch (padded to a multiple of 64 tokens, at most context) and copies the outputs
  * to host memory, readable until the next run. */
 sg_status tx1_runner_run(struct tx1_runner *r, const struct tx1_batch *b);
-int64_t tx1_runner_seq(const struct tx1_runner *r);                       /* padded length of the last run */
-const float *tx1_runner_cell_emb(const struct tx1_runner *r);             /* [n_cells][d] */
-const float *tx1_runner_resid(const struct tx1_runner *r, int i);         /* i-th requested layer: [cell][seq][d] */
-const float *tx1_runner_expr_pred(const struct tx1_runner *r);            /* [cell][seq] */
+int64_t tx1_runner_seq(const struct tx1_runner *r);               /* padded length of the last run */
+const float *tx1_runner_cell_emb(const struct tx1_runner *r);     /* [n_cells][d] */
+const float *tx1_runner_resid(const struct tx1_runner *r, int i); /* i-th requested layer: [cell][seq][d] */
+const float *tx1_runner_expr_pred(const struct tx1_runner *r);    /* [cell][seq] */
 const float *tx1_runner_mvc_pred(const struct tx1_runner *r);
 /* Scheduler statistics of the last graph (memory). */
 sg_status tx1_runner_stats(const struct tx1_runner *r, struct sg_sched_stats *out);

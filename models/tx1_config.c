@@ -21,10 +21,15 @@ static sg_status parse_act(const struct sg_yaml *y, const char *path, const char
                            enum tx1_act *out) {
     const char *s = sg_yaml_str(y, key);
     if (!s) s = def;
-    if (strcmp(s, "relu") == 0) *out = TX1_ACT_RELU;
-    else if (strcmp(s, "gelu") == 0) *out = TX1_ACT_GELU;
-    else if (strcmp(s, "leaky_relu") == 0) *out = TX1_ACT_LEAKY_RELU;
-    else return sg_error(SG_ERR_UNSUPPORTED, "%s: %s: activation '%s' is not supported (relu, gelu, leaky_relu)", path, key, s);
+    if (strcmp(s, "relu") == 0)
+        *out = TX1_ACT_RELU;
+    else if (strcmp(s, "gelu") == 0)
+        *out = TX1_ACT_GELU;
+    else if (strcmp(s, "leaky_relu") == 0)
+        *out = TX1_ACT_LEAKY_RELU;
+    else
+        return sg_error(SG_ERR_UNSUPPORTED, "%s: %s: activation '%s' is not supported (relu, gelu, leaky_relu)", path,
+                        key, s);
     return SG_OK;
 }
 
@@ -32,8 +37,8 @@ static sg_status parse_act(const struct sg_yaml *y, const char *path, const char
 static sg_status expect_str(const struct sg_yaml *y, const char *path, const char *key, const char *want) {
     const char *s = sg_yaml_str(y, key);
     if (s && strcmp(s, want) != 0)
-        return sg_error(SG_ERR_UNSUPPORTED, "%s: %s: '%s' is not supported (only '%s', as in the released models)", path,
-                        key, s, want);
+        return sg_error(SG_ERR_UNSUPPORTED, "%s: %s: '%s' is not supported (only '%s', as in the released models)",
+                        path, key, s, want);
     return SG_OK;
 }
 
@@ -67,15 +72,16 @@ static sg_status load_model_cfg(const struct sg_yaml *y, const char *path, struc
     if (st != SG_OK) return st;
     if (use_glu) return sg_error(SG_ERR_UNSUPPORTED, "%s: use_glu: gated MLPs are not supported", path);
     if (sg_yaml_len(y, "gene_encoder.embeddings") > 0)
-        return sg_error(SG_ERR_UNSUPPORTED, "%s: gene_encoder.embeddings: extra pretrained gene embeddings are not supported",
-                        path);
+        return sg_error(SG_ERR_UNSUPPORTED,
+                        "%s: gene_encoder.embeddings: extra pretrained gene embeddings are not supported", path);
     if (!sg_yaml_has(y, "mvc"))
         return sg_error(SG_ERR_UNSUPPORTED, "%s: mvc: a model without the MVC decoder is not supported", path);
     if (c->d_model <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->vocab_size <= 0 || expansion <= 0)
-        return sg_error(SG_ERR_FORMAT, "%s: d_model, n_layers, n_heads, vocab_size and expansion_ratio must be positive", path);
+        return sg_error(SG_ERR_FORMAT,
+                        "%s: d_model, n_layers, n_heads, vocab_size and expansion_ratio must be positive", path);
     if (c->d_model % c->n_heads != 0)
-        return sg_error(SG_ERR_FORMAT, "%s: d_model %lld is not a multiple of n_heads %lld", path, (long long)c->d_model,
-                        (long long)c->n_heads);
+        return sg_error(SG_ERR_FORMAT, "%s: d_model %lld is not a multiple of n_heads %lld", path,
+                        (long long)c->d_model, (long long)c->n_heads);
     if (c->n_layers > TX1_MAX_LAYERS)
         return sg_error(SG_ERR_UNSUPPORTED, "%s: n_layers %lld is above the supported %d", path, (long long)c->n_layers,
                         TX1_MAX_LAYERS);
@@ -86,11 +92,11 @@ static sg_status load_model_cfg(const struct sg_yaml *y, const char *path, struc
      * the reference inference turns it off (flash attention, padding only), as we do */
     st = sg_yaml_bool(y, "attn_config.use_attn_mask", true, &c->trained_with_gen_mask);
     if (st != SG_OK) return st;
-    c->d_ff = expansion * c->d_model;
-    c->n_dec_layers = (int)dec_layers;
-    c->eps = (float)eps;
-    c->value_max = (float)max_value;
-    c->mvc_scaled = scaled;
+    c->d_ff             = expansion * c->d_model;
+    c->n_dec_layers     = (int)dec_layers;
+    c->eps              = (float)eps;
+    c->value_max        = (float)max_value;
+    c->mvc_scaled       = scaled;
     c->has_chem_encoder = sg_yaml_has(y, "chemical_encoder");
     return SG_OK;
 }
@@ -108,12 +114,13 @@ static sg_status load_collator_cfg(const struct sg_yaml *y, const char *path, st
     if (st == SG_OK) st = sg_yaml_int(y, "max_length", 1024, &max_length);
     if (st != SG_OK) return st;
     if (!do_binning || log_transform)
-        return sg_error(SG_ERR_UNSUPPORTED, "%s: only do_binning: true without log_transform is supported (as released)", path);
+        return sg_error(SG_ERR_UNSUPPORTED,
+                        "%s: only do_binning: true without log_transform is supported (as released)", path);
     if (num_bins < 2 || num_bins > 1025)
         return sg_error(SG_ERR_FORMAT, "%s: num_bins %lld is outside 2..1025", path, (long long)num_bins);
     if (max_length < 2) return sg_error(SG_ERR_FORMAT, "%s: max_length %lld is too small", path, (long long)max_length);
-    c->pad_value = (float)pad_value;
-    c->num_bins = (int)num_bins;
+    c->pad_value  = (float)pad_value;
+    c->num_bins   = (int)num_bins;
     c->max_length = max_length;
     return SG_OK;
 }
@@ -145,34 +152,34 @@ sg_status tx1_config_preset(const char *size, struct tx1_config *out) {
     const char *folder = tx1_size_folder(size);
     if (!folder) return sg_error(SG_ERR_INVALID_ARG, "model size '%s' is not one of 70m, 1.3b (1b), 3b", size);
     /* configs/gcloud/tahoe_x1-{70m,1_3b}-merged.yaml and configs/mcli/tahoe_x1-3b-v2-cont-train.yaml */
-    bool big = strcmp(folder, "3b") == 0;
-    out->d_model = strcmp(folder, "70m") == 0 ? 512 : big ? 2560 : 2048;
-    out->n_layers = strcmp(folder, "70m") == 0 ? 12 : big ? 32 : 24;
-    out->n_heads = strcmp(folder, "70m") == 0 ? 8 : big ? 20 : 16;
-    out->d_ff = 4 * out->d_model;
+    bool big        = strcmp(folder, "3b") == 0;
+    out->d_model    = strcmp(folder, "70m") == 0 ? 512 : big ? 2560 : 2048;
+    out->n_layers   = strcmp(folder, "70m") == 0 ? 12 : big ? 32 : 24;
+    out->n_heads    = strcmp(folder, "70m") == 0 ? 8 : big ? 20 : 16;
+    out->d_ff       = 4 * out->d_model;
     out->vocab_size = 62720;
     out->act_ffn = out->act_value = big ? TX1_ACT_GELU : TX1_ACT_RELU;
-    out->act_dec = big ? TX1_ACT_GELU : TX1_ACT_LEAKY_RELU;
-    out->n_dec_layers = 1;
-    out->eps = 1e-5f;
-    out->value_max = 512;
+    out->act_dec                  = big ? TX1_ACT_GELU : TX1_ACT_LEAKY_RELU;
+    out->n_dec_layers             = 1;
+    out->eps                      = 1e-5f;
+    out->value_max                = 512;
     out->gene_norm = out->value_norm = true;
-    out->mvc_scaled = true;
-    out->trained_with_gen_mask = !big;
-    out->pad_token_id = 0;
-    out->pad_value = -2;
-    out->num_bins = 51;
-    out->max_length = big ? 2048 : 1024;
+    out->mvc_scaled                  = true;
+    out->trained_with_gen_mask       = !big;
+    out->pad_token_id                = 0;
+    out->pad_value                   = -2;
+    out->num_bins                    = 51;
+    out->max_length                  = big ? 2048 : 1024;
     return SG_OK;
 }
 
 int64_t tx1_config_n_params(const struct tx1_config *c) {
     const int64_t d = c->d_model, f = c->d_ff;
-    int64_t n = c->vocab_size * d + (c->gene_norm ? 2 * d : 0) + 2 * d;   /* gene, flag */
-    n += 2 * d + d * d + d + (c->value_norm ? 2 * d : 0);                /* value encoder */
+    int64_t n = c->vocab_size * d + (c->gene_norm ? 2 * d : 0) + 2 * d; /* gene, flag */
+    n += 2 * d + d * d + d + (c->value_norm ? 2 * d : 0);               /* value encoder */
     n += c->n_layers * (2 * d + 3 * d * d + 3 * d + d * d + d + 2 * d + f * d + f + d * f + d);
-    n += 2 * d;                                                           /* final norm */
-    n += c->n_dec_layers * (d * d + d) + d + 1;                           /* expression decoder */
-    n += d * d + d + d * d;                                               /* MVC */
+    n += 2 * d;                                 /* final norm */
+    n += c->n_dec_layers * (d * d + d) + d + 1; /* expression decoder */
+    n += d * d + d + d * d;                     /* MVC */
     return n;
 }

@@ -11,15 +11,15 @@
 
 void tx1_gene_map_free(struct tx1_gene_map *m) {
     free(m->ids);
-    m->ids = NULL;
+    m->ids   = NULL;
     m->n_var = m->n_matched = 0;
 }
 
 /* "a, b, c" from the first entries of a list, skipping "<special>" tokens. */
 static void examples(char *buf, size_t cap, const char *const *s, int64_t n, bool skip_special) {
     size_t len = 0;
-    int shown = 0;
-    buf[0] = '\0';
+    int shown  = 0;
+    buf[0]     = '\0';
     for (int64_t i = 0; i < n && shown < 3 && len < cap; i++) {
         if (skip_special && s[i][0] == '<') continue;
         len += (size_t)snprintf(buf + len, cap - len, "%s%s", shown ? ", " : "", s[i]);
@@ -47,12 +47,13 @@ sg_status tx1_gene_map_build(const struct tx1_vocab *v, struct sg_h5ad *h, const
     if (key && !sg_h5ad_has_column(h, SG_H5AD_VAR, key))
         return sg_error(SG_ERR_NOT_FOUND,
                         "%s: var has no column '%s' (columns: %s); pass --gene-id-key with the column holding Ensembl "
-                        "gene IDs, or leave it out to use 'ensembl_id' or the var index", path, key, cols);
+                        "gene IDs, or leave it out to use 'ensembl_id' or the var index",
+                        path, key, cols);
     if (!key && sg_h5ad_has_column(h, SG_H5AD_VAR, "ensembl_id")) key = "ensembl_id";
     if (!key) SG_LOGI("genes: %s: var has no 'ensembl_id' column; matching the var index", path);
 
     struct sg_h5ad_strings ids = {0};
-    sg_status st = sg_h5ad_column_strings(h, SG_H5AD_VAR, key, &ids);
+    sg_status st               = sg_h5ad_column_strings(h, SG_H5AD_VAR, key, &ids);
     if (st != SG_OK) return st;
     out->ids = malloc(((size_t)ids.n + 1) * sizeof *out->ids);
     if (!out->ids) {
@@ -70,12 +71,16 @@ sg_status tx1_gene_map_build(const struct tx1_vocab *v, struct sg_h5ad *h, const
         examples(ours, sizeof ours, (const char *const *)ids.s, ids.n, false);
         vocab_examples(v, theirs, sizeof theirs);
         char where[200];
-        if (key) snprintf(where, sizeof where, "column '%s'", key);
-        else snprintf(where, sizeof where, "index");
+        if (key)
+            snprintf(where, sizeof where, "column '%s'", key);
+        else
+            snprintf(where, sizeof where, "index");
         st = sg_error(SG_ERR_NOT_FOUND,
-                      "%s: none of the %" PRId64 " genes in var %s (e.g. %s) is in the model's vocabulary (e.g. %s); the "
+                      "%s: none of the %" PRId64
+                      " genes in var %s (e.g. %s) is in the model's vocabulary (e.g. %s); the "
                       "vocabulary holds Ensembl gene IDs: pass --gene-id-key naming the var column that holds them "
-                      "(columns: %s)", path, ids.n, where, ids.n ? ours : "none", theirs, cols);
+                      "(columns: %s)",
+                      path, ids.n, where, ids.n ? ours : "none", theirs, cols);
         tx1_gene_map_free(out);
     } else {
         SG_LOGI("genes: %" PRId64 " of %" PRId64 " genes (var %s%s%s) are in the vocabulary; %" PRId64 " dropped",

@@ -17,12 +17,13 @@ static struct sg_tensor *act(struct sg_ctx *ctx, struct sg_tensor *x, enum tx1_a
     switch (a) {
     case TX1_ACT_RELU: return sg_relu(ctx, x);
     case TX1_ACT_GELU: return sg_gelu(ctx, x);
-    case TX1_ACT_LEAKY_RELU: return sg_leaky_relu(ctx, x, 0.01f);   /* torch's default slope */
+    case TX1_ACT_LEAKY_RELU: return sg_leaky_relu(ctx, x, 0.01f); /* torch's default slope */
     }
     return NULL;
 }
 
-static struct sg_tensor *norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b, float eps) {
+static struct sg_tensor *norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b,
+                              float eps) {
     return w ? sg_layer_norm(ctx, x, w, b, eps) : x;
 }
 
@@ -31,27 +32,29 @@ static struct sg_tensor *norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg
 static struct sg_tensor *attention(struct sg_ctx *ctx, const struct tx1_config *c, const struct tx1_layer *l,
                                    struct sg_tensor *a, struct sg_tensor *key_mask, int64_t S, int64_t B) {
     const int64_t d = c->d_model, H = c->n_heads, hd = d / H;
-    struct sg_tensor *qkv = linear(ctx, a, l->wqkv, l->bqkv);   /* [3d, T] */
-    const size_t es = sizeof(float);
-    const int64_t ne[4] = {hd, H, S, B};
-    const size_t nb[4] = {es, (size_t)hd * es, (size_t)(3 * d) * es, (size_t)(3 * d * S) * es};
-    struct sg_tensor *q = sg_view(ctx, qkv, 4, ne, nb, 0);
-    struct sg_tensor *k = sg_view(ctx, qkv, 4, ne, nb, (size_t)d * es);
-    struct sg_tensor *v = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * d) * es);
-    struct sg_tensor *o = sg_attention(ctx, q, k, v, key_mask, 1.0f / sqrtf((float)hd));   /* [hd, H, S, B] */
+    struct sg_tensor *qkv = linear(ctx, a, l->wqkv, l->bqkv); /* [3d, T] */
+    const size_t es       = sizeof(float);
+    const int64_t ne[4]   = {hd, H, S, B};
+    const size_t nb[4]    = {es, (size_t)hd * es, (size_t)(3 * d) * es, (size_t)(3 * d * S) * es};
+    struct sg_tensor *q   = sg_view(ctx, qkv, 4, ne, nb, 0);
+    struct sg_tensor *k   = sg_view(ctx, qkv, 4, ne, nb, (size_t)d * es);
+    struct sg_tensor *v   = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * d) * es);
+    struct sg_tensor *o   = sg_attention(ctx, q, k, v, key_mask, 1.0f / sqrtf((float)hd)); /* [hd, H, S, B] */
     return linear(ctx, sg_reshape_2d(ctx, o, d, S * B), l->wo, l->bo);
 }
 
-static struct sg_tensor *mlp(struct sg_ctx *ctx, const struct tx1_config *c, const struct tx1_layer *l, struct sg_tensor *m) {
+static struct sg_tensor *mlp(struct sg_ctx *ctx, const struct tx1_config *c, const struct tx1_layer *l,
+                             struct sg_tensor *m) {
     return linear(ctx, act(ctx, linear(ctx, m, l->up_w, l->up_b), c->act_ffn), l->down_w, l->down_b);
 }
 
 sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts *o, struct tx1_graph **out) {
-    *out = NULL;
-    const struct tx1_config *c = &m->cfg;
+    *out                        = NULL;
+    const struct tx1_config *c  = &m->cfg;
     const struct tx1_weights *w = &m->w;
     const int64_t d = c->d_model, S = o->seq, B = o->batch, T = S * B;
-    if (S <= 0 || B <= 0) return sg_error(SG_ERR_INVALID_ARG, "tx1 graph: batch %lld x length %lld", (long long)B, (long long)S);
+    if (S <= 0 || B <= 0)
+        return sg_error(SG_ERR_INVALID_ARG, "tx1 graph: batch %lld x length %lld", (long long)B, (long long)S);
 
     struct tx1_graph *g = calloc(1, sizeof *g);
     if (!g || !(g->ctx = sg_ctx_new())) {
@@ -59,23 +62,23 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
         return sg_error(SG_ERR_NO_MEMORY, "tx1 graph: out of memory");
     }
     struct sg_ctx *ctx = g->ctx;
-    g->batch = B;
-    g->seq = S;
+    g->batch           = B;
+    g->seq             = S;
 
-    g->ids = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_I32, S, B), "ids"));
-    g->values = sg_set_input(sg_set_name(sg_new_tensor_3d(ctx, SG_TYPE_F32, 1, S, B), "values"));
+    g->ids      = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_I32, S, B), "ids"));
+    g->values   = sg_set_input(sg_set_name(sg_new_tensor_3d(ctx, SG_TYPE_F32, 1, S, B), "values"));
     g->key_mask = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_I32, S, B), "key_mask"));
 
     /* token embedding: LN(gene embedding) + LN(MLP(min(value, max_value))) (+ mask flag) */
     struct sg_tensor *gene = sg_reshape_2d(ctx, sg_get_rows(ctx, w->gene_emb, g->ids), d, T);
-    gene = norm(ctx, gene, w->gene_norm_w, w->gene_norm_b, c->eps);
-    struct sg_tensor *val = sg_clamp(ctx, sg_reshape_2d(ctx, g->values, 1, T), -INFINITY, c->value_max);
+    gene                   = norm(ctx, gene, w->gene_norm_w, w->gene_norm_b, c->eps);
+    struct sg_tensor *val  = sg_clamp(ctx, sg_reshape_2d(ctx, g->values, 1, T), -INFINITY, c->value_max);
     val = linear(ctx, act(ctx, linear(ctx, val, w->value_w1, w->value_b1), c->act_value), w->value_w2, w->value_b2);
     val = norm(ctx, val, w->value_norm_w, w->value_norm_b, c->eps);
     if (o->generative) {
         /* masked tokens: value embedding zeroed, flag_encoder row 1 added */
-        g->gen = sg_set_input(sg_set_name(sg_new_tensor_3d(ctx, SG_TYPE_F32, 1, S, B), "gen"));
-        struct sg_tensor *gen = sg_reshape_2d(ctx, g->gen, 1, T);
+        g->gen                  = sg_set_input(sg_set_name(sg_new_tensor_3d(ctx, SG_TYPE_F32, 1, S, B), "gen"));
+        struct sg_tensor *gen   = sg_reshape_2d(ctx, g->gen, 1, T);
         struct sg_tensor *flag1 = sg_view_2d(ctx, w->flag, d, 1, (size_t)d * sizeof(float), (size_t)d * sizeof(float));
         val = sg_add(ctx, sg_mul(ctx, val, sg_scale_bias(ctx, gen, -1.0f, 1.0f)), sg_mul(ctx, flag1, gen));
     }
@@ -84,12 +87,12 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
     /* pre-LN blocks */
     for (int i = 0; i < c->n_layers; i++) {
         const struct tx1_layer *l = &w->layers[i];
-        struct sg_tensor *a = sg_layer_norm(ctx, h, l->norm1_w, l->norm1_b, c->eps);
-        h = sg_add(ctx, h, attention(ctx, c, l, a, g->key_mask, S, B));
-        a = sg_layer_norm(ctx, h, l->norm2_w, l->norm2_b, c->eps);
-        h = sg_add(ctx, h, mlp(ctx, c, l, a));
-        if (o->resid[i]) {   /* the residual stream after block i: the SAE's input */
-            sg_set_output(h);   /* on the base: an OUTPUT view does not keep its storage */
+        struct sg_tensor *a       = sg_layer_norm(ctx, h, l->norm1_w, l->norm1_b, c->eps);
+        h                         = sg_add(ctx, h, attention(ctx, c, l, a, g->key_mask, S, B));
+        a                         = sg_layer_norm(ctx, h, l->norm2_w, l->norm2_b, c->eps);
+        h                         = sg_add(ctx, h, mlp(ctx, c, l, a));
+        if (o->resid[i]) {    /* the residual stream after block i: the SAE's input */
+            sg_set_output(h); /* on the base: an OUTPUT view does not keep its storage */
             g->resid[i] = sg_set_name(sg_reshape_3d(ctx, h, d, S, B), "resid.%d", i);
         }
     }
@@ -97,18 +100,18 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
 
     /* cell embedding: the CLS token (position 0 of each cell) after the final norm */
     struct sg_tensor *cls = sg_view_2d(ctx, y, d, B, (size_t)(d * S) * sizeof(float), 0);
-    g->cell_emb = sg_set_output(sg_set_name(sg_cont(ctx, cls), "cell_emb"));
+    g->cell_emb           = sg_set_output(sg_set_name(sg_cont(ctx, cls), "cell_emb"));
 
     struct sg_graph *graph = sg_graph_new(ctx);
     if (o->heads) {
         /* expression decoder: per-token MLP regression of the bin */
         struct sg_tensor *e = y;
         for (int i = 0; i < c->n_dec_layers; i++) e = act(ctx, linear(ctx, e, w->dec_w[i], w->dec_b[i]), c->act_dec);
-        e = sg_set_output(linear(ctx, e, w->dec_out_w, w->dec_out_b));   /* the view below does not keep it */
+        e            = sg_set_output(linear(ctx, e, w->dec_out_w, w->dec_out_b)); /* the view below does not keep it */
         g->expr_pred = sg_set_name(sg_reshape_3d(ctx, e, 1, S, B), "expr_pred");
         /* MVC decoder: (W sigmoid(gene2query(gene))) . cell_emb, scaled by 1/sqrt(d) */
-        struct sg_tensor *q = sg_sigmoid(ctx, linear(ctx, gene, w->mvc_query_w, w->mvc_query_b));
-        struct sg_tensor *wq = sg_reshape_3d(ctx, linear(ctx, q, w->mvc_w, NULL), d, S, B);
+        struct sg_tensor *q   = sg_sigmoid(ctx, linear(ctx, gene, w->mvc_query_w, w->mvc_query_b));
+        struct sg_tensor *wq  = sg_reshape_3d(ctx, linear(ctx, q, w->mvc_w, NULL), d, S, B);
         struct sg_tensor *mvc = sg_matmul(ctx, wq, sg_reshape_3d(ctx, g->cell_emb, 1, d, B));
         if (c->mvc_scaled) mvc = sg_scale(ctx, mvc, 1.0f / sqrtf((float)d));
         g->mvc_pred = sg_set_output(sg_set_name(mvc, "mvc_pred"));
@@ -126,7 +129,7 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
         return st;
     }
     g->graph = graph;
-    *out = g;
+    *out     = g;
     return SG_OK;
 }
 

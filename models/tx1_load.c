@@ -16,17 +16,17 @@
 
 struct st_check {
     const struct sg_st_file *f;
-    const char *prefix;      /* "model." in released files */
-    char        msg[4096];
-    size_t      len;
-    int         n_missing, n_shape, n_dtype;
+    const char *prefix; /* "model." in released files */
+    char msg[4096];
+    size_t len;
+    int n_missing, n_shape, n_dtype;
     /* unexpected-key probe */
     const char *probe;
-    bool        probe_found;
+    bool probe_found;
     /* upload */
-    float      *buf;
-    size_t      buf_cap;
-    sg_status   st;
+    float *buf;
+    size_t buf_cap;
+    sg_status st;
 };
 
 static void note(struct st_check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -81,11 +81,11 @@ static void probe_key(const char *key, int nd, const int64_t *shape, struct sg_t
  * the reference does with the drug token off. */
 static void check_unexpected(const struct tx1_config *cfg, struct st_check *c) {
     struct tx1_weights scratch;
-    int n = 0;
+    int n             = 0;
     const size_t plen = strlen(c->prefix);
     for (int i = 0; i < sg_st_count(c->f); i++) {
         const char *name = sg_st_get(c->f, i)->name;
-        bool ok = strncmp(name, c->prefix, plen) == 0;
+        bool ok          = strncmp(name, c->prefix, plen) == 0;
         if (ok) {
             c->probe = name + plen;
             if (cfg->has_chem_encoder && strncmp(c->probe, "chem_encoder.", 13) == 0) continue;
@@ -112,7 +112,7 @@ static void upload_key(const char *key, int nd, const int64_t *shape, struct sg_
      * never needed */
     for (size_t off = 0; off < n && c->st == SG_OK; off += c->buf_cap) {
         const size_t k = n - off < c->buf_cap ? n - off : c->buf_cap;
-        const char *p = (const char *)t->data + off * esz;
+        const char *p  = (const char *)t->data + off * esz;
         if (src == SG_TYPE_F32) {
             memcpy(c->buf, p, k * sizeof(float));
         } else {
@@ -130,8 +130,8 @@ static void upload_key(const char *key, int nd, const int64_t *shape, struct sg_
 
 static sg_status check_folder(const char *dir, char paths[4][1024]) {
     static const char *const files[4] = {"model_config.yml", "collator_config.yml", "vocab.json", "model.safetensors"};
-    char missing[256] = "";
-    size_t len = 0;
+    char missing[256]                 = "";
+    size_t len                        = 0;
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return sg_error(SG_ERR_NOT_FOUND, "%s: no such model folder (pass --model DIR or --model-size)", dir);
@@ -143,7 +143,8 @@ static sg_status check_folder(const char *dir, char paths[4][1024]) {
     if (len)
         return sg_error(SG_ERR_NOT_FOUND,
                         "%s: not a Tahoe X1 model folder: missing %s (expected the released layout: model.safetensors, "
-                        "model_config.yml, collator_config.yml, vocab.json)", dir, missing);
+                        "model_config.yml, collator_config.yml, vocab.json)",
+                        dir, missing);
     return SG_OK;
 }
 
@@ -165,10 +166,10 @@ sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_mode
     char paths[4][1024];
     struct tx1_config cfg;
     struct tx1_vocab *vocab = NULL;
-    struct sg_st_file *f = NULL;
-    struct tx1_model *m = NULL;
-    int64_t cls = -1;
-    sg_status st = check_folder(dir, paths);
+    struct sg_st_file *f    = NULL;
+    struct tx1_model *m     = NULL;
+    int64_t cls             = -1;
+    sg_status st            = check_folder(dir, paths);
     if (st == SG_OK) st = tx1_config_load(paths[0], paths[1], &cfg);
     if (st == SG_OK) st = tx1_vocab_load(paths[2], &vocab);
     if (st == SG_OK) st = check_vocab(&cfg, vocab, paths[2], &cls);
@@ -176,9 +177,10 @@ sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_mode
 
     struct st_check c = {.f = f, .buf_cap = 1 << 20};
     if (st == SG_OK) {
-        c.prefix = sg_st_find(f, "model.gene_encoder.embedding.weight") || !sg_st_find(f, "gene_encoder.embedding.weight")
-                       ? "model."
-                       : "";
+        c.prefix =
+            sg_st_find(f, "model.gene_encoder.embedding.weight") || !sg_st_find(f, "gene_encoder.embedding.weight")
+                ? "model."
+                : "";
         struct tx1_weights scratch;
         tx1_weights_each(&cfg, &scratch, check_key, &c);
         check_unexpected(&cfg, &c);
@@ -187,21 +189,22 @@ sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_mode
     if (st == SG_OK) st = tx1_model_alloc(&cfg, dev, &m);
     if (st == SG_OK) {
         c.buf = malloc(c.buf_cap * sizeof(float));
-        c.st = c.buf ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", paths[3]);
+        c.st  = c.buf ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", paths[3]);
         if (c.st == SG_OK) tx1_weights_each(&cfg, &m->w, upload_key, &c);
         free(c.buf);
         st = c.st;
     }
     if (st == SG_OK) {
-        m->vocab = vocab;
-        m->cls_id = cls;
-        vocab = NULL;
+        m->vocab                     = vocab;
+        m->cls_id                    = cls;
+        vocab                        = NULL;
         const struct sg_st_tensor *t = sg_st_find(f, "model.gene_encoder.embedding.weight");
         if (!t) t = sg_st_find(f, "gene_encoder.embedding.weight");
         snprintf(m->weights_dtype, sizeof m->weights_dtype, "%s", sg_st_dtype_name(t->dtype));
-        SG_LOGI("model: %s: %.2f M parameters (%s), d_model %" PRId64 ", %" PRId64 " layers, %" PRId64 " heads, vocab %" PRId64
-                "%s", dir, (double)tx1_config_n_params(&cfg) / 1e6, m->weights_dtype, cfg.d_model, cfg.n_layers,
-                cfg.n_heads, tx1_vocab_size(m->vocab), cfg.has_chem_encoder ? "; chemical encoder ignored (drug token off)" : "");
+        SG_LOGI("model: %s: %.2f M parameters (%s), d_model %" PRId64 ", %" PRId64 " layers, %" PRId64
+                " heads, vocab %" PRId64 "%s",
+                dir, (double)tx1_config_n_params(&cfg) / 1e6, m->weights_dtype, cfg.d_model, cfg.n_layers, cfg.n_heads,
+                tx1_vocab_size(m->vocab), cfg.has_chem_encoder ? "; chemical encoder ignored (drug token off)" : "");
     }
     sg_st_close(f);
     tx1_vocab_free(vocab);

@@ -22,9 +22,12 @@ sg_status tx1_default_model_root(char *out, size_t cap) {
         return SG_OK;
     }
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && xdg[0]) snprintf(out, cap, "%s/saeg/models", xdg);
-    else if (home && home[0]) snprintf(out, cap, "%s/.cache/saeg/models", home);
-    else return sg_error(SG_ERR_NOT_FOUND, "no model folder: set SAEG_MODEL_DIR (HOME is not set)");
+    if (xdg && xdg[0])
+        snprintf(out, cap, "%s/saeg/models", xdg);
+    else if (home && home[0])
+        snprintf(out, cap, "%s/.cache/saeg/models", home);
+    else
+        return sg_error(SG_ERR_NOT_FOUND, "no model folder: set SAEG_MODEL_DIR (HOME is not set)");
     return SG_OK;
 }
 
@@ -32,11 +35,16 @@ sg_status tx1_default_model_root(char *out, size_t cap) {
 static bool hf_hub_root(char *out, size_t cap) {
     const char *hub = getenv("HF_HUB_CACHE"), *hf_home = getenv("HF_HOME"), *xdg = getenv("XDG_CACHE_HOME"),
                *home = getenv("HOME");
-    if (hub && hub[0]) snprintf(out, cap, "%s", hub);
-    else if (hf_home && hf_home[0]) snprintf(out, cap, "%s/hub", hf_home);
-    else if (xdg && xdg[0]) snprintf(out, cap, "%s/huggingface/hub", xdg);
-    else if (home && home[0]) snprintf(out, cap, "%s/.cache/huggingface/hub", home);
-    else return false;
+    if (hub && hub[0])
+        snprintf(out, cap, "%s", hub);
+    else if (hf_home && hf_home[0])
+        snprintf(out, cap, "%s/hub", hf_home);
+    else if (xdg && xdg[0])
+        snprintf(out, cap, "%s/huggingface/hub", xdg);
+    else if (home && home[0])
+        snprintf(out, cap, "%s/.cache/huggingface/hub", home);
+    else
+        return false;
     return true;
 }
 
@@ -71,13 +79,13 @@ sg_status tx1_resolve_model(const char *model_dir, const char *model_size, char 
         snprintf(out, cap, "%s", model_dir);
         return SG_OK;
     }
-    const char *size = model_size && model_size[0] ? model_size : "70m";
+    const char *size   = model_size && model_size[0] ? model_size : "70m";
     const char *folder = tx1_size_folder(size);
     if (!folder) return sg_error(SG_ERR_INVALID_ARG, "--model-size '%s': expected 70m, 1.3b (or 1b) or 3b", size);
 
     char tried[3000] = "";
-    size_t len = 0;
-    const char *env = getenv("SAEG_MODEL_DIR");
+    size_t len       = 0;
+    const char *env  = getenv("SAEG_MODEL_DIR");
     char root[1024];
     if (env && env[0]) {
         snprintf(out, cap, "%s/%s-model", env, folder);
@@ -86,8 +94,10 @@ sg_status tx1_resolve_model(const char *model_dir, const char *model_size, char 
     }
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if ((xdg && xdg[0]) || (home && home[0])) {
-        if (xdg && xdg[0]) snprintf(root, sizeof root, "%s/saeg/models", xdg);
-        else snprintf(root, sizeof root, "%s/.cache/saeg/models", home);
+        if (xdg && xdg[0])
+            snprintf(root, sizeof root, "%s/saeg/models", xdg);
+        else
+            snprintf(root, sizeof root, "%s/.cache/saeg/models", home);
         snprintf(out, cap, "%s/%s-model", root, folder);
         if (is_model_dir(out)) return SG_OK;
         len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s", len ? ", " : "", out);
@@ -98,6 +108,7 @@ sg_status tx1_resolve_model(const char *model_dir, const char *model_size, char 
                                 len ? ", " : "", root, folder);
     }
     out[0] = '\0';
-    return sg_error(SG_ERR_NOT_FOUND, "no %s model found (looked in %s); download it with 'saeg fetch-model %s' or pass --model DIR",
+    return sg_error(SG_ERR_NOT_FOUND,
+                    "no %s model found (looked in %s); download it with 'saeg fetch-model %s' or pass --model DIR",
                     size, tried, size);
 }

@@ -11,15 +11,15 @@
 
 struct tx1_runner {
     const struct tx1_model *m;
-    struct sg_stream       *stream;
-    struct tx1_runner_opts  o;
-    struct tx1_graph       *g;
-    struct sg_sched        *sched;
+    struct sg_stream *stream;
+    struct tx1_runner_opts o;
+    struct tx1_graph *g;
+    struct sg_sched *sched;
     /* host copies of the last run's outputs */
-    float                  *cell_emb, *expr, *mvc, *resid[TX1_MAX_LAYERS];
+    float *cell_emb, *expr, *mvc, *resid[TX1_MAX_LAYERS];
     /* staging for inputs */
-    int32_t                *ids, *mask;
-    float                  *values, *gen;
+    int32_t *ids, *mask;
+    float *values, *gen;
 };
 
 sg_status tx1_runner_new(const struct tx1_model *m, struct sg_stream *stream, const struct tx1_runner_opts *opts,
@@ -30,23 +30,23 @@ sg_status tx1_runner_new(const struct tx1_model *m, struct sg_stream *stream, co
                         (long long)opts->batch, (long long)opts->context);
     for (int i = 0; i < opts->n_resid; i++)
         if (opts->resid_layers[i] < 0 || opts->resid_layers[i] >= m->cfg.n_layers)
-            return sg_error(SG_ERR_INVALID_ARG, "layer %d does not exist: the model has layers 0..%lld", opts->resid_layers[i],
-                            (long long)m->cfg.n_layers - 1);
+            return sg_error(SG_ERR_INVALID_ARG, "layer %d does not exist: the model has layers 0..%lld",
+                            opts->resid_layers[i], (long long)m->cfg.n_layers - 1);
     struct tx1_runner *r = calloc(1, sizeof *r);
     if (!r) return sg_error(SG_ERR_NO_MEMORY, "runner: out of memory");
-    r->m = m;
-    r->stream = stream;
-    r->o = *opts;
+    r->m           = m;
+    r->stream      = stream;
+    r->o           = *opts;
     const size_t d = (size_t)m->cfg.d_model, tokens = (size_t)(opts->batch * opts->context);
-    bool ok = (r->cell_emb = malloc(d * (size_t)opts->batch * sizeof(float))) && (r->ids = malloc(tokens * sizeof(int32_t))) &&
-              (r->mask = malloc(tokens * sizeof(int32_t))) && (r->values = malloc(tokens * sizeof(float))) &&
-              (r->gen = malloc(tokens * sizeof(float)));
+    bool ok = (r->cell_emb = malloc(d * (size_t)opts->batch * sizeof(float))) &&
+              (r->ids = malloc(tokens * sizeof(int32_t))) && (r->mask = malloc(tokens * sizeof(int32_t))) &&
+              (r->values = malloc(tokens * sizeof(float))) && (r->gen = malloc(tokens * sizeof(float)));
     if (ok && opts->heads) ok = (r->expr = malloc(tokens * sizeof(float))) && (r->mvc = malloc(tokens * sizeof(float)));
     for (int i = 0; ok && i < opts->n_resid; i++) ok = (r->resid[i] = malloc(tokens * d * sizeof(float))) != NULL;
     if (!ok) {
         tx1_runner_free(r);
-        return sg_error(SG_ERR_NO_MEMORY, "runner: out of memory for a batch of %lld x %lld tokens", (long long)opts->batch,
-                        (long long)opts->context);
+        return sg_error(SG_ERR_NO_MEMORY, "runner: out of memory for a batch of %lld x %lld tokens",
+                        (long long)opts->batch, (long long)opts->context);
     }
     *out = r;
     return SG_OK;
@@ -56,7 +56,7 @@ static void drop_graph(struct tx1_runner *r) {
     sg_sched_free(r->sched);
     tx1_graph_free(r->g);
     r->sched = NULL;
-    r->g = NULL;
+    r->g     = NULL;
 }
 
 void tx1_runner_free(struct tx1_runner *r) {
@@ -91,8 +91,9 @@ static sg_status ensure_graph(struct tx1_runner *r, int64_t B, int64_t S) {
 
 sg_status tx1_runner_run(struct tx1_runner *r, const struct tx1_batch *b) {
     const int64_t B = b->n_cells, d = r->m->cfg.d_model;
-    if (B <= 0 || B > r->o.batch) return sg_error(SG_ERR_INVALID_ARG, "runner: %lld cells for batches of %lld",
-                                                   (long long)B, (long long)r->o.batch);
+    if (B <= 0 || B > r->o.batch)
+        return sg_error(SG_ERR_INVALID_ARG, "runner: %lld cells for batches of %lld", (long long)B,
+                        (long long)r->o.batch);
     if (b->seq > r->o.context || b->seq > b->cap_seq)
         return sg_error(SG_ERR_INVALID_ARG, "runner: a cell of %lld tokens exceeds the context %lld", (long long)b->seq,
                         (long long)r->o.context);
@@ -109,9 +110,9 @@ sg_status tx1_runner_run(struct tx1_runner *r, const struct tx1_batch *b) {
         memcpy(r->values + c * S, b->values + c * b->cap_seq, (size_t)S * sizeof(float));
         memcpy(r->gen + c * S, b->gen + c * b->cap_seq, (size_t)S * sizeof(float));
     }
-    const size_t n = (size_t)(B * S);
+    const size_t n      = (size_t)(B * S);
     struct tx1_graph *g = r->g;
-    st = sg_tensor_set(g->ids, r->ids, 0, n * sizeof(int32_t));
+    st                  = sg_tensor_set(g->ids, r->ids, 0, n * sizeof(int32_t));
     if (st == SG_OK) st = sg_tensor_set(g->key_mask, r->mask, 0, n * sizeof(int32_t));
     if (st == SG_OK) st = sg_tensor_set(g->values, r->values, 0, n * sizeof(float));
     if (st == SG_OK && g->gen) st = sg_tensor_set(g->gen, r->gen, 0, n * sizeof(float));
@@ -126,7 +127,9 @@ sg_status tx1_runner_run(struct tx1_runner *r, const struct tx1_batch *b) {
 
 int64_t tx1_runner_seq(const struct tx1_runner *r) { return r->g ? r->g->seq : 0; }
 const float *tx1_runner_cell_emb(const struct tx1_runner *r) { return r->cell_emb; }
-const float *tx1_runner_resid(const struct tx1_runner *r, int i) { return i >= 0 && i < r->o.n_resid ? r->resid[i] : NULL; }
+const float *tx1_runner_resid(const struct tx1_runner *r, int i) {
+    return i >= 0 && i < r->o.n_resid ? r->resid[i] : NULL;
+}
 const float *tx1_runner_expr_pred(const struct tx1_runner *r) { return r->expr; }
 const float *tx1_runner_mvc_pred(const struct tx1_runner *r) { return r->mvc; }
 

@@ -9,14 +9,14 @@
 #include "models/tahoe_x1.h"
 
 struct tx1_vocab {
-    int64_t  n;
-    char   **tokens;   /* by id */
-    int64_t *slots;    /* hash table of ids, -1 = empty */
-    size_t   mask;
+    int64_t n;
+    char **tokens;  /* by id */
+    int64_t *slots; /* hash table of ids, -1 = empty */
+    size_t mask;
 };
 
 static uint64_t hash_str(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
@@ -77,7 +77,7 @@ static sg_status build_index(struct tx1_vocab *v, const char *what) {
 }
 
 sg_status tx1_vocab_from_tokens(const char *const *tokens, int64_t n, struct tx1_vocab **out) {
-    *out = NULL;
+    *out                = NULL;
     struct tx1_vocab *v = calloc(1, sizeof *v);
     if (!v || !(v->tokens = calloc((size_t)n + 1, sizeof(char *)))) {
         free(v);
@@ -100,7 +100,7 @@ sg_status tx1_vocab_from_tokens(const char *const *tokens, int64_t n, struct tx1
 }
 
 sg_status tx1_vocab_load(const char *path, struct tx1_vocab **out) {
-    *out = NULL;
+    *out     = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: %s", path, strerror(errno));
     fseek(fp, 0, SEEK_END);
@@ -113,28 +113,30 @@ sg_status tx1_vocab_load(const char *path, struct tx1_vocab **out) {
         free(text);
         return sg_error(SG_ERR_IO, "%s: cannot read", path);
     }
-    text[size] = '\0';
+    text[size]  = '\0';
     cJSON *root = cJSON_ParseWithLength(text, (size_t)size);
     free(text);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return sg_error(SG_ERR_FORMAT, "%s: expected a JSON object {\"token\": id}", path);
     }
-    int64_t n = cJSON_GetArraySize(root);
+    int64_t n           = cJSON_GetArraySize(root);
     struct tx1_vocab *v = calloc(1, sizeof *v);
-    sg_status st = SG_OK;
-    if (!v || !(v->tokens = calloc((size_t)n + 1, sizeof(char *)))) st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
+    sg_status st        = SG_OK;
+    if (!v || !(v->tokens = calloc((size_t)n + 1, sizeof(char *))))
+        st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
     if (v) v->n = n;
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
         if (st != SG_OK) break;
-        double d = cJSON_IsNumber(e) ? e->valuedouble : -1;
+        double d   = cJSON_IsNumber(e) ? e->valuedouble : -1;
         int64_t id = (int64_t)d;
         if (!cJSON_IsNumber(e) || d != (double)id || id < 0 || id >= n)
-            st = sg_error(SG_ERR_FORMAT, "%s: token '%s' has id %s; ids must be 0..%lld, one per token", path, e->string,
-                          cJSON_IsNumber(e) ? "out of range" : "that is not a number", (long long)n - 1);
+            st = sg_error(SG_ERR_FORMAT, "%s: token '%s' has id %s; ids must be 0..%lld, one per token", path,
+                          e->string, cJSON_IsNumber(e) ? "out of range" : "that is not a number", (long long)n - 1);
         else if (v->tokens[id])
-            st = sg_error(SG_ERR_FORMAT, "%s: tokens '%s' and '%s' share id %lld", path, v->tokens[id], e->string, (long long)id);
+            st = sg_error(SG_ERR_FORMAT, "%s: tokens '%s' and '%s' share id %lld", path, v->tokens[id], e->string,
+                          (long long)id);
         else if (!(v->tokens[id] = strdup(e->string)))
             st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
     }

@@ -15,7 +15,8 @@
 /* Torch shapes are outermost first; engine shapes innermost first. */
 static void each(tx1_key_fn fn, void *user, struct sg_tensor **slot, int nd, int64_t a, int64_t b, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
-static void each(tx1_key_fn fn, void *user, struct sg_tensor **slot, int nd, int64_t a, int64_t b, const char *fmt, ...) {
+static void each(tx1_key_fn fn, void *user, struct sg_tensor **slot, int nd, int64_t a, int64_t b, const char *fmt,
+                 ...) {
     char key[160];
     va_list ap;
     va_start(ap, fmt);
@@ -43,7 +44,7 @@ void tx1_weights_each(const struct tx1_config *c, struct tx1_weights *w, tx1_key
     }
     for (int i = 0; i < c->n_layers; i++) {
         struct tx1_layer *l = &w->layers[i];
-        const char *p = "transformer_encoder.layers";
+        const char *p       = "transformer_encoder.layers";
         each(fn, user, &l->norm1_w, 1, d, 0, "%s.%d.norm1.weight", p, i);
         each(fn, user, &l->norm1_b, 1, d, 0, "%s.%d.norm1.bias", p, i);
         each(fn, user, &l->wqkv, 2, 3 * d, d, "%s.%d.self_attn.Wqkv.weight", p, i);
@@ -74,17 +75,18 @@ void tx1_weights_each(const struct tx1_config *c, struct tx1_weights *w, tx1_key
 
 static void create_one(const char *key, int nd, const int64_t *shape, struct sg_tensor **slot, void *user) {
     struct sg_ctx *ctx = user;
-    *slot = nd == 1 ? sg_new_tensor_1d(ctx, SG_TYPE_F32, shape[0]) : sg_new_tensor_2d(ctx, SG_TYPE_F32, shape[1], shape[0]);
+    *slot =
+        nd == 1 ? sg_new_tensor_1d(ctx, SG_TYPE_F32, shape[0]) : sg_new_tensor_2d(ctx, SG_TYPE_F32, shape[1], shape[0]);
     if (*slot) sg_set_name(*slot, "%.63s", key);
 }
 
 sg_status tx1_model_alloc(const struct tx1_config *cfg, struct sg_device *dev, struct tx1_model **out) {
-    *out = NULL;
+    *out                = NULL;
     struct tx1_model *m = calloc(1, sizeof *m);
     if (!m) return sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
-    m->cfg = *cfg;
+    m->cfg    = *cfg;
     m->cls_id = -1;
-    m->ctx = sg_ctx_new();
+    m->ctx    = sg_ctx_new();
     if (!m->ctx) {
         free(m);
         return sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
@@ -114,9 +116,9 @@ void tx1_model_free(struct tx1_model *m) {
 /* ---- random weights ---------------------------------------------------------------------- */
 
 struct random_fill {
-    uint64_t  state;
-    float    *buf;
-    size_t    cap;
+    uint64_t state;
+    float *buf;
+    size_t cap;
     sg_status st;
 };
 
@@ -128,15 +130,14 @@ static float next_uniform(uint64_t *s) {
 static void fill_random(const char *key, int nd, const int64_t *shape, struct sg_tensor **slot, void *user) {
     struct random_fill *r = user;
     if (r->st != SG_OK) return;
-    size_t n = (size_t)sg_nelements(*slot);
+    size_t n       = (size_t)sg_nelements(*slot);
     bool is_norm_w = strstr(key, "norm") && strstr(key, ".weight");
-    bool is_bias = strstr(key, ".bias") != NULL;
+    bool is_bias   = strstr(key, ".bias") != NULL;
     /* uniform with the variance of N(0, 1/fan_in): activations stay O(1) through the blocks */
     float scale = nd == 2 ? sqrtf(3.0f / (float)shape[1]) : 0.0f;
     for (size_t off = 0; off < n && r->st == SG_OK; off += r->cap) {
         size_t k = n - off < r->cap ? n - off : r->cap;
-        for (size_t i = 0; i < k; i++)
-            r->buf[i] = is_norm_w ? 1.0f : is_bias ? 0.0f : scale * next_uniform(&r->state);
+        for (size_t i = 0; i < k; i++) r->buf[i] = is_norm_w ? 1.0f : is_bias ? 0.0f : scale * next_uniform(&r->state);
         r->st = sg_tensor_set(*slot, r->buf, off * sizeof(float), k * sizeof(float));
     }
 }
@@ -146,9 +147,11 @@ sg_status tx1_model_random(const struct tx1_config *cfg, uint64_t seed, struct s
     sg_status st = tx1_model_alloc(cfg, dev, &m);
     if (st != SG_OK) return st;
     struct random_fill r = {.state = seed ^ 0x5851f42d4c957f2dull, .cap = 1 << 20};
-    r.buf = malloc(r.cap * sizeof(float));
-    if (!r.buf) r.st = sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
-    else tx1_weights_each(cfg, &m->w, fill_random, &r);
+    r.buf                = malloc(r.cap * sizeof(float));
+    if (!r.buf)
+        r.st = sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
+    else
+        tx1_weights_each(cfg, &m->w, fill_random, &r);
     free(r.buf);
     if (r.st != SG_OK) {
         tx1_model_free(m);

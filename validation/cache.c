@@ -16,7 +16,7 @@ struct sgv_cache {
 };
 
 sg_status sgv_cache_open(const char *dir, struct sgv_cache **out) {
-    *out = NULL;
+    *out         = NULL;
     sg_status st = sgv_mkdir_p(dir);
     if (st != SG_OK) return sg_error_wrap(st, "response cache");
     struct sgv_cache *c = calloc(1, sizeof *c);
@@ -39,7 +39,7 @@ const char *sgv_cache_dir(const struct sgv_cache *c) { return c->dir; }
 static void to_hex(const unsigned char *d, unsigned n, char *hex) {
     static const char digits[] = "0123456789abcdef";
     for (unsigned i = 0; i < n; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i]     = digits[d[i] >> 4];
         hex[2 * i + 1] = digits[d[i] & 15];
     }
     hex[2 * n] = '\0';
@@ -54,34 +54,32 @@ sg_status sgv_sha256_hex(const void *data, size_t len, char hex[65]) {
     return SG_OK;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-sg_status sgv_cache_key(const char *method, const char *url, const char *body, size_t body_len,
-                        char key[65]) {
+sg_status sgv_cache_key(const char *method, const char *url, const char *body, size_t body_len, char key[65]) {
     const char *q = strchr(url, '?');
-    size_t base = q ? (size_t)(q - url) : strlen(url);
-    char *params = q ? strdup(q + 1) : NULL;
-    char **list = NULL;
-    size_t n = 0;
+    size_t base   = q ? (size_t)(q - url) : strlen(url);
+    char *params  = q ? strdup(q + 1) : NULL;
+    char **list   = NULL;
+    size_t n      = 0;
     if (params) {
         char *frag = strchr(params, '#');
         if (frag) *frag = '\0';
-        list = calloc(strlen(params) / 2 + 2, sizeof *list);
+        list       = calloc(strlen(params) / 2 + 2, sizeof *list);
         char *save = NULL;
         for (char *tok = list ? strtok_r(params, "&", &save) : NULL; tok; tok = strtok_r(NULL, "&", &save)) {
-            char *eq = strchr(tok, '=');
+            char *eq  = strchr(tok, '=');
             size_t nl = eq ? (size_t)(eq - tok) : strlen(tok);
-            if (!sg_http_param_is_secret(tok, nl)) list[n++] = tok;  /* a new API key keeps the cache */
+            if (!sg_http_param_is_secret(tok, nl)) list[n++] = tok; /* a new API key keeps the cache */
         }
         if (n > 1) qsort(list, n, sizeof *list, cmp_str);
     }
     size_t total = strlen(method) + base + body_len + 8;
     for (size_t i = 0; i < n; i++) total += strlen(list[i]) + 1;
-    char *buf = malloc(total);
+    char *buf    = malloc(total);
     sg_status st = SG_OK;
-    if (!buf || (params && !list)) st = sg_error(SG_ERR_NO_MEMORY, "cache: out of memory");
+    if (!buf || (params && !list))
+        st = sg_error(SG_ERR_NO_MEMORY, "cache: out of memory");
     else {
         size_t o = (size_t)sprintf(buf, "%s\n%.*s\n", method, (int)base, url);
         for (size_t i = 0; i < n; i++) o += (size_t)sprintf(buf + o, "%s%s", i ? "&" : "", list[i]);
@@ -96,23 +94,22 @@ sg_status sgv_cache_key(const char *method, const char *url, const char *body, s
     return st;
 }
 
-static char *entry_path(const struct sgv_cache *c, const char *source, const char *key,
-                        const char *ext) {
+static char *entry_path(const struct sgv_cache *c, const char *source, const char *key, const char *ext) {
     size_t n = strlen(c->dir) + strlen(source) + strlen(key) + strlen(ext) + 4;
-    char *p = malloc(n);
+    char *p  = malloc(n);
     if (p) snprintf(p, n, "%s/%s/%s%s", c->dir, source, key, ext);
     return p;
 }
 
-int sgv_cache_get(struct sgv_cache *c, const char *source, const char *version, const char *key,
-                  char **body, size_t *len) {
+int sgv_cache_get(struct sgv_cache *c, const char *source, const char *version, const char *key, char **body,
+                  size_t *len) {
     *body = NULL;
-    *len = 0;
+    *len  = 0;
     if (!c) return 0;
     char *mp = entry_path(c, source, key, ".meta.json"), *bp = entry_path(c, source, key, ".body");
     char *meta = NULL, *data = NULL;
     size_t mlen, dlen;
-    int hit = 0;
+    int hit  = 0;
     cJSON *m = NULL;
     if (mp && bp && sgv_read_file(mp, &meta, &mlen) == SG_OK && (m = cJSON_Parse(meta)) &&
         sgv_read_file(bp, &data, &dlen) == SG_OK) {
@@ -134,17 +131,17 @@ int sgv_cache_get(struct sgv_cache *c, const char *source, const char *version, 
         return 0;
     }
     *body = data;
-    *len = dlen;
+    *len  = dlen;
     return 1;
 }
 
-sg_status sgv_cache_put(struct sgv_cache *c, const char *source, const char *version,
-                        const char *key, const char *url, const char *body, size_t len) {
+sg_status sgv_cache_put(struct sgv_cache *c, const char *source, const char *version, const char *key, const char *url,
+                        const char *body, size_t len) {
     if (!c) return SG_OK;
     char *dir = sgv_path_join(c->dir, source);
     char *mp = entry_path(c, source, key, ".meta.json"), *bp = entry_path(c, source, key, ".body");
-    cJSON *m = cJSON_CreateObject();
-    char *text = NULL, hex[65], shown[1024], when[21];
+    cJSON *m     = cJSON_CreateObject();
+    char *text   = NULL, hex[65], shown[1024], when[21];
     sg_status st = dir && mp && bp && m ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "cache: out of memory");
     if (st == SG_OK) st = sgv_mkdir_p(dir);
     if (st == SG_OK) st = sgv_sha256_hex(body, len, hex);

@@ -31,16 +31,15 @@ void sgv_cache_close(struct sgv_cache *c);
 const char *sgv_cache_dir(const struct sgv_cache *c);
 
 /* Hex SHA-256 of the request identity (65 bytes with the NUL). */
-sg_status sgv_cache_key(const char *method, const char *url, const char *body, size_t body_len,
-                        char key[65]);
+sg_status sgv_cache_key(const char *method, const char *url, const char *body, size_t body_len, char key[65]);
 /* Hex SHA-256 of arbitrary bytes. */
 sg_status sgv_sha256_hex(const void *data, size_t len, char hex[65]);
 
 /* 1 and a malloc'ed NUL-terminated body on a valid hit of the same version; 0 otherwise. */
-int sgv_cache_get(struct sgv_cache *c, const char *source, const char *version, const char *key,
-                  char **body, size_t *len);
-sg_status sgv_cache_put(struct sgv_cache *c, const char *source, const char *version,
-                        const char *key, const char *url, const char *body, size_t len);
+int sgv_cache_get(struct sgv_cache *c, const char *source, const char *version, const char *key, char **body,
+                  size_t *len);
+sg_status sgv_cache_put(struct sgv_cache *c, const char *source, const char *version, const char *key, const char *url,
+                        const char *body, size_t len);
 void sgv_cache_drop(struct sgv_cache *c, const char *source, const char *key);
 
 #endif

@@ -17,7 +17,7 @@ struct sgv_config {
 const char *sgv_config_path(const struct sgv_config *c) { return c->path; }
 
 sg_status sgv_config_parse(const char *text, size_t len, const char *label, struct sgv_config **out) {
-    *out = NULL;
+    *out                 = NULL;
     struct sgv_config *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(label))) {
         free(c);
@@ -31,9 +31,8 @@ sg_status sgv_config_parse(const char *text, size_t len, const char *label, stru
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     if (!yaml_parser_load(&p, &c->doc)) {
-        sg_status st = sg_error(SG_ERR_FORMAT, "%s:%zu:%zu: YAML error: %s%s%s", label,
-                                p.problem_mark.line + 1, p.problem_mark.column + 1,
-                                p.problem ? p.problem : "unknown", p.context ? " " : "",
+        sg_status st = sg_error(SG_ERR_FORMAT, "%s:%zu:%zu: YAML error: %s%s%s", label, p.problem_mark.line + 1,
+                                p.problem_mark.column + 1, p.problem ? p.problem : "unknown", p.context ? " " : "",
                                 p.context ? p.context : "");
         yaml_parser_delete(&p);
         free(c->path);
@@ -51,18 +50,22 @@ sg_status sgv_config_parse(const char *text, size_t len, const char *label, stru
 }
 
 sg_status sgv_config_load(const char *path, struct sgv_config **out) {
-    *out = NULL;
+    *out    = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: cannot open config: %s",
-                        path, strerror(errno));
-    char *buf = NULL;
+        return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: cannot open config: %s", path,
+                        strerror(errno));
+    char *buf  = NULL;
     size_t len = 0, cap = 0, got;
     do {
         if (cap - len < 4096) {
-            cap = cap ? cap * 2 : 16384;
+            cap     = cap ? cap * 2 : 16384;
             char *b = realloc(buf, cap);
-            if (!b) { free(buf); fclose(f); return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path); }
+            if (!b) {
+                free(buf);
+                fclose(f);
+                return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
+            }
             buf = b;
         }
         got = fread(buf + len, 1, cap - len, f);
@@ -70,7 +73,10 @@ sg_status sgv_config_load(const char *path, struct sgv_config **out) {
     } while (got > 0);
     int err = ferror(f);
     fclose(f);
-    if (err) { free(buf); return sg_error(SG_ERR_IO, "%s: read error", path); }
+    if (err) {
+        free(buf);
+        return sg_error(SG_ERR_IO, "%s: read error", path);
+    }
     sg_status st = sgv_config_parse(buf, len, path, out);
     free(buf);
     return st;
@@ -130,11 +136,11 @@ static struct sgv_cfg child1(struct sgv_cfg m, const char *key, size_t klen) {
 
 struct sgv_cfg sgv_cfg_child(struct sgv_cfg m, const char *dotted) {
     struct sgv_cfg cur = m;
-    const char *s = dotted;
+    const char *s      = dotted;
     while (*s) {
         const char *dot = strchr(s, '.');
-        size_t len = dot ? (size_t)(dot - s) : strlen(s);
-        cur = child1(cur, s, len);
+        size_t len      = dot ? (size_t)(dot - s) : strlen(s);
+        cur             = child1(cur, s, len);
         if (!dot) break;
         s = dot + 1;
     }
@@ -142,12 +148,13 @@ struct sgv_cfg sgv_cfg_child(struct sgv_cfg m, const char *dotted) {
 }
 
 static sg_status type_error(struct sgv_cfg n, const char *want) {
-    yaml_node_t *y = node_of(n);
-    const char *got = y->type == YAML_SCALAR_NODE ? (const char *)y->data.scalar.value
-                    : y->type == YAML_MAPPING_NODE ? "a mapping" : "a list";
-    return sg_error(SG_ERR_INVALID_ARG, "%s:%zu: %s: expected %s, got %s%s%s",
-                    sgv_config_path(n.c), y->start_mark.line + 1, n.path, want,
-                    y->type == YAML_SCALAR_NODE ? "'" : "", got, y->type == YAML_SCALAR_NODE ? "'" : "");
+    yaml_node_t *y  = node_of(n);
+    const char *got = y->type == YAML_SCALAR_NODE    ? (const char *)y->data.scalar.value
+                      : y->type == YAML_MAPPING_NODE ? "a mapping"
+                                                     : "a list";
+    return sg_error(SG_ERR_INVALID_ARG, "%s:%zu: %s: expected %s, got %s%s%s", sgv_config_path(n.c),
+                    y->start_mark.line + 1, n.path, want, y->type == YAML_SCALAR_NODE ? "'" : "", got,
+                    y->type == YAML_SCALAR_NODE ? "'" : "");
 }
 
 static const char *scalar(struct sgv_cfg n) {
@@ -157,7 +164,7 @@ static const char *scalar(struct sgv_cfg n) {
 
 sg_status sgv_cfg_str(struct sgv_cfg m, const char *key, const char *def, const char **out) {
     struct sgv_cfg n = sgv_cfg_child(m, key);
-    *out = def;
+    *out             = def;
     if (!sgv_cfg_present(n)) return SG_OK;
     const char *v = scalar(n);
     if (!v) return type_error(n, "a string");
@@ -167,7 +174,7 @@ sg_status sgv_cfg_str(struct sgv_cfg m, const char *key, const char *def, const 
 
 sg_status sgv_cfg_num(struct sgv_cfg m, const char *key, double def, double *out) {
     struct sgv_cfg n = sgv_cfg_child(m, key);
-    *out = def;
+    *out             = def;
     if (!sgv_cfg_present(n)) return SG_OK;
     const char *v = scalar(n);
     char *end;
@@ -188,27 +195,36 @@ sg_status sgv_cfg_uint(struct sgv_cfg m, const char *key, unsigned def, unsigned
 
 sg_status sgv_cfg_bool(struct sgv_cfg m, const char *key, int def, int *out) {
     struct sgv_cfg n = sgv_cfg_child(m, key);
-    *out = def;
+    *out             = def;
     if (!sgv_cfg_present(n)) return SG_OK;
-    const char *v = scalar(n);
+    const char *v                  = scalar(n);
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
     for (int i = 0; v && i < 3; i++) {
-        if (strcasecmp(v, yes[i]) == 0) { *out = 1; return SG_OK; }
-        if (strcasecmp(v, no[i]) == 0) { *out = 0; return SG_OK; }
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = 1;
+            return SG_OK;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = 0;
+            return SG_OK;
+        }
     }
     return type_error(n, "true or false");
 }
 
 sg_status sgv_cfg_str_list(struct sgv_cfg m, const char *key, const char ***out, size_t *n_out) {
     struct sgv_cfg n = sgv_cfg_child(m, key);
-    *out = NULL;
-    *n_out = 0;
-    yaml_node_t *y = node_of(n);
-    size_t count = 0;
+    *out             = NULL;
+    *n_out           = 0;
+    yaml_node_t *y   = node_of(n);
+    size_t count     = 0;
     if (sgv_cfg_present(n)) {
-        if (y->type == YAML_SCALAR_NODE) count = 1;
-        else if (y->type == YAML_SEQUENCE_NODE) count = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
-        else return type_error(n, "a string or a list of strings");
+        if (y->type == YAML_SCALAR_NODE)
+            count = 1;
+        else if (y->type == YAML_SEQUENCE_NODE)
+            count = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
+        else
+            return type_error(n, "a string or a list of strings");
     }
     const char **list = calloc(count + 1, sizeof *list);
     if (!list) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", n.path);
@@ -221,7 +237,7 @@ sg_status sgv_cfg_str_list(struct sgv_cfg m, const char *key, const char ***out,
             return type_error(item, "a string");
         }
     }
-    *out = list;
+    *out   = list;
     *n_out = count;
     return SG_OK;
 }
@@ -232,9 +248,9 @@ int sgv_cfg_entry(struct sgv_cfg m, size_t i, const char **key, struct sgv_cfg *
     yaml_node_pair_t *p = y->data.mapping.pairs.start + i;
     if (p >= y->data.mapping.pairs.top) return 0;
     yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&m.c->doc, p->key);
-    *key = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-    value->c = m.c;
-    value->node = p->value;
+    *key           = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+    value->c       = m.c;
+    value->node    = p->value;
     path_fmt(value->path, sizeof value->path, "%s%s%s", m.path, m.path[0] ? "." : "", *key);
     return 1;
 }
@@ -252,8 +268,8 @@ sg_status sgv_cfg_check_keys(struct sgv_cfg m, const char *const *allowed) {
         for (const char *const *a = allowed; *a && o + 4 < sizeof list; a++)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", a == allowed ? "" : ", ", *a);
         yaml_node_t *y = node_of(v);
-        return sg_error(SG_ERR_INVALID_ARG, "%s:%zu: %s: unknown setting (known here: %s)",
-                        sgv_config_path(m.c), y ? y->start_mark.line + 1 : 0, v.path, list);
+        return sg_error(SG_ERR_INVALID_ARG, "%s:%zu: %s: unknown setting (known here: %s)", sgv_config_path(m.c),
+                        y ? y->start_mark.line + 1 : 0, v.path, list);
     }
     return SG_OK;
 }

@@ -81,7 +81,10 @@ double sgv_hyper_logsf(uint32_t N, uint32_t K, uint32_t n, uint32_t k) {
     return lower >= 1.0 ? -INFINITY : log1p(-lower);
 }
 
-struct bh_item { double logp; size_t idx; };
+struct bh_item {
+    double logp;
+    size_t idx;
+};
 
 static int cmp_bh(const void *a, const void *b) {
     const struct bh_item *x = a, *y = b;
@@ -97,7 +100,7 @@ sg_status sgv_bh_log(const double *logp, size_t count, size_t m, double *logq) {
     if (!it) return sg_error(SG_ERR_NO_MEMORY, "BH: out of memory (%zu tests)", count);
     for (size_t i = 0; i < count; i++) it[i] = (struct bh_item){logp[i], i};
     qsort(it, count, sizeof *it, cmp_bh);
-    double logm = log((double)m), run = 0.0;  /* reverse cumulative minimum, capped at q = 1 */
+    double logm = log((double)m), run = 0.0; /* reverse cumulative minimum, capped at q = 1 */
     for (size_t r = count; r-- > 0;) {
         double q = it[r].logp + logm - log((double)(r + 1));
         if (q < run) run = q;
@@ -112,7 +115,7 @@ sg_status sgv_bh_pool_push(struct sgv_bh_pool *b, double logp) {
         size_t cap = b->cap ? b->cap * 2 : 4096;
         double *lp = realloc(b->lp, cap * sizeof *lp);
         if (!lp) return sg_error(SG_ERR_NO_MEMORY, "BH: out of memory (%zu p-values)", b->n);
-        b->lp = lp;
+        b->lp  = lp;
         b->cap = cap;
     }
     b->lp[b->n++] = logp;
@@ -129,12 +132,12 @@ static int cmp_double(const void *a, const void *b) {
 sg_status sgv_bh_pool_finish(struct sgv_bh_pool *b, size_t m) {
     if (m < b->n) return sg_error(SG_ERR_INVALID_ARG, "BH: %zu p-values but only %zu tests", b->n, m);
     if (b->n > 1) qsort(b->lp, b->n, sizeof *b->lp, cmp_double);
-    b->logm = log((double)(m ? m : 1));
+    b->logm  = log((double)(m ? m : 1));
     b->n_blk = (b->n + BH_BLOCK - 1) / BH_BLOCK;
     free(b->blk);
     b->blk = malloc((b->n_blk + 1) * sizeof *b->blk);
     if (!b->blk) return sg_error(SG_ERR_NO_MEMORY, "BH: out of memory (%zu p-values)", b->n);
-    double run = 0.0;   /* reverse cumulative minimum, capped at q = 1 */
+    double run = 0.0; /* reverse cumulative minimum, capped at q = 1 */
     for (size_t r = b->n; r-- > 0;) {
         double q = b->lp[r] + b->logm - log((double)(r + 1));
         if (q < run) run = q;
@@ -161,8 +164,10 @@ double sgv_bh_pool_logq(const struct sgv_bh_pool *b, double logp) {
     size_t lo = 0, hi = b->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (b->lp[mid] <= logp) lo = mid + 1;
-        else hi = mid;
+        if (b->lp[mid] <= logp)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo ? pool_q_at(b, lo - 1) : 0.0;
 }
@@ -172,8 +177,10 @@ double sgv_bh_pool_cutoff(const struct sgv_bh_pool *b, double log_alpha) {
     size_t lo = 0, hi = b->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (pool_q_at(b, mid) < log_alpha) lo = mid + 1;
-        else hi = mid;
+        if (pool_q_at(b, mid) < log_alpha)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo ? b->lp[lo - 1] : -INFINITY;
 }
@@ -213,14 +220,14 @@ void sgv_prepared_free(struct sgv_prepared *p) {
     free(p);
 }
 
-sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, size_t n_universe,
-                      uint32_t n_hub, const struct sgv_enrich_opts *opts, struct sgv_prepared **out) {
-    *out = NULL;
+sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, size_t n_universe, uint32_t n_hub,
+                      const struct sgv_enrich_opts *opts, struct sgv_prepared **out) {
+    *out                   = NULL;
     struct sgv_prepared *p = calloc(1, sizeof *p);
-    uint8_t *allowed = calloc(n_hub ? n_hub : 1, 1);
+    uint8_t *allowed       = calloc(n_hub ? n_hub : 1, 1);
     if (!p || !allowed) goto oom;
-    p->lib = lib;
-    p->n_hub = n_hub;
+    p->lib         = lib;
+    p->n_hub       = n_hub;
     p->in_universe = calloc(n_hub ? n_hub : 1, 1);
     if (!p->in_universe) goto oom;
     if (universe) {
@@ -235,7 +242,7 @@ sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, s
             uint32_t g = e->genes[j];
             if (g >= n_hub) continue;
             if (p->in_universe[g] == 0) {
-                p->in_universe[g] = 2;  /* annotated; 2 marks "seen" before the universe filter */
+                p->in_universe[g] = 2; /* annotated; 2 marks "seen" before the universe filter */
                 p->n_annotated++;
             }
         }
@@ -245,10 +252,10 @@ sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, s
         p->N += p->in_universe[g];
     }
     free(allowed);
-    allowed = NULL;
+    allowed     = NULL;
     p->universe = malloc((p->N ? p->N : 1) * sizeof *p->universe);
-    p->term = malloc((lib->n_terms ? lib->n_terms : 1) * sizeof *p->term);
-    p->K = malloc((lib->n_terms ? lib->n_terms : 1) * sizeof *p->K);
+    p->term     = malloc((lib->n_terms ? lib->n_terms : 1) * sizeof *p->term);
+    p->K        = malloc((lib->n_terms ? lib->n_terms : 1) * sizeof *p->K);
     p->gene_off = calloc((size_t)n_hub + 1, sizeof *p->gene_off);
     if (!p->universe || !p->term || !p->K || !p->gene_off) goto oom;
     for (uint32_t g = 0, w = 0; g < n_hub; g++)
@@ -256,11 +263,11 @@ sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, s
     size_t n_pairs = 0;
     for (size_t t = 0; t < lib->n_terms; t++) {
         const struct sgv_term *e = &lib->terms[t];
-        uint32_t K = 0;
+        uint32_t K               = 0;
         for (uint32_t j = 0; j < e->n_genes; j++) K += e->genes[j] < n_hub && p->in_universe[e->genes[j]];
         if (K < opts->min_term || K > opts->max_term || K == 0) continue;
         p->term[p->m] = (uint32_t)t;
-        p->K[p->m] = K;
+        p->K[p->m]    = K;
         p->m++;
         for (uint32_t j = 0; j < e->n_genes; j++) {
             uint32_t g = e->genes[j];
@@ -269,10 +276,10 @@ sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, s
         n_pairs += K;
     }
     for (uint32_t g = 0; g < n_hub; g++) p->gene_off[g + 1] += p->gene_off[g];
-    p->gene_terms = malloc((n_pairs ? n_pairs : 1) * sizeof *p->gene_terms);
+    p->gene_terms  = malloc((n_pairs ? n_pairs : 1) * sizeof *p->gene_terms);
     uint32_t *fill = calloc(n_hub ? n_hub : 1, sizeof *fill);
-    p->count = calloc(p->m ? p->m : 1, sizeof *p->count);
-    p->touched = malloc((p->m ? p->m : 1) * sizeof *p->touched);
+    p->count       = calloc(p->m ? p->m : 1, sizeof *p->count);
+    p->touched     = malloc((p->m ? p->m : 1) * sizeof *p->touched);
     if (!p->gene_terms || !fill || !p->count || !p->touched) {
         free(fill);
         goto oom;
@@ -305,12 +312,11 @@ void sgv_set_result_free(struct sgv_set_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-sg_status sgv_enrich_set(struct sgv_prepared *p, const uint32_t *genes, size_t n_genes,
-                         struct sgv_set_result *r) {
-    r->n_hits = 0;
-    r->m = p->m;
-    r->n_input = (uint32_t)n_genes;
-    r->n = 0;
+sg_status sgv_enrich_set(struct sgv_prepared *p, const uint32_t *genes, size_t n_genes, struct sgv_set_result *r) {
+    r->n_hits          = 0;
+    r->m               = p->m;
+    r->n_input         = (uint32_t)n_genes;
+    r->n               = 0;
     uint32_t n_touched = 0;
     /* in_universe doubles as a "seen in this query" mark (bit 1) so duplicates count once */
     for (size_t i = 0; i < n_genes; i++) {
@@ -328,24 +334,26 @@ sg_status sgv_enrich_set(struct sgv_prepared *p, const uint32_t *genes, size_t n
     sg_status st = SG_OK;
     if (n_touched > r->cap) {
         struct sgv_hit *h = realloc(r->hits, n_touched * sizeof *h);
-        if (!h) st = sg_error(SG_ERR_NO_MEMORY, "enrichment: out of memory");
-        else { r->hits = h; r->cap = n_touched; }
+        if (!h)
+            st = sg_error(SG_ERR_NO_MEMORY, "enrichment: out of memory");
+        else {
+            r->hits = h;
+            r->cap  = n_touched;
+        }
     }
     for (uint32_t i = 0; i < n_touched; i++) {
         uint32_t t = p->touched[i];
         if (st == SG_OK)
-            r->hits[r->n_hits++] = (struct sgv_hit){t, p->count[t],
-                                                    sgv_hyper_logsf(p->N, p->K[t], r->n, p->count[t])};
+            r->hits[r->n_hits++] = (struct sgv_hit){t, p->count[t], sgv_hyper_logsf(p->N, p->K[t], r->n, p->count[t])};
         p->count[t] = 0;
     }
     if (st == SG_OK && r->n_hits > 1) qsort(r->hits, r->n_hits, sizeof *r->hits, cmp_hit);
     return st;
 }
 
-size_t sgv_overlap(const struct sgv_prepared *p, uint32_t t, const uint32_t *genes,
-                   size_t n_genes, uint32_t *out) {
+size_t sgv_overlap(const struct sgv_prepared *p, uint32_t t, const uint32_t *genes, size_t n_genes, uint32_t *out) {
     const struct sgv_term *e = &p->lib->terms[p->term[t]];
-    size_t w = 0;
+    size_t w                 = 0;
     for (size_t i = 0; i < n_genes; i++) {
         uint32_t g = genes[i];
         if (g >= p->n_hub || !p->in_universe[g]) continue;
@@ -353,8 +361,10 @@ size_t sgv_overlap(const struct sgv_prepared *p, uint32_t t, const uint32_t *gen
         uint32_t lo = 0, hi = e->n_genes;
         while (lo < hi) {
             uint32_t mid = (lo + hi) / 2;
-            if (e->genes[mid] < g) lo = mid + 1;
-            else hi = mid;
+            if (e->genes[mid] < g)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         if (lo < e->n_genes && e->genes[lo] == g) {
             int dup = 0;

@@ -37,10 +37,10 @@ sg_status sgv_bh_log(const double *logp, size_t count, size_t m, double *logq);
  * for the largest log p still significant at a level. About 8 bytes per p-value: only the
  * sorted p-values and one running minimum per 64 are kept. */
 struct sgv_bh_pool {
-    double *lp;            /* sorted after finish */
+    double *lp; /* sorted after finish */
     size_t n, cap;
     double logm;
-    double *blk;           /* blk[b] = min over j >= 64 b of (log p_(j) + log m - log j), capped at 0 */
+    double *blk; /* blk[b] = min over j >= 64 b of (log p_(j) + log m - log j), capped at 0 */
     size_t n_blk;
 };
 sg_status sgv_bh_pool_push(struct sgv_bh_pool *b, double logp);
@@ -56,53 +56,51 @@ double sgv_log2_odds_ratio(uint32_t N, uint32_t K, uint32_t n, uint32_t k);
 double sgv_jaccard(uint32_t K, uint32_t n, uint32_t k);
 
 struct sgv_enrich_opts {
-    uint32_t min_term;       /* smallest testable term inside the universe (default 5) */
-    uint32_t max_term;       /* largest (default 500) */
-    uint32_t min_overlap;    /* reporting floor on k (default 2); all k >= 1 are tested */
+    uint32_t min_term;    /* smallest testable term inside the universe (default 5) */
+    uint32_t max_term;    /* largest (default 500) */
+    uint32_t min_overlap; /* reporting floor on k (default 2); all k >= 1 are tested */
 };
 
 struct sgv_prepared {
     const struct sgv_library *lib;
-    uint32_t n_hub;          /* genes in the hub */
-    uint8_t *in_universe;    /* per hub gene */
-    uint32_t N;              /* universe size */
-    uint32_t *universe;      /* sorted hub indices */
-    uint32_t m;              /* testable terms */
-    uint32_t *term;          /* testable -> library term */
-    uint32_t *K;             /* testable -> term size inside U */
-    uint32_t *gene_off;      /* CSR over hub genes: testable terms containing the gene */
+    uint32_t n_hub;       /* genes in the hub */
+    uint8_t *in_universe; /* per hub gene */
+    uint32_t N;           /* universe size */
+    uint32_t *universe;   /* sorted hub indices */
+    uint32_t m;           /* testable terms */
+    uint32_t *term;       /* testable -> library term */
+    uint32_t *K;          /* testable -> term size inside U */
+    uint32_t *gene_off;   /* CSR over hub genes: testable terms containing the gene */
     uint32_t *gene_terms;
-    uint32_t n_annotated;    /* library genes before intersecting with the given universe */
-    uint32_t *count;         /* scratch, per testable term */
-    uint32_t *touched;       /* scratch */
+    uint32_t n_annotated; /* library genes before intersecting with the given universe */
+    uint32_t *count;      /* scratch, per testable term */
+    uint32_t *touched;    /* scratch */
 };
 
 struct sgv_hit {
-    uint32_t t;              /* testable term index */
+    uint32_t t; /* testable term index */
     uint32_t k;
     double logp;
 };
 
 struct sgv_set_result {
-    uint32_t n_input;        /* query genes given (mapped) */
-    uint32_t n;              /* query genes inside U */
+    uint32_t n_input; /* query genes given (mapped) */
+    uint32_t n;       /* query genes inside U */
     uint32_t m;
-    struct sgv_hit *hits;    /* terms with k >= 1, sorted by logp ascending */
+    struct sgv_hit *hits; /* terms with k >= 1, sorted by logp ascending */
     size_t n_hits, cap;
 };
 
 /* `universe` (sorted or not, duplicates allowed) restricts U; NULL means all annotated genes. */
-sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, size_t n_universe,
-                      uint32_t n_hub, const struct sgv_enrich_opts *opts, struct sgv_prepared **out);
+sg_status sgv_prepare(const struct sgv_library *lib, const uint32_t *universe, size_t n_universe, uint32_t n_hub,
+                      const struct sgv_enrich_opts *opts, struct sgv_prepared **out);
 void sgv_prepared_free(struct sgv_prepared *p);
 
 /* Tests one gene set (hub indices, duplicates ignored) against every testable term. */
-sg_status sgv_enrich_set(struct sgv_prepared *p, const uint32_t *genes, size_t n_genes,
-                         struct sgv_set_result *r);
+sg_status sgv_enrich_set(struct sgv_prepared *p, const uint32_t *genes, size_t n_genes, struct sgv_set_result *r);
 void sgv_set_result_free(struct sgv_set_result *r);
 
 /* Writes the members of `genes` that are in testable term t (and in U) into out; returns count. */
-size_t sgv_overlap(const struct sgv_prepared *p, uint32_t t, const uint32_t *genes,
-                   size_t n_genes, uint32_t *out);
+size_t sgv_overlap(const struct sgv_prepared *p, uint32_t t, const uint32_t *genes, size_t n_genes, uint32_t *out);
 
 #endif

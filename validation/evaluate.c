@@ -10,13 +10,13 @@
 
 struct sgv_stats_opts sgv_stats_opts_default(void) {
     struct sgv_stats_opts s = {
-        .enrich = {.min_term = 5, .max_term = 500, .min_overlap = 2},
-        .fdr = 0.05,
-        .report_p = 0.05,
-        .max_terms = 10,
-        .min_query = 3,
+        .enrich       = {.min_term = 5, .max_term = 500, .min_overlap = 2},
+        .fdr          = 0.05,
+        .report_p     = 0.05,
+        .max_terms    = 10,
+        .min_query    = 3,
         .null_repeats = 1,
-        .seed = 42,
+        .seed         = 42,
     };
     return s;
 }
@@ -39,15 +39,17 @@ static sg_status set_bh(const struct sgv_set_result *r, double *lp, double *lq) 
 }
 
 static cJSON *term_row(const struct sgv_prepared *p, const struct sgv_source *src, struct sgv_genes *g,
-                       const struct sgv_feature *f, const struct sgv_set_result *r, size_t h,
-                       double logq, double logq_g, uint32_t *scratch) {
+                       const struct sgv_feature *f, const struct sgv_set_result *r, size_t h, double logq,
+                       double logq_g, uint32_t *scratch) {
     const struct sgv_hit *hit = &r->hits[h];
-    const struct sgv_term *t = &p->lib->terms[p->term[hit->t]];
-    uint32_t K = p->K[hit->t];
-    cJSON *o = cJSON_CreateObject();
+    const struct sgv_term *t  = &p->lib->terms[p->term[hit->t]];
+    uint32_t K                = p->K[hit->t];
+    cJSON *o                  = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "term_id", t->id);
-    if (t->name) cJSON_AddStringToObject(o, "term_name", t->name);
-    else cJSON_AddNullToObject(o, "term_name");
+    if (t->name)
+        cJSON_AddStringToObject(o, "term_name", t->name);
+    else
+        cJSON_AddNullToObject(o, "term_name");
     if (src && src->term_url) {
         const char *id = t->id, *colon = strchr(id, ':');
         char url[512];
@@ -77,11 +79,11 @@ static sg_status null_terms(struct sgv_prepared *p, const uint32_t *sizes, const
     struct sgv_rng rng;
     sgv_rng_seed(&rng, so->seed, p->lib->source);
     uint32_t *pool = malloc(p->N * sizeof *pool), *set = malloc(p->N * sizeof *set);
-    double *best = NULL;   /* per null set: its smallest log p, which decides global significance */
+    double *best  = NULL; /* per null set: its smallest log p, which decides global significance */
     size_t n_sets = 0, cap = 0;
-    struct sgv_bh_pool all = {0};
+    struct sgv_bh_pool all  = {0};
     struct sgv_set_result r = {0};
-    sg_status st = pool && set ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "null baseline: out of memory");
+    sg_status st            = pool && set ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "null baseline: out of memory");
     if (st == SG_OK) memcpy(pool, p->universe, p->N * sizeof *pool);
     double log_fdr = log(so->fdr);
     for (size_t i = 0; st == SG_OK && i < nf; i++) {
@@ -96,9 +98,12 @@ static sg_status null_terms(struct sgv_prepared *p, const uint32_t *sizes, const
             if (rep == 0 && sum->null_hit) sum->null_hit[i] = (uint8_t)sig;
             for (size_t h = 0; st == SG_OK && h < r.n_hits; h++) st = sgv_bh_pool_push(&all, r.hits[h].logp);
             if (n_sets == cap) {
-                cap = cap ? cap * 2 : 1024;
+                cap       = cap ? cap * 2 : 1024;
                 double *b = realloc(best, cap * sizeof *b);
-                if (!b) { st = sg_error(SG_ERR_NO_MEMORY, "null baseline: out of memory"); break; }
+                if (!b) {
+                    st = sg_error(SG_ERR_NO_MEMORY, "null baseline: out of memory");
+                    break;
+                }
                 best = b;
             }
             best[n_sets++] = r.n_hits ? r.hits[0].logp : 0.0;
@@ -130,7 +135,9 @@ static void add_summary_json(cJSON *doc, const struct sgv_eval_summary *sum, con
         cJSON_AddNullToObject(s, "fraction_enriched_global");
     }
     cJSON *n = cJSON_AddObjectToObject(doc, "null");
-    cJSON_AddStringToObject(n, "method", "random gene sets of each tested feature's size, drawn uniformly without replacement from the same universe");
+    cJSON_AddStringToObject(
+        n, "method",
+        "random gene sets of each tested feature's size, drawn uniformly without replacement from the same universe");
     cJSON_AddNumberToObject(n, "seed", (double)so->seed);
     cJSON_AddNumberToObject(n, "repeats", so->null_repeats);
     cJSON_AddNumberToObject(n, "sets", (double)sum->null_sets);
@@ -145,29 +152,28 @@ static void add_summary_json(cJSON *doc, const struct sgv_eval_summary *sum, con
 
 /* Two passes keep memory near 8 bytes per (feature, term) hit: the first only feeds the global
  * BH pool, the second recomputes each feature's hits and writes them out. */
-sg_status sgv_eval_terms(const struct sgv_library *lib, const struct sgv_features *fs,
-                         const uint32_t *background, size_t n_background, struct sgv_genes *g,
-                         const struct sgv_stats_opts *so, const struct sgv_source *src,
-                         cJSON *doc, struct sgv_eval_summary *sum) {
+sg_status sgv_eval_terms(const struct sgv_library *lib, const struct sgv_features *fs, const uint32_t *background,
+                         size_t n_background, struct sgv_genes *g, const struct sgv_stats_opts *so,
+                         const struct sgv_source *src, cJSON *doc, struct sgv_eval_summary *sum) {
     memset(sum, 0, sizeof *sum);
     struct sgv_prepared *p;
     sg_status st = sgv_prepare(lib, background, n_background, g->n, &so->enrich, &p);
     if (st != SG_OK) return st;
-    sum->features = fs->n;
-    sum->N = p->N;
-    sum->m = p->m;
-    sum->hit = calloc(fs->n + 1, 1);
-    sum->null_hit = calloc(fs->n + 1, 1);
+    sum->features   = fs->n;
+    sum->N          = p->N;
+    sum->m          = p->m;
+    sum->hit        = calloc(fs->n + 1, 1);
+    sum->null_hit   = calloc(fs->n + 1, 1);
     uint8_t *tested = calloc(fs->n + 1, 1);
     uint32_t *sizes = calloc(fs->n + 1, sizeof *sizes), *scratch = malloc((g->n + 1) * sizeof *scratch);
     double *lp = malloc(((size_t)p->m + 1) * sizeof *lp), *lq = malloc(((size_t)p->m + 1) * sizeof *lq);
-    struct sgv_bh_pool all = {0};
+    struct sgv_bh_pool all  = {0};
     struct sgv_set_result r = {0};
     if (!tested || !sizes || !scratch || !lp || !lq || !sum->hit || !sum->null_hit)
         st = sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", lib->source);
     for (size_t i = 0; st == SG_OK && i < fs->n; i++) {
-        st = sgv_enrich_set(p, fs->items[i].genes, fs->items[i].n_genes, &r);
-        sizes[i] = r.n;
+        st        = sgv_enrich_set(p, fs->items[i].genes, fs->items[i].n_genes, &r);
+        sizes[i]  = r.n;
         tested[i] = r.n >= so->min_query && p->m > 0;
         sum->tested += tested[i];
         for (size_t h = 0; st == SG_OK && tested[i] && h < r.n_hits; h++) st = sgv_bh_pool_push(&all, r.hits[h].logp);
@@ -177,15 +183,17 @@ sg_status sgv_eval_terms(const struct sgv_library *lib, const struct sgv_feature
     SG_LOGD("%s: global BH over %zu p-values (k >= 1) of %zu tests", lib->source, all.n, sum->tested * (size_t)p->m);
 
     double log_fdr = log(so->fdr), log_rep = log(so->report_p);
-    double cut = st == SG_OK ? sgv_bh_pool_cutoff(&all, log_fdr) : -INFINITY;   /* global q < fdr <=> log p <= cut */
-    cJSON *u = cJSON_AddObjectToObject(doc, "universe");
-    cJSON_AddStringToObject(u, "definition", background
-        ? "background genes (model vocabulary ∩ data) that this source annotates"
-        : "all genes this source annotates (no background given)");
+    double cut = st == SG_OK ? sgv_bh_pool_cutoff(&all, log_fdr) : -INFINITY; /* global q < fdr <=> log p <= cut */
+    cJSON *u   = cJSON_AddObjectToObject(doc, "universe");
+    cJSON_AddStringToObject(u, "definition",
+                            background ? "background genes (model vocabulary ∩ data) that this source annotates"
+                                       : "all genes this source annotates (no background given)");
     cJSON_AddNumberToObject(u, "N", p->N);
     cJSON_AddNumberToObject(u, "annotated_genes", p->n_annotated);
-    if (background) cJSON_AddNumberToObject(u, "background_genes", (double)n_background);
-    else cJSON_AddNullToObject(u, "background_genes");
+    if (background)
+        cJSON_AddNumberToObject(u, "background_genes", (double)n_background);
+    else
+        cJSON_AddNullToObject(u, "background_genes");
     cJSON *tj = cJSON_AddObjectToObject(doc, "terms");
     cJSON_AddNumberToObject(tj, "total", (double)lib->n_terms);
     cJSON_AddNumberToObject(tj, "testable", p->m);
@@ -202,7 +210,7 @@ sg_status sgv_eval_terms(const struct sgv_library *lib, const struct sgv_feature
         if (st == SG_OK) st = set_bh(&r, lp, lq);
         if (st != SG_OK) break;
         size_t sig = 0, sig_g = 0;
-        cJSON *rows = cJSON_CreateArray();
+        cJSON *rows     = cJSON_CreateArray();
         unsigned listed = 0;
         for (size_t h = 0; h < r.n_hits; h++) {
             sig += lq[h] < log_fdr;
@@ -234,39 +242,43 @@ sg_status sgv_eval_terms(const struct sgv_library *lib, const struct sgv_feature
     return st;
 }
 
-struct ppi_item { struct sgv_ppi_result r; int tested; uint32_t n_pool; };
+struct ppi_item {
+    struct sgv_ppi_result r;
+    int tested;
+    uint32_t n_pool;
+};
 
 sg_status sgv_eval_ppi(sgv_ppi_fn eval, void *ctx, const struct sgv_features *fs, const uint8_t *in_pool,
-                       const uint32_t *pool_in, size_t n_pool, struct sgv_genes *g,
-                       const struct sgv_stats_opts *so, const char *stream, cJSON *doc,
-                       struct sgv_eval_summary *sum) {
+                       const uint32_t *pool_in, size_t n_pool, struct sgv_genes *g, const struct sgv_stats_opts *so,
+                       const char *stream, cJSON *doc, struct sgv_eval_summary *sum) {
     memset(sum, 0, sizeof *sum);
-    sum->features = fs->n;
-    sum->N = (uint32_t)n_pool;
-    sum->m = 1;
+    sum->features       = fs->n;
+    sum->N              = (uint32_t)n_pool;
+    sum->m              = 1;
     struct ppi_item *it = calloc(fs->n + 1, sizeof *it);
     uint32_t *set = malloc((g->n + 1) * sizeof *set), *pool = malloc((n_pool + 1) * sizeof *pool);
     double *lp = malloc((fs->n + 1) * sizeof *lp), *lq = malloc((fs->n + 1) * sizeof *lq);
-    sum->hit = calloc(fs->n + 1, 1);
-    sum->null_hit = calloc(fs->n + 1, 1);
-    sg_status st = it && set && pool && lp && lq && sum->hit && sum->null_hit ? SG_OK
-                 : sg_error(SG_ERR_NO_MEMORY, "PPI: out of memory");
+    sum->hit           = calloc(fs->n + 1, 1);
+    sum->null_hit      = calloc(fs->n + 1, 1);
+    sg_status st       = it && set && pool && lp && lq && sum->hit && sum->null_hit
+                             ? SG_OK
+                             : sg_error(SG_ERR_NO_MEMORY, "PPI: out of memory");
     unsigned min_nodes = so->min_query > 2 ? so->min_query : 2;
-    size_t nt = 0;
+    size_t nt          = 0;
     for (size_t i = 0; st == SG_OK && i < fs->n; i++) {
         uint32_t n = 0;
         for (uint32_t j = 0; j < fs->items[i].n_genes; j++)
             if (!in_pool || in_pool[fs->items[i].genes[j]]) set[n++] = fs->items[i].genes[j];
         it[i].n_pool = n;
         if (n < min_nodes) continue;
-        st = eval(ctx, set, n, &it[i].r);
+        st           = eval(ctx, set, n, &it[i].r);
         it[i].tested = st == SG_OK && it[i].r.n_nodes >= 2;
         if (it[i].tested) lp[nt++] = it[i].r.logp;
     }
     sum->tested = nt;
     if (st == SG_OK) st = sgv_bh_log(lp, nt, nt, lq);
     double log_fdr = log(so->fdr);
-    cJSON *u = cJSON_AddObjectToObject(doc, "universe");
+    cJSON *u       = cJSON_AddObjectToObject(doc, "universe");
     cJSON_AddStringToObject(u, "definition", "network proteins among the background genes");
     cJSON_AddNumberToObject(u, "N", (double)n_pool);
     cJSON *farr = cJSON_AddArrayToObject(doc, "features");
@@ -289,7 +301,7 @@ sg_status sgv_eval_ppi(sgv_ppi_fn eval, void *ctx, const struct sgv_features *fs
         sum->enriched += sig;
         sum->hit[i] = (uint8_t)sig;
     }
-    sum->enriched_global = sum->enriched;   /* one test per feature: both scopes coincide */
+    sum->enriched_global = sum->enriched; /* one test per feature: both scopes coincide */
     /* null: random sets of each tested feature's size from the pool, BH across the null sets */
     if (st == SG_OK && so->null_repeats && n_pool) {
         memcpy(pool, pool_in, n_pool * sizeof *pool);
@@ -307,7 +319,7 @@ sg_status sgv_eval_ppi(sgv_ppi_fn eval, void *ctx, const struct sgv_features *fs
                 st = eval(ctx, set, it[i].n_pool < n_pool ? it[i].n_pool : n_pool, &r);
                 if (st != SG_OK) break;
                 owner[ns] = rep == 0 ? i : (size_t)-1;
-                nl[ns++] = r.logp;
+                nl[ns++]  = r.logp;
             }
         }
         if (st == SG_OK) st = sgv_bh_log(nl, ns, ns, nq);
@@ -317,7 +329,7 @@ sg_status sgv_eval_ppi(sgv_ppi_fn eval, void *ctx, const struct sgv_features *fs
             if (owner[s] != (size_t)-1) sum->null_hit[owner[s]] = (uint8_t)sig;
         }
         sum->null_enriched_global = sum->null_enriched;
-        sum->null_sets = ns;
+        sum->null_sets            = ns;
         free(nl);
         free(nq);
         free(owner);

@@ -21,9 +21,9 @@
 
 struct sgv_feature {
     char *id;
-    uint32_t *genes;          /* hub indices, rank order, unique */
+    uint32_t *genes; /* hub indices, rank order, unique */
     uint32_t n_genes;
-    uint32_t n_listed;        /* genes considered (after top_n and the score filter) */
+    uint32_t n_listed; /* genes considered (after top_n and the score filter) */
 };
 
 struct sgv_features {
@@ -34,12 +34,11 @@ struct sgv_features {
     uint32_t *background;     /* hub indices, unique; NULL when the input gives none */
     size_t n_background;
     struct sgv_map_stats bg_map;
-    char *rank_by;            /* the score the genes were ranked by, if stated */
+    char *rank_by; /* the score the genes were ranked by, if stated */
     char *path;
 };
 
-sg_status sgv_features_load_json(const char *path, struct sgv_genes *g, unsigned top_n,
-                                 struct sgv_features *out);
+sg_status sgv_features_load_json(const char *path, struct sgv_genes *g, unsigned top_n, struct sgv_features *out);
 sg_status sgv_features_load_gmt(const char *path, struct sgv_genes *g, struct sgv_features *out);
 /* One identifier per line (blank and '#' lines skipped); replaces out->background. */
 sg_status sgv_background_load(const char *path, struct sgv_genes *g, struct sgv_features *out);

@@ -12,7 +12,7 @@ char *sgv_path_join(const char *a, const char *b) {
     if (!a || !*a || b[0] == '/') return strdup(b);
     size_t la = strlen(a), lb = strlen(b);
     int slash = a[la - 1] != '/';
-    char *p = malloc(la + slash + lb + 1);
+    char *p   = malloc(la + slash + lb + 1);
     if (!p) return NULL;
     memcpy(p, a, la);
     if (slash) p[la] = '/';
@@ -23,10 +23,10 @@ char *sgv_path_join(const char *a, const char *b) {
 sg_status sgv_mkdir_p(const char *dir) {
     char *p = strdup(dir);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
-    for (char *s = p + 1; ; s++) {
+    for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0') continue;
         char c = *s;
-        *s = '\0';
+        *s     = '\0';
         if (mkdir(p, 0755) != 0 && errno != EEXIST) {
             sg_status st = sg_error(SG_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
             free(p);
@@ -50,19 +50,22 @@ int sgv_is_dir(const char *path) {
 }
 
 sg_status sgv_read_file(const char *path, char **data, size_t *len) {
-    *data = NULL;
-    *len = 0;
+    *data   = NULL;
+    *len    = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: cannot open: %s", path,
-                        strerror(errno));
+        return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 65536, n = 0, got;
     char *buf = malloc(cap);
     while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += got;
         if (cap - n < 2) {
             char *b = realloc(buf, cap * 2);
-            if (!b) { free(buf); buf = NULL; break; }
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
             buf = b;
             cap *= 2;
         }
@@ -70,10 +73,13 @@ sg_status sgv_read_file(const char *path, char **data, size_t *len) {
     int err = ferror(f);
     fclose(f);
     if (!buf) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
-    if (err) { free(buf); return sg_error(SG_ERR_IO, "%s: read error", path); }
+    if (err) {
+        free(buf);
+        return sg_error(SG_ERR_IO, "%s: read error", path);
+    }
     buf[n] = '\0';
-    *data = buf;
-    *len = n;
+    *data  = buf;
+    *len   = n;
     return SG_OK;
 }
 
@@ -89,17 +95,21 @@ sg_status sgv_write_file_atomic(const char *path, const void *data, size_t len) 
         return st;
     }
     const char *p = data;
-    size_t left = len;
-    int err = 0;
+    size_t left   = len;
+    int err       = 0;
     while (left && !err) {
         ssize_t w = write(fd, p, left);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) err = errno ? errno : EIO;
-        else { p += w; left -= (size_t)w; }
+        if (w <= 0)
+            err = errno ? errno : EIO;
+        else {
+            p += w;
+            left -= (size_t)w;
+        }
     }
     if (!err && fsync(fd) != 0) err = errno;
     if (close(fd) != 0 && !err) err = errno;
-    if (!err) chmod(tmp, 0644);  /* mkstemp creates 0600 */
+    if (!err) chmod(tmp, 0644); /* mkstemp creates 0600 */
     if (!err && rename(tmp, path) != 0) err = errno;
     if (err) {
         unlink(tmp);

@@ -25,19 +25,19 @@
 #include "validation/strmap.h"
 
 struct sgv_gene {
-    char *hgnc_id;    /* "HGNC:11998", or NULL */
-    char *symbol;     /* approved symbol, for display */
-    char *ensembl;    /* unversioned ENSG, or NULL */
-    char *entrez;     /* decimal NCBI Gene ID, or NULL */
-    char *omim;       /* gene MIM numbers, '|'-separated, or NULL */
+    char *hgnc_id; /* "HGNC:11998", or NULL */
+    char *symbol;  /* approved symbol, for display */
+    char *ensembl; /* unversioned ENSG, or NULL */
+    char *entrez;  /* decimal NCBI Gene ID, or NULL */
+    char *omim;    /* gene MIM numbers, '|'-separated, or NULL */
 };
 
 enum sgv_id_kind {
-    SGV_ID_ANY,       /* guessed from the form: ENSG…, HGNC:…, digits / NCBIGene:…, else symbol */
+    SGV_ID_ANY, /* guessed from the form: ENSG…, HGNC:…, digits / NCBIGene:…, else symbol */
     SGV_ID_ENSEMBL,
     SGV_ID_ENTREZ,
     SGV_ID_HGNC,
-    SGV_ID_SYMBOL,    /* approved, then previous, then alias */
+    SGV_ID_SYMBOL, /* approved, then previous, then alias */
     SGV_ID_UNIPROT,
 };
 
@@ -60,7 +60,7 @@ enum sgv_synonym { SGV_SYN_PREVIOUS, SGV_SYN_ALIAS, SGV_SYN_UNIPROT, SGV_SYN_ENS
 struct sgv_genes {
     struct sgv_gene *genes;
     uint32_t n, cap;
-    char *origin;     /* what the table was built from, for reports */
+    char *origin; /* what the table was built from, for reports */
     int raw;
     struct sgv_strmap by_ensembl, by_entrez, by_hgnc, by_symbol, by_prev, by_alias, by_uniprot;
 };
@@ -77,14 +77,12 @@ sg_status sgv_genes_new_raw(struct sgv_genes **out);
 void sgv_genes_free(struct sgv_genes *g);
 
 /* Adds a gene; any identifier may be NULL or "". Returns the new index or -1 (error set). */
-int32_t sgv_genes_add(struct sgv_genes *g, const char *hgnc_id, const char *symbol,
-                      const char *ensembl, const char *entrez);
-sg_status sgv_genes_add_synonym(struct sgv_genes *g, int32_t gene, const char *name,
-                                enum sgv_synonym kind);
+int32_t sgv_genes_add(struct sgv_genes *g, const char *hgnc_id, const char *symbol, const char *ensembl,
+                      const char *entrez);
+sg_status sgv_genes_add_synonym(struct sgv_genes *g, int32_t gene, const char *name, enum sgv_synonym kind);
 
 /* Index of the gene `id` names, or -1 (how = NONE or AMBIGUOUS). A raw hub adds unseen IDs. */
-int32_t sgv_genes_find(struct sgv_genes *g, const char *id, enum sgv_id_kind kind,
-                       enum sgv_match *how);
+int32_t sgv_genes_find(struct sgv_genes *g, const char *id, enum sgv_id_kind kind, enum sgv_match *how);
 
 /* Display name: the symbol, else the Ensembl/Entrez/HGNC identifier. */
 const char *sgv_gene_label(const struct sgv_genes *g, uint32_t gene);

@@ -18,7 +18,7 @@
 
 enum sgv_gmt_id { SGV_GMT_ID_NAME, SGV_GMT_ID_DESC };
 
-sg_status sgv_gmt_load(const char *path, struct sgv_genes *g, enum sgv_id_kind kind,
-                       enum sgv_gmt_id id_from, struct sgv_library *lib);
+sg_status sgv_gmt_load(const char *path, struct sgv_genes *g, enum sgv_id_kind kind, enum sgv_gmt_id id_from,
+                       struct sgv_library *lib);
 
 #endif

@@ -30,44 +30,46 @@ int32_t sgv_library_term(struct sgv_library *lib, const char *id, const char *na
         return t;
     }
     if (lib->n_terms == lib->cap) {
-        size_t cap = lib->cap ? lib->cap * 2 : 256;
+        size_t cap         = lib->cap ? lib->cap * 2 : 256;
         struct sgv_term *n = realloc(lib->terms, cap * sizeof *n);
-        if (!n) { sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", lib->source); return -1; }
+        if (!n) {
+            sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", lib->source);
+            return -1;
+        }
         lib->terms = n;
-        lib->cap = cap;
+        lib->cap   = cap;
     }
     t = (int32_t)lib->n_terms;
     if (sgv_strmap_put(&lib->index, id, t) != SG_OK) return -1;
     struct sgv_term *e = &lib->terms[lib->n_terms++];
     memset(e, 0, sizeof *e);
-    e->id = strdup(id);
+    e->id   = strdup(id);
     e->name = name && *name ? strdup(name) : NULL;
     return e->id ? t : -1;
 }
 
 sg_status sgv_library_add_gene(struct sgv_library *lib, int32_t term, uint32_t gene) {
     struct sgv_term *e = &lib->terms[term];
-    if (e->n_genes && e->genes[e->n_genes - 1] == gene) return SG_OK;  /* cheap dedupe of runs */
+    if (e->n_genes && e->genes[e->n_genes - 1] == gene) return SG_OK; /* cheap dedupe of runs */
     if (e->n_genes == e->cap) {
         uint32_t cap = e->cap ? e->cap * 2 : 8;
-        uint32_t *n = realloc(e->genes, cap * sizeof *n);
+        uint32_t *n  = realloc(e->genes, cap * sizeof *n);
         if (!n) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", lib->source);
         e->genes = n;
-        e->cap = cap;
+        e->cap   = cap;
     }
     e->genes[e->n_genes++] = gene;
     return SG_OK;
 }
 
-sg_status sgv_library_add(struct sgv_library *lib, const char *term_id, const char *term_name,
-                          uint32_t gene) {
+sg_status sgv_library_add(struct sgv_library *lib, const char *term_id, const char *term_name, uint32_t gene) {
     int32_t t = sgv_library_term(lib, term_id, term_name);
     if (t < 0) return SG_ERR_NO_MEMORY;
     return sgv_library_add_gene(lib, t, gene);
 }
 
-sg_status sgv_library_add_id(struct sgv_library *lib, struct sgv_genes *g, const char *term_id,
-                             const char *term_name, const char *gene_id, enum sgv_id_kind kind) {
+sg_status sgv_library_add_id(struct sgv_library *lib, struct sgv_genes *g, const char *term_id, const char *term_name,
+                             const char *gene_id, enum sgv_id_kind kind) {
     enum sgv_match how;
     int32_t gene = sgv_genes_find(g, gene_id, kind, &how);
     sgv_map_stats_add(&lib->map, how);

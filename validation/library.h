@@ -24,19 +24,19 @@
 
 struct sgv_term {
     char *id;
-    char *name;        /* may be NULL until a name is known */
+    char *name; /* may be NULL until a name is known */
     uint32_t *genes;
     uint32_t n_genes, cap;
 };
 
 struct sgv_library {
     char *source;
-    char *version;     /* release / file date, or NULL */
+    char *version; /* release / file date, or NULL */
     struct sgv_term *terms;
     size_t n_terms, cap;
-    struct sgv_strmap index;     /* term id -> position */
-    struct sgv_map_stats map;    /* gene identifiers met while loading */
-    struct sgv_strmap unmapped;  /* distinct identifiers that did not resolve (count only) */
+    struct sgv_strmap index;    /* term id -> position */
+    struct sgv_map_stats map;   /* gene identifiers met while loading */
+    struct sgv_strmap unmapped; /* distinct identifiers that did not resolve (count only) */
 };
 
 void sgv_library_init(struct sgv_library *lib, const char *source);
@@ -44,14 +44,13 @@ void sgv_library_free(struct sgv_library *lib);
 
 /* Term position, creating the term when new; a non-empty name fills a missing one. */
 int32_t sgv_library_term(struct sgv_library *lib, const char *id, const char *name);
-sg_status sgv_library_add(struct sgv_library *lib, const char *term_id, const char *term_name,
-                          uint32_t gene);
+sg_status sgv_library_add(struct sgv_library *lib, const char *term_id, const char *term_name, uint32_t gene);
 sg_status sgv_library_add_gene(struct sgv_library *lib, int32_t term, uint32_t gene);
 
 /* Resolves `gene_id` through the hub, counts the outcome, and adds it to the term when it maps.
  * Unresolved IDs are counted (once each) and skipped. */
-sg_status sgv_library_add_id(struct sgv_library *lib, struct sgv_genes *g, const char *term_id,
-                             const char *term_name, const char *gene_id, enum sgv_id_kind kind);
+sg_status sgv_library_add_id(struct sgv_library *lib, struct sgv_genes *g, const char *term_id, const char *term_name,
+                             const char *gene_id, enum sgv_id_kind kind);
 
 sg_status sgv_library_set_version(struct sgv_library *lib, const char *version);
 sg_status sgv_library_finish(struct sgv_library *lib);

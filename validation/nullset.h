@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sgv_rng { uint64_t s[4]; };
+struct sgv_rng {
+    uint64_t s[4];
+};
 
 void sgv_rng_seed(struct sgv_rng *r, uint64_t seed, const char *stream);
 uint64_t sgv_rng_next(struct sgv_rng *r);

@@ -15,10 +15,13 @@ struct sgv_online_opts sgv_online_opts_default(void) {
 
 static sg_status open_cache(const char *dir, const char *sub, struct sgv_cache **out) {
     char *path = NULL;
-    if (dir) path = strdup(dir);
+    if (dir)
+        path = strdup(dir);
     else {
         char *base = sgv_user_cache_dir();
-        if (!base) return sg_error(SG_ERR_NOT_FOUND, "no cache directory: set HOME or XDG_CACHE_HOME, or cache_dir in the config");
+        if (!base)
+            return sg_error(SG_ERR_NOT_FOUND,
+                            "no cache directory: set HOME or XDG_CACHE_HOME, or cache_dir in the config");
         path = sgv_path_join(base, sub);
         free(base);
     }
@@ -29,7 +32,7 @@ static sg_status open_cache(const char *dir, const char *sub, struct sgv_cache *
 }
 
 sg_status sgv_online_new(const struct sgv_online_opts *opts, struct sgv_online **out) {
-    *out = NULL;
+    *out                 = NULL;
     struct sgv_online *o = calloc(1, sizeof *o);
     if (!o) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     sg_status st = sg_http_new(&opts->http, &o->http);
@@ -58,11 +61,10 @@ static struct sgv_cache *cache_for(struct sgv_online *o, const struct sgv_endpoi
 }
 
 /* check: NULL, or a parser that says whether the body is complete and usable */
-static sg_status fetch_checked(struct sgv_online *o, const struct sgv_endpoint *ep,
-                               const struct sg_http_request *req, int json, char **body,
-                               size_t *len, long *status, cJSON **parsed) {
+static sg_status fetch_checked(struct sgv_online *o, const struct sgv_endpoint *ep, const struct sg_http_request *req,
+                               int json, char **body, size_t *len, long *status, cJSON **parsed) {
     *body = NULL;
-    *len = 0;
+    *len  = 0;
     if (status) *status = 0;
     const char *method = req->method ? req->method : "GET";
     char key[65];
@@ -80,7 +82,7 @@ static sg_status fetch_checked(struct sgv_online *o, const struct sgv_endpoint *
             if (status) *status = 200;
             return SG_OK;
         }
-        sgv_cache_drop(c, ep->source, key);   /* unreadable entry: fetch again */
+        sgv_cache_drop(c, ep->source, key); /* unreadable entry: fetch again */
         free(*body);
         *body = NULL;
     }
@@ -97,35 +99,35 @@ static sg_status fetch_checked(struct sgv_online *o, const struct sgv_endpoint *
         char shown[1024];
         sg_http_redact_url(req->url, shown, sizeof shown);
         sg_http_response_free(&r);
-        return sg_error(SG_ERR_FORMAT, "%s: %s %s: the response is not valid JSON (truncated?)",
-                        ep->source, method, shown);
+        return sg_error(SG_ERR_FORMAT, "%s: %s %s: the response is not valid JSON (truncated?)", ep->source, method,
+                        shown);
     }
     if (ok2xx) sgv_cache_put(c, ep->source, version, key, req->url, r.body, r.len);
     *body = r.body;
-    *len = r.len;
+    *len  = r.len;
     return SG_OK;
 }
 
-sg_status sgv_fetch(struct sgv_online *o, const struct sgv_endpoint *ep,
-                    const struct sg_http_request *req, char **body, size_t *len, long *status) {
+sg_status sgv_fetch(struct sgv_online *o, const struct sgv_endpoint *ep, const struct sg_http_request *req, char **body,
+                    size_t *len, long *status) {
     return fetch_checked(o, ep, req, 0, body, len, status, NULL);
 }
 
-sg_status sgv_fetch_json(struct sgv_online *o, const struct sgv_endpoint *ep,
-                         const struct sg_http_request *req, cJSON **out, long *status) {
+sg_status sgv_fetch_json(struct sgv_online *o, const struct sgv_endpoint *ep, const struct sg_http_request *req,
+                         cJSON **out, long *status) {
     char *body;
     size_t len;
-    *out = NULL;
+    *out         = NULL;
     sg_status st = fetch_checked(o, ep, req, 1, &body, &len, status, out);
     free(body);
     return st;
 }
 
-sg_status sgv_download(struct sgv_online *o, const struct sgv_endpoint *ep, const char *url,
-                       const char *name, char **path) {
-    *path = NULL;
+sg_status sgv_download(struct sgv_online *o, const struct sgv_endpoint *ep, const char *url, const char *name,
+                       char **path) {
+    *path               = NULL;
     struct sgv_cache *c = cache_for(o, ep);
-    char *base = c ? strdup(sgv_cache_dir(c)) : sgv_user_cache_dir();
+    char *base          = c ? strdup(sgv_cache_dir(c)) : sgv_user_cache_dir();
     char sub[512], ver[128];
     /* one folder per version keeps releases apart; unversioned files are re-fetched by date */
     char today[11];
@@ -134,7 +136,7 @@ sg_status sgv_download(struct sgv_online *o, const struct sgv_endpoint *ep, cons
     for (char *p = ver; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_') *p = '_';
     snprintf(sub, sizeof sub, "%s/files/%s", ep->source, ver);
-    char *dir = base ? sgv_path_join(base, sub) : NULL;
+    char *dir  = base ? sgv_path_join(base, sub) : NULL;
     char *file = dir ? sgv_path_join(dir, name) : NULL;
     free(base);
     if (!file) {
@@ -173,9 +175,9 @@ static int env_file_lookup(const char *file, const char *name, char *buf, size_t
         while (*s == ' ' || *s == '\t') s++;
         if (strncmp(s, "export ", 7) == 0) s += 7;
         if (strncmp(s, name, nl) != 0 || s[nl] != '=') continue;
-        char *v = s + nl + 1;
+        char *v               = s + nl + 1;
         v[strcspn(v, "\r\n")] = '\0';
-        size_t vl = strlen(v);
+        size_t vl             = strlen(v);
         if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
             v[vl - 1] = '\0';
             v++;

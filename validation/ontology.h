@@ -27,43 +27,41 @@ struct sgv_onto_term {
     uint32_t n_parents;
     int obsolete;
     char *replaced_by;
-    uint32_t *anc;           /* sorted ancestors (closure), filled lazily */
+    uint32_t *anc; /* sorted ancestors (closure), filled lazily */
     uint32_t n_anc;
-    int anc_state;           /* 0 not computed, 1 in progress, 2 done */
+    int anc_state; /* 0 not computed, 1 in progress, 2 done */
 };
 
 struct sgv_ontology {
     char *path;
-    char *version;           /* the header's data-version, or NULL */
+    char *version; /* the header's data-version, or NULL */
     struct sgv_onto_term *terms;
     size_t n, cap;
     struct sgv_strmap index; /* id and alt_id -> term */
 };
 
 struct sgv_onto_filter {
-    const char *root;              /* keep only proper descendants of this term, or NULL */
-    const char *const *exclude;    /* NULL-terminated: drop these terms and their descendants */
-    const char *namespace;         /* keep only this namespace, or NULL */
+    const char *root;           /* keep only proper descendants of this term, or NULL */
+    const char *const *exclude; /* NULL-terminated: drop these terms and their descendants */
+    const char *namespace;      /* keep only this namespace, or NULL */
 };
 
 struct sgv_propagate_stats {
-    uint32_t direct_terms;         /* terms in the direct annotations */
-    uint32_t unknown_terms;        /* not in the ontology (dropped) */
+    uint32_t direct_terms;  /* terms in the direct annotations */
+    uint32_t unknown_terms; /* not in the ontology (dropped) */
     uint32_t obsolete_remapped;
     uint32_t obsolete_dropped;
 };
 
 /* `relations` lists the relationship types followed besides is_a (NULL: is_a only). */
-sg_status sgv_ontology_load_obo(const char *path, const char *const *relations,
-                                struct sgv_ontology **out);
+sg_status sgv_ontology_load_obo(const char *path, const char *const *relations, struct sgv_ontology **out);
 void sgv_ontology_free(struct sgv_ontology *o);
 
 /* Term index for an id or alt_id, following replaced_by for obsolete terms; -1 if none. */
 int32_t sgv_ontology_find(const struct sgv_ontology *o, const char *id);
 
 /* Sorted ancestor closure of term t (t itself excluded). */
-sg_status sgv_ontology_ancestors(struct sgv_ontology *o, uint32_t t, const uint32_t **anc,
-                                 uint32_t *n);
+sg_status sgv_ontology_ancestors(struct sgv_ontology *o, uint32_t t, const uint32_t **anc, uint32_t *n);
 int sgv_ontology_is_ancestor(struct sgv_ontology *o, uint32_t anc, uint32_t t);
 
 /* Builds `out` (initialised by the caller) from the direct annotations in `direct`: every

@@ -6,7 +6,7 @@
 #include <strings.h>
 
 static sg_status orgdb_open(const char *path, sqlite3 **db) {
-    *db = NULL;
+    *db     = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return sg_error(SG_ERR_NOT_FOUND, "%s: cannot open (org.Hs.eg.sqlite from r-bioc-org.hs.eg.db)", path);
     fclose(f);
@@ -33,8 +33,8 @@ static const char *col_text(sqlite3_stmt *s, int i) {
 sg_status sgv_orgdb_metadata(const char *path, const char *name, char *buf, size_t cap) {
     sqlite3 *db;
     sqlite3_stmt *s = NULL;
-    buf[0] = '\0';
-    sg_status st = orgdb_open(path, &db);
+    buf[0]          = '\0';
+    sg_status st    = orgdb_open(path, &db);
     if (st == SG_OK) st = orgdb_prepare(db, path, "SELECT value FROM metadata WHERE name = ?1", &s);
     if (st == SG_OK) {
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -50,11 +50,10 @@ static sg_status orgdb_rows(const char *path, const char *sql,
                             sg_status (*fn)(const char *a, const char *b, void *user), void *user) {
     sqlite3 *db;
     sqlite3_stmt *s = NULL;
-    sg_status st = orgdb_open(path, &db);
+    sg_status st    = orgdb_open(path, &db);
     if (st == SG_OK) st = orgdb_prepare(db, path, sql, &s);
     int rc = SQLITE_DONE;
-    while (st == SG_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        st = fn(col_text(s, 0), col_text(s, 1), user);
+    while (st == SG_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) st = fn(col_text(s, 0), col_text(s, 1), user);
     if (st == SG_OK && rc != SQLITE_DONE) st = sg_error(SG_ERR_IO, "%s: %s", path, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     sqlite3_close(db);
@@ -65,14 +64,17 @@ static sg_status add_gene_row(const char *entrez, const char *symbol, void *user
     return sgv_genes_add(user, NULL, symbol, NULL, entrez) < 0 ? SG_ERR_NO_MEMORY : SG_OK;
 }
 
-struct syn_ctx { struct sgv_genes *g; enum sgv_synonym kind; };
+struct syn_ctx {
+    struct sgv_genes *g;
+    enum sgv_synonym kind;
+};
 
 static sg_status add_syn_row(const char *entrez, const char *name, void *user) {
     struct syn_ctx *c = user;
     enum sgv_match how;
     int32_t gene = sgv_genes_find(c->g, entrez, SGV_ID_ENTREZ, &how);
     if (gene < 0) return SG_OK;
-    if (c->kind == SGV_SYN_ALIAS) {   /* ALIAS2EG lists the symbol itself too */
+    if (c->kind == SGV_SYN_ALIAS) { /* ALIAS2EG lists the symbol itself too */
         const char *sym = c->g->genes[gene].symbol;
         if (sym && strcasecmp(sym, name) == 0) return SG_OK;
     }
@@ -90,9 +92,11 @@ sg_status sgv_orgdb_load_genes(const char *path, struct sgv_genes **out) {
                     add_gene_row, g);
     struct syn_ctx ens = {g, SGV_SYN_ENSEMBL}, al = {g, SGV_SYN_ALIAS};
     if (st == SG_OK)
-        st = orgdb_rows(path, "SELECT g.gene_id, e.ensembl_id FROM ensembl e JOIN genes g USING(_id)", add_syn_row, &ens);
+        st = orgdb_rows(path, "SELECT g.gene_id, e.ensembl_id FROM ensembl e JOIN genes g USING(_id)", add_syn_row,
+                        &ens);
     if (st == SG_OK)
-        st = orgdb_rows(path, "SELECT g.gene_id, a.alias_symbol FROM alias a JOIN genes g USING(_id)", add_syn_row, &al);
+        st =
+            orgdb_rows(path, "SELECT g.gene_id, a.alias_symbol FROM alias a JOIN genes g USING(_id)", add_syn_row, &al);
     if (st == SG_OK && g->n == 0) st = sg_error(SG_ERR_FORMAT, "%s: the genes table is empty", path);
     if (st != SG_OK) {
         sgv_genes_free(g);
@@ -102,7 +106,10 @@ sg_status sgv_orgdb_load_genes(const char *path, struct sgv_genes **out) {
     return SG_OK;
 }
 
-struct term_ctx { struct sgv_genes *g; struct sgv_library *lib; };
+struct term_ctx {
+    struct sgv_genes *g;
+    struct sgv_library *lib;
+};
 
 static sg_status add_term_row(const char *entrez, const char *term, void *user) {
     struct term_ctx *c = user;
@@ -113,7 +120,7 @@ static sg_status add_term_row(const char *entrez, const char *term, void *user) 
 static sg_status orgdb_terms(const char *path, const char *sql, struct sgv_genes *g, struct sgv_library *lib,
                              const char *date_key, const char *what) {
     struct term_ctx c = {g, lib};
-    sg_status st = orgdb_rows(path, sql, add_term_row, &c);
+    sg_status st      = orgdb_rows(path, sql, add_term_row, &c);
     char date[64];
     if (st == SG_OK) st = sgv_orgdb_metadata(path, date_key, date, sizeof date);
     if (st == SG_OK && *date) {
@@ -124,13 +131,16 @@ static sg_status orgdb_terms(const char *path, const char *sql, struct sgv_genes
     return st == SG_OK ? sgv_library_finish(lib) : st;
 }
 
-sg_status sgv_orgdb_load_go(const char *path, const char *ontology, struct sgv_genes *g,
-                            struct sgv_library *lib) {
+sg_status sgv_orgdb_load_go(const char *path, const char *ontology, struct sgv_genes *g, struct sgv_library *lib) {
     const char *table = NULL;
-    if (strcasecmp(ontology, "BP") == 0) table = "go_bp_all";
-    else if (strcasecmp(ontology, "MF") == 0) table = "go_mf_all";
-    else if (strcasecmp(ontology, "CC") == 0) table = "go_cc_all";
-    else return sg_error(SG_ERR_INVALID_ARG, "GO ontology '%s': expected BP, MF or CC", ontology);
+    if (strcasecmp(ontology, "BP") == 0)
+        table = "go_bp_all";
+    else if (strcasecmp(ontology, "MF") == 0)
+        table = "go_mf_all";
+    else if (strcasecmp(ontology, "CC") == 0)
+        table = "go_cc_all";
+    else
+        return sg_error(SG_ERR_INVALID_ARG, "GO ontology '%s': expected BP, MF or CC", ontology);
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT DISTINCT g.gene_id, a.go_id FROM %s a JOIN genes g USING(_id) WHERE a.evidence <> 'ND'", table);
@@ -138,6 +148,6 @@ sg_status sgv_orgdb_load_go(const char *path, const char *ontology, struct sgv_g
 }
 
 sg_status sgv_orgdb_load_omim(const char *path, struct sgv_genes *g, struct sgv_library *lib) {
-    return orgdb_terms(path, "SELECT g.gene_id, 'OMIM:' || o.omim_id FROM omim o JOIN genes g USING(_id)",
-                       g, lib, "EGSOURCEDATE", "NCBI Gene");
+    return orgdb_terms(path, "SELECT g.gene_id, 'OMIM:' || o.omim_id FROM omim o JOIN genes g USING(_id)", g, lib,
+                       "EGSOURCEDATE", "NCBI Gene");
 }

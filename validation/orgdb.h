@@ -22,8 +22,7 @@
 
 sg_status sgv_orgdb_load_genes(const char *path, struct sgv_genes **out);
 /* ontology: "BP", "MF" or "CC". Annotations with evidence ND (no data) are left out. */
-sg_status sgv_orgdb_load_go(const char *path, const char *ontology, struct sgv_genes *g,
-                            struct sgv_library *lib);
+sg_status sgv_orgdb_load_go(const char *path, const char *ontology, struct sgv_genes *g, struct sgv_library *lib);
 sg_status sgv_orgdb_load_omim(const char *path, struct sgv_genes *g, struct sgv_library *lib);
 /* A value of the metadata table (e.g. "GOSOURCEDATE") into buf; "" when absent. */
 sg_status sgv_orgdb_metadata(const char *path, const char *name, char *buf, size_t cap);

@@ -8,8 +8,8 @@ sg_status sgv_ppi_net_new(uint32_t n_hub, struct sgv_ppi_net **out) {
     struct sgv_ppi_net *n = calloc(1, sizeof *n);
     if (n) {
         n->n_hub = n_hub;
-        n->node = calloc(n_hub ? n_hub : 1, 1);
-        n->deg = calloc(n_hub ? n_hub : 1, sizeof *n->deg);
+        n->node  = calloc(n_hub ? n_hub : 1, 1);
+        n->deg   = calloc(n_hub ? n_hub : 1, sizeof *n->deg);
     }
     if (!n || !n->node || !n->deg) {
         sgv_ppi_net_free(n);
@@ -36,7 +36,7 @@ void sgv_ppi_net_add_node(struct sgv_ppi_net *net, uint32_t a) {
 
 static uint64_t edge_key(uint32_t a, uint32_t b) {
     uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
-    return (((uint64_t)lo << 32) | hi) + 1;   /* +1: zero marks an empty slot */
+    return (((uint64_t)lo << 32) | hi) + 1; /* +1: zero marks an empty slot */
 }
 
 static uint64_t mix64(uint64_t z) {
@@ -68,14 +68,15 @@ int sgv_ppi_net_has_edge(const struct sgv_ppi_net *net, uint32_t a, uint32_t b) 
 sg_status sgv_ppi_net_add_edge(struct sgv_ppi_net *net, uint32_t a, uint32_t b) {
     if (a == b || a >= net->n_hub || b >= net->n_hub) return SG_OK;
     if ((net->n_edges + 1) * 2 > net->edge_cap) {
-        uint64_t cap = net->edge_cap ? net->edge_cap * 2 : 1024;
+        uint64_t cap  = net->edge_cap ? net->edge_cap * 2 : 1024;
         uint64_t *tab = calloc(cap, sizeof *tab);
-        if (!tab) return sg_error(SG_ERR_NO_MEMORY, "PPI network: out of memory (%llu edges)",
-                                  (unsigned long long)net->n_edges);
+        if (!tab)
+            return sg_error(SG_ERR_NO_MEMORY, "PPI network: out of memory (%llu edges)",
+                            (unsigned long long)net->n_edges);
         for (uint64_t i = 0; i < net->edge_cap; i++)
             if (net->edge[i]) edge_insert(tab, cap, net->edge[i]);
         free(net->edge);
-        net->edge = tab;
+        net->edge     = tab;
         net->edge_cap = cap;
     }
     if (edge_insert(net->edge, net->edge_cap, edge_key(a, b))) {
@@ -92,9 +93,9 @@ double sgv_poisson_logsf(uint64_t k, double lambda) {
     if (k == 0) return 0.0;
     if (lambda <= 0) return -INFINITY;
     double kd = (double)k;
-    if (kd > lambda) {  /* terms fall from k upwards */
+    if (kd > lambda) { /* terms fall from k upwards */
         double s = 1.0, t = 1.0;
-        for (uint64_t i = k; ; i++) {
+        for (uint64_t i = k;; i++) {
             t *= lambda / ((double)i + 1);
             s += t;
             if (t < s * 1e-17) break;
@@ -108,7 +109,7 @@ double sgv_poisson_logsf(uint64_t k, double lambda) {
         s += t;
         if (t < s * 1e-17) break;
     }
-    double km1 = kd - 1;
+    double km1   = kd - 1;
     double lower = exp(-lambda + km1 * log(lambda) - lgamma(km1 + 1) + log(s));
     return lower >= 1.0 ? -INFINITY : log1p(-lower);
 }
@@ -121,10 +122,9 @@ static double poisson_log_range(uint64_t a, uint64_t b, double lambda) {
     return d >= 0 ? -INFINITY : la + log1p(-exp(d));
 }
 
-sg_status sgv_ppi_enrich(const struct sgv_ppi_net *net, const uint32_t *genes, size_t n,
-                         struct sgv_ppi_result *r) {
+sg_status sgv_ppi_enrich(const struct sgv_ppi_net *net, const uint32_t *genes, size_t n, struct sgv_ppi_result *r) {
     memset(r, 0, sizeof *r);
-    r->n_input = (uint32_t)n;
+    r->n_input      = (uint32_t)n;
     uint32_t *nodes = malloc((n ? n : 1) * sizeof *nodes);
     if (!nodes) return sg_error(SG_ERR_NO_MEMORY, "PPI: out of memory");
     size_t m = 0;
@@ -135,7 +135,7 @@ sg_status sgv_ppi_enrich(const struct sgv_ppi_net *net, const uint32_t *genes, s
         for (size_t j = 0; j < m && !dup; j++) dup = nodes[j] == g;
         if (!dup) nodes[m++] = g;
     }
-    r->n_nodes = (uint32_t)m;
+    r->n_nodes   = (uint32_t)m;
     double two_e = 2.0 * (double)net->n_edges, lambda = 0;
     for (size_t i = 0; i < m; i++) {
         for (size_t j = i + 1; j < m; j++) {
@@ -144,7 +144,7 @@ sg_status sgv_ppi_enrich(const struct sgv_ppi_net *net, const uint32_t *genes, s
         }
     }
     free(nodes);
-    r->expected = lambda;
+    r->expected   = lambda;
     uint64_t emax = m > 1 ? (uint64_t)m * (m - 1) / 2 : 0;
     if (emax == 0 || r->edges == 0) {
         r->logp = 0.0;

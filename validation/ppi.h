@@ -24,18 +24,18 @@
 
 struct sgv_ppi_net {
     uint32_t n_hub;
-    uint8_t *node;         /* gene is a protein of the network (even with degree 0) */
+    uint8_t *node; /* gene is a protein of the network (even with degree 0) */
     uint32_t *deg;
-    uint64_t *edge;        /* open-addressing set of (min << 32 | max) + 1 */
+    uint64_t *edge; /* open-addressing set of (min << 32 | max) + 1 */
     uint64_t edge_cap, n_edges;
     uint32_t n_nodes;
 };
 
 struct sgv_ppi_result {
-    uint32_t n_input;      /* genes given */
-    uint32_t n_nodes;      /* of them, network nodes */
-    uint64_t edges;        /* observed edges among them */
-    double expected;       /* λ */
+    uint32_t n_input; /* genes given */
+    uint32_t n_nodes; /* of them, network nodes */
+    uint64_t edges;   /* observed edges among them */
+    double expected;  /* λ */
     double logp;
 };
 
@@ -45,8 +45,7 @@ void sgv_ppi_net_add_node(struct sgv_ppi_net *net, uint32_t a);
 sg_status sgv_ppi_net_add_edge(struct sgv_ppi_net *net, uint32_t a, uint32_t b);
 int sgv_ppi_net_has_edge(const struct sgv_ppi_net *net, uint32_t a, uint32_t b);
 
-sg_status sgv_ppi_enrich(const struct sgv_ppi_net *net, const uint32_t *genes, size_t n,
-                         struct sgv_ppi_result *r);
+sg_status sgv_ppi_enrich(const struct sgv_ppi_net *net, const uint32_t *genes, size_t n, struct sgv_ppi_result *r);
 
 /* log P(X >= k) for X ~ Poisson(lambda). */
 double sgv_poisson_logsf(uint64_t k, double lambda);

@@ -24,8 +24,8 @@
 #define SGV_SCHEMA_SUMMARY "saeg.validation.summary/1"
 
 struct sgv_run_opts sgv_run_opts_default(void) {
-    struct sgv_run_opts o = {.top_n = -1, .min_term = -1, .max_term = -1, .min_overlap = -1,
-                             .null_repeats = -1, .seed = -1, .fdr = -1};
+    struct sgv_run_opts o = {
+        .top_n = -1, .min_term = -1, .max_term = -1, .min_overlap = -1, .null_repeats = -1, .seed = -1, .fdr = -1};
     return o;
 }
 
@@ -38,19 +38,19 @@ struct run {
     char *cache_dir;
     struct sgv_stats_opts so;
     unsigned top_n;
-    unsigned online_max_genes;    /* per-gene APIs refuse larger backgrounds (hours of requests) */
+    unsigned online_max_genes; /* per-gene APIs refuse larger backgrounds (hours of requests) */
     struct sgv_online_opts net_opts;
-    struct sgv_online *net;       /* created on first online use; never when offline */
+    struct sgv_online *net; /* created on first online use; never when offline */
     struct sgv_genes *genes;
     struct sgv_features fs;
 };
 
-static const char *const top_keys[] = {"version", "data_dir", "cache_dir", "env_file", "gene_ids", "query",
-                                       "statistics", "null", "http", "online_max_genes", "databases", NULL};
-static const char *const stat_keys[] = {"min_term_size", "max_term_size", "min_overlap", "fdr", "report_p",
-                                        "max_terms_per_feature", "min_query_genes", NULL};
-static const char *const db_common[] = {"enabled", "mode", "files", "api", "version", "min_term_size",
-                                        "max_term_size", NULL};
+static const char *const top_keys[]  = {"version",    "data_dir", "cache_dir", "env_file",         "gene_ids",  "query",
+                                        "statistics", "null",     "http",      "online_max_genes", "databases", NULL};
+static const char *const stat_keys[] = {"min_term_size", "max_term_size",         "min_overlap",     "fdr",
+                                        "report_p",      "max_terms_per_feature", "min_query_genes", NULL};
+static const char *const db_common[] = {"enabled", "mode",          "files",         "api",
+                                        "version", "min_term_size", "max_term_size", NULL};
 
 /* Rejects unknown settings in databases.<name> before anything runs: typos must not pass. */
 static sg_status check_source_keys(const struct sgv_source *src, struct sgv_cfg db) {
@@ -64,12 +64,12 @@ static sg_status check_source_keys(const struct sgv_source *src, struct sgv_cfg 
 
 static sg_status read_settings(struct run *r) {
     const struct sgv_run_opts *o = r->o;
-    r->so = sgv_stats_opts_default();
-    r->top_n = 100;
-    r->online_max_genes = 2000;
-    r->net_opts = sgv_online_opts_default();
-    r->net_opts.http.user_agent = "saeg/" SAEG_VERSION " (sae-genomics biological validation)";
-    sg_status st = SG_OK;
+    r->so                        = sgv_stats_opts_default();
+    r->top_n                     = 100;
+    r->online_max_genes          = 2000;
+    r->net_opts                  = sgv_online_opts_default();
+    r->net_opts.http.user_agent  = "saeg/" SAEG_VERSION " (sae-genomics biological validation)";
+    sg_status st                 = SG_OK;
     if (r->cfg) {
         struct sgv_cfg root = r->root;
         unsigned u;
@@ -91,10 +91,11 @@ static sg_status read_settings(struct run *r) {
         if (st == SG_OK) st = sgv_cfg_uint(s, "min_query_genes", r->so.min_query, &r->so.min_query);
         if (st == SG_OK) st = sgv_cfg_uint(sgv_cfg_child(root, "query"), "top_n", r->top_n, &r->top_n);
         if (st == SG_OK) st = sgv_cfg_uint(root, "online_max_genes", r->online_max_genes, &r->online_max_genes);
-        if (st == SG_OK) st = sgv_cfg_uint(sgv_cfg_child(root, "null"), "repeats", r->so.null_repeats, &r->so.null_repeats);
+        if (st == SG_OK)
+            st = sgv_cfg_uint(sgv_cfg_child(root, "null"), "repeats", r->so.null_repeats, &r->so.null_repeats);
         if (st == SG_OK) st = sgv_cfg_uint(sgv_cfg_child(root, "null"), "seed", (unsigned)r->so.seed, &u);
         if (st == SG_OK) r->so.seed = u;
-        struct sgv_cfg h = sgv_cfg_child(root, "http");
+        struct sgv_cfg h        = sgv_cfg_child(root, "http");
         struct sg_http_opts *ho = &r->net_opts.http;
         if (st == SG_OK) st = sgv_cfg_str(h, "user_agent", ho->user_agent, &ho->user_agent);
         if (st == SG_OK) st = sgv_cfg_num(h, "connect_timeout_s", ho->connect_timeout_s, &ho->connect_timeout_s);
@@ -107,7 +108,10 @@ static sg_status read_settings(struct run *r) {
         if (st == SG_OK) r->net_opts.no_cache = !b;
     }
     if (o->data_dir) r->data_dir = o->data_dir;
-    if (o->cache_dir) { free(r->cache_dir); r->cache_dir = strdup(o->cache_dir); }
+    if (o->cache_dir) {
+        free(r->cache_dir);
+        r->cache_dir = strdup(o->cache_dir);
+    }
     if (o->no_cache) r->net_opts.no_cache = 1;
     if (o->top_n >= 0) r->top_n = (unsigned)o->top_n;
     if (o->min_term >= 0) r->so.enrich.min_term = (uint32_t)o->min_term;
@@ -119,8 +123,8 @@ static sg_status read_settings(struct run *r) {
     if (st == SG_OK && (r->so.fdr <= 0 || r->so.fdr >= 1))
         st = sg_error(SG_ERR_INVALID_ARG, "statistics.fdr: %g is not in (0, 1)", r->so.fdr);
     if (st == SG_OK && r->so.enrich.min_term > r->so.enrich.max_term)
-        st = sg_error(SG_ERR_INVALID_ARG, "statistics: min_term_size %u > max_term_size %u",
-                      r->so.enrich.min_term, r->so.enrich.max_term);
+        st = sg_error(SG_ERR_INVALID_ARG, "statistics: min_term_size %u > max_term_size %u", r->so.enrich.min_term,
+                      r->so.enrich.max_term);
     r->net_opts.cache_dir = r->cache_dir;
     return st;
 }
@@ -137,37 +141,44 @@ static sg_status load_gene_table(struct run *r, int raw_ok) {
     const char *given = r->o->gene_table, *hgnc = NULL, *orgdb = NULL, *url = NULL;
     sg_status st = SG_OK;
     if (r->cfg) {
-        struct sgv_cfg gi = sgv_cfg_child(r->root, "gene_ids");
+        struct sgv_cfg gi               = sgv_cfg_child(r->root, "gene_ids");
         static const char *const keys[] = {"hgnc", "orgdb", "hgnc_url", NULL};
-        st = sgv_cfg_check_keys(gi, keys);
+        st                              = sgv_cfg_check_keys(gi, keys);
         if (st == SG_OK) st = sgv_cfg_str(gi, "hgnc", NULL, &hgnc);
         if (st == SG_OK) st = sgv_cfg_str(gi, "orgdb", NULL, &orgdb);
-        if (st == SG_OK) st = sgv_cfg_str(gi, "hgnc_url", "https://storage.googleapis.com/public-download-files/hgnc/tsv/tsv/hgnc_complete_set.txt", &url);
+        if (st == SG_OK)
+            st = sgv_cfg_str(gi, "hgnc_url",
+                             "https://storage.googleapis.com/public-download-files/hgnc/tsv/tsv/hgnc_complete_set.txt",
+                             &url);
         if (st != SG_OK) return st;
     }
-    char *path = NULL;
+    char *path   = NULL;
     int is_orgdb = 0;
     if (given) {
-        path = strdup(given);
+        path     = strdup(given);
         size_t n = strlen(given);
         is_orgdb = n > 7 && strcasecmp(given + n - 7, ".sqlite") == 0;
     } else if (hgnc || orgdb) {
-        path = sgv_path_join(r->data_dir, hgnc ? hgnc : orgdb);
+        path     = sgv_path_join(r->data_dir, hgnc ? hgnc : orgdb);
         is_orgdb = !hgnc;
     } else if (raw_ok) {
         return sgv_genes_new_raw(&r->genes);
     } else {
-        return sg_error(SG_ERR_INVALID_ARG, "%s: gene_ids.hgnc is not set (path of hgnc_complete_set.txt), and --gene-table was not given",
+        return sg_error(SG_ERR_INVALID_ARG,
+                        "%s: gene_ids.hgnc is not set (path of hgnc_complete_set.txt), and --gene-table was not given",
                         r->cfg ? sgv_config_path(r->cfg) : "config");
     }
     if (!path) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     if (!is_orgdb && !sgv_file_exists(path) && !r->o->offline && !given) {
         SG_LOGI("gene table %s not found: downloading HGNC's complete set", path);
         struct sgv_endpoint ep = {.source = "hgnc"};
-        char *dl = NULL;
-        st = run_net(r);
+        char *dl               = NULL;
+        st                     = run_net(r);
         if (st == SG_OK) st = sgv_download(r->net, &ep, url, "hgnc_complete_set.txt", &dl);
-        if (st == SG_OK) { free(path); path = dl; }
+        if (st == SG_OK) {
+            free(path);
+            path = dl;
+        }
     }
     if (st == SG_OK) st = is_orgdb ? sgv_orgdb_load_genes(path, &r->genes) : sgv_genes_load_hgnc(path, &r->genes);
     if (st == SG_OK) SG_LOGI("gene table: %u genes from %s", r->genes->n, r->genes->origin);
@@ -190,7 +201,9 @@ static cJSON *map_stats_json(const struct sgv_map_stats *m) {
 static cJSON *stats_json(const struct sgv_stats_opts *so, int ppi) {
     cJSON *s = cJSON_CreateObject();
     if (ppi) {
-        cJSON_AddStringToObject(s, "test", "PPI enrichment: observed edges among the set vs a degree-preserving Poisson null (STRING method)");
+        cJSON_AddStringToObject(
+            s, "test",
+            "PPI enrichment: observed edges among the set vs a degree-preserving Poisson null (STRING method)");
         cJSON_AddStringToObject(s, "correction", "Benjamini-Hochberg across features");
     } else {
         cJSON_AddStringToObject(s, "test", "one-sided hypergeometric (Fisher's exact test, alternative greater)");
@@ -214,8 +227,8 @@ static cJSON *stats_json(const struct sgv_stats_opts *so, int ppi) {
 static sg_status write_json(const char *path, cJSON *doc, int pretty) {
     char *text = pretty ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
     if (!text) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory writing JSON", path);
-    size_t n = strlen(text);
-    text[n] = '\n';
+    size_t n     = strlen(text);
+    text[n]      = '\n';
     sg_status st = sgv_write_file_atomic(path, text, n + 1);
     cJSON_free(text);
     return st;
@@ -244,10 +257,14 @@ static sg_status ppi_online_fn(void *ctx, const uint32_t *genes, size_t n, struc
 /* Loads one source and evaluates it; *why explains a skip. Returns SG_OK for done or skipped. */
 static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *doc, struct sgv_eval_summary *sum,
                             char *why, size_t cap, const char **mode_out) {
-    struct sgv_source_ctx c = {.cfg = sgv_cfg_child(sgv_cfg_child(r->root, "databases"), src->name),
-                               .data_dir = r->data_dir, .env_file = r->env_file, .genes = r->genes,
-                               .background = r->fs.background, .n_background = r->fs.n_background, .src = src};
-    why[0] = '\0';
+    struct sgv_source_ctx c = {.cfg          = sgv_cfg_child(sgv_cfg_child(r->root, "databases"), src->name),
+                               .data_dir     = r->data_dir,
+                               .env_file     = r->env_file,
+                               .genes        = r->genes,
+                               .background   = r->fs.background,
+                               .n_background = r->fs.n_background,
+                               .src          = src};
+    why[0]                  = '\0';
     const char *mode;
     sg_status st = sgv_cfg_str(c.cfg, "mode", "auto", &mode);
     if (st != SG_OK) return st;
@@ -274,7 +291,8 @@ static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *
         }
         memset(key, 0, sizeof key);
         if (src->per_gene_api && r->fs.n_background > r->online_max_genes) {
-            snprintf(why, cap, "no offline files (%s); annotating %zu background genes through the API means about "
+            snprintf(why, cap,
+                     "no offline files (%s); annotating %zu background genes through the API means about "
                      "that many requests: give the bulk files, or raise online_max_genes (now %u) to accept the cost",
                      not_ready, r->fs.n_background, r->online_max_genes);
             return SG_OK;
@@ -285,13 +303,16 @@ static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *
     }
     *mode_out = online ? "online" : "offline";
     if (online && (st = run_net(r)) != SG_OK) return st;
-    c.net = online ? r->net : NULL;
+    c.net                    = online ? r->net : NULL;
     struct sgv_stats_opts so = r->so;
     unsigned u;
     if ((st = sgv_cfg_uint(c.cfg, "min_term_size", so.enrich.min_term, &u)) != SG_OK) return st;
     so.enrich.min_term = u;
-    if (r->o->max_term >= 0) u = (unsigned)r->o->max_term;
-    else if ((st = sgv_cfg_uint(c.cfg, "max_term_size", src->max_term ? src->max_term : so.enrich.max_term, &u)) != SG_OK) return st;
+    if (r->o->max_term >= 0)
+        u = (unsigned)r->o->max_term;
+    else if ((st = sgv_cfg_uint(c.cfg, "max_term_size", src->max_term ? src->max_term : so.enrich.max_term, &u)) !=
+             SG_OK)
+        return st;
     so.enrich.max_term = u;
     SG_LOGI("%s: loading (%s)", src->name, *mode_out);
     if (src->net_offline || src->ppi_online) {
@@ -301,18 +322,20 @@ static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *
         for (size_t i = 0; i < r->fs.n_background; i++) in_v[r->fs.background[i]] = 1;
         if (!online) {
             struct sgv_ppi_net *net = NULL;
-            st = src->net_offline(&c, in_v, &net);
-            uint32_t *pool = NULL;
-            size_t np = 0;
-            if (st == SG_OK && !(pool = malloc((net->n_nodes + 1) * sizeof *pool))) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
-            for (uint32_t g = 0; st == SG_OK && g < net->n_hub; g++) if (net->node[g]) pool[np++] = g;
+            st                      = src->net_offline(&c, in_v, &net);
+            uint32_t *pool          = NULL;
+            size_t np               = 0;
+            if (st == SG_OK && !(pool = malloc((net->n_nodes + 1) * sizeof *pool)))
+                st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
+            for (uint32_t g = 0; st == SG_OK && g < net->n_hub; g++)
+                if (net->node[g]) pool[np++] = g;
             if (st == SG_OK)
                 st = sgv_eval_ppi(ppi_offline_fn, net, &r->fs, net->node, pool, np, r->genes, &so, src->name, doc, sum);
             free(pool);
             sgv_ppi_net_free(net);
         } else {
-            st = sgv_eval_ppi(ppi_online_fn, &c, &r->fs, in_v, r->fs.background, r->fs.n_background,
-                              r->genes, &so, src->name, doc, sum);
+            st = sgv_eval_ppi(ppi_online_fn, &c, &r->fs, in_v, r->fs.background, r->fs.n_background, r->genes, &so,
+                              src->name, doc, sum);
         }
         free(in_v);
     } else {
@@ -329,8 +352,10 @@ static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *
         }
         sgv_library_free(&lib);
     }
-    if (c.version) cJSON_AddStringToObject(doc, "version", c.version);
-    else cJSON_AddNullToObject(doc, "version");
+    if (c.version)
+        cJSON_AddStringToObject(doc, "version", c.version);
+    else
+        cJSON_AddNullToObject(doc, "version");
     free(c.version);
     return st;
 }
@@ -343,7 +368,8 @@ static cJSON *doc_header(const struct sgv_source *src, const char *mode) {
     cJSON_AddStringToObject(doc, "source", src ? src->name : "gene_sets");
     cJSON_AddStringToObject(doc, "title", src ? src->title : "user gene sets");
     cJSON_AddNumberToObject(doc, "tier", src ? src->tier : 0);
-    cJSON_AddStringToObject(doc, "kind", src && (src->net_offline || src->ppi_online) ? "ppi_network" : "term_enrichment");
+    cJSON_AddStringToObject(doc, "kind",
+                            src && (src->net_offline || src->ppi_online) ? "ppi_network" : "term_enrichment");
     cJSON_AddStringToObject(doc, "mode", mode);
     if (src) {
         cJSON_AddStringToObject(doc, "licence", src->licence);
@@ -355,24 +381,29 @@ static cJSON *doc_header(const struct sgv_source *src, const char *mode) {
 }
 
 static void add_fraction(cJSON *o, const char *key, size_t num, size_t den) {
-    if (den) cJSON_AddNumberToObject(o, key, (double)num / den);
-    else cJSON_AddNullToObject(o, key);
+    if (den)
+        cJSON_AddNumberToObject(o, key, (double)num / den);
+    else
+        cJSON_AddNullToObject(o, key);
 }
 
 static sg_status run_results(struct run *r, int *failed) {
     const struct sgv_run_opts *o = r->o;
-    char *fga = sgv_path_join(o->results_dir, "feature_gene_associations.json");
-    char *outdir = sgv_path_join(o->results_dir, "validation");
-    sg_status st = fga && outdir ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    char *fga                    = sgv_path_join(o->results_dir, "feature_gene_associations.json");
+    char *outdir                 = sgv_path_join(o->results_dir, "validation");
+    sg_status st                 = fga && outdir ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "out of memory");
     if (st == SG_OK) st = load_gene_table(r, 0);
     if (st == SG_OK) st = sgv_features_load_json(fga, r->genes, r->top_n, &r->fs);
     if (st == SG_OK && o->background) st = sgv_background_load(o->background, r->genes, &r->fs);
     if (st == SG_OK && !r->fs.background)
-        st = sg_error(SG_ERR_FORMAT, "%s: no \"background_genes\" (the genes the model can see); add them or pass --background FILE", fga);
+        st = sg_error(SG_ERR_FORMAT,
+                      "%s: no \"background_genes\" (the genes the model can see); add them or pass --background FILE",
+                      fga);
     if (st == SG_OK) {
-        SG_LOGI("features: %zu (%zu without positive-score genes); query genes: %u listed, %u mapped, %u unmapped, %u ambiguous",
-                r->fs.n, r->fs.n_empty, r->fs.map.total, sgv_map_stats_mapped(&r->fs.map),
-                r->fs.map.by[SGV_MATCH_NONE], r->fs.map.by[SGV_MATCH_AMBIGUOUS]);
+        SG_LOGI("features: %zu (%zu without positive-score genes); query genes: %u listed, %u mapped, %u unmapped, %u "
+                "ambiguous",
+                r->fs.n, r->fs.n_empty, r->fs.map.total, sgv_map_stats_mapped(&r->fs.map), r->fs.map.by[SGV_MATCH_NONE],
+                r->fs.map.by[SGV_MATCH_AMBIGUOUS]);
         SG_LOGI("background: %u identifiers, %zu genes mapped", r->fs.bg_map.total, r->fs.n_background);
         st = sgv_mkdir_p(outdir);
     }
@@ -397,16 +428,18 @@ static sg_status run_results(struct run *r, int *failed) {
         cJSON_AddStringToObject(gi, "table", r->genes->origin);
         cJSON_AddItemToObject(gi, "query_genes", map_stats_json(&r->fs.map));
         cJSON *bg = map_stats_json(&r->fs.bg_map);
-        cJSON_AddStringToObject(bg, "definition", o->background ? "genes listed in --background" : "background_genes of the feature file (model vocabulary ∩ data)");
+        cJSON_AddStringToObject(bg, "definition",
+                                o->background ? "genes listed in --background"
+                                              : "background_genes of the feature file (model vocabulary ∩ data)");
         cJSON_AddItemToObject(gi, "background_genes", bg);
         cJSON_AddItemToObject(summary, "statistics", stats_json(&r->so, 0));
         srcs = cJSON_AddArrayToObject(summary, "sources");
     }
     for (const struct sgv_source *const *sp = sgv_sources; st == SG_OK && *sp; sp++) {
         const struct sgv_source *src = *sp;
-        struct sgv_cfg db = sgv_cfg_child(sgv_cfg_child(r->root, "databases"), src->name);
-        int enabled = 0;
-        cJSON *row = cJSON_CreateObject();
+        struct sgv_cfg db            = sgv_cfg_child(sgv_cfg_child(r->root, "databases"), src->name);
+        int enabled                  = 0;
+        cJSON *row                   = cJSON_CreateObject();
         cJSON_AddItemToArray(srcs, row);
         cJSON_AddStringToObject(row, "source", src->name);
         cJSON_AddStringToObject(row, "title", src->title);
@@ -415,14 +448,17 @@ static sg_status run_results(struct run *r, int *failed) {
         if (st != SG_OK) break;
         if (!enabled || !source_selected(o->sources, src->name)) {
             cJSON_AddStringToObject(row, "status", "skipped");
-            cJSON_AddStringToObject(row, "reason", !sgv_cfg_present(db) ? "not in the config" : !enabled ? "disabled in the config" : "not selected with --sources");
+            cJSON_AddStringToObject(row, "reason",
+                                    !sgv_cfg_present(db) ? "not in the config"
+                                    : !enabled           ? "disabled in the config"
+                                                         : "not selected with --sources");
             continue;
         }
         char why[1024];
-        const char *mode = "offline";
+        const char *mode            = "offline";
         struct sgv_eval_summary sum = {0};
-        cJSON *doc = doc_header(src, "offline");
-        sg_status sst = run_source(r, src, doc, &sum, why, sizeof why, &mode);
+        cJSON *doc                  = doc_header(src, "offline");
+        sg_status sst               = run_source(r, src, doc, &sum, why, sizeof why, &mode);
         cJSON_ReplaceItemInObject(doc, "mode", cJSON_CreateString(mode));
         if (sst == SG_OK && *why) {
             SG_LOGW("%s: skipped: %s", src->name, why);
@@ -437,7 +473,7 @@ static sg_status run_results(struct run *r, int *failed) {
             char name[160], *path;
             snprintf(name, sizeof name, "%s.json", src->name);
             path = sgv_path_join(outdir, name);
-            sst = path ? write_json(path, doc, 0) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
+            sst  = path ? write_json(path, doc, 0) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
             if (sst != SG_OK) {
                 cJSON_AddStringToObject(row, "status", "failed");
                 cJSON_AddStringToObject(row, "reason", sg_last_error());
@@ -460,8 +496,10 @@ static sg_status run_results(struct run *r, int *failed) {
                 add_fraction(row, "null_fraction_enriched_global", sum.null_enriched_global, sum.null_sets);
                 if (sum.tested && sum.null_sets && sum.null_enriched)
                     cJSON_AddNumberToObject(row, "enrichment_over_null",
-                                            ((double)sum.enriched / sum.tested) / ((double)sum.null_enriched / sum.null_sets));
-                else cJSON_AddNullToObject(row, "enrichment_over_null");
+                                            ((double)sum.enriched / sum.tested) /
+                                                ((double)sum.null_enriched / sum.null_sets));
+                else
+                    cJSON_AddNullToObject(row, "enrichment_over_null");
                 cJSON_AddStringToObject(row, "licence", src->licence);
                 for (size_t i = 0; i < r->fs.n; i++) {
                     any[i] |= sum.hit[i];
@@ -477,7 +515,10 @@ static sg_status run_results(struct run *r, int *failed) {
     }
     if (st == SG_OK) {
         size_t a = 0, an = 0, live = r->fs.n - r->fs.n_empty;
-        for (size_t i = 0; i < r->fs.n; i++) { a += any[i]; an += any_null[i]; }
+        for (size_t i = 0; i < r->fs.n; i++) {
+            a += any[i];
+            an += any_null[i];
+        }
         cJSON *as = cJSON_AddObjectToObject(summary, "any_source");
         cJSON_AddNumberToObject(as, "features_with_genes", (double)live);
         add_fraction(as, "fraction_enriched", a, live);
@@ -485,7 +526,7 @@ static sg_status run_results(struct run *r, int *failed) {
         cJSON_AddNumberToObject(summary, "sources_run", (double)ran);
         cJSON_AddNumberToObject(summary, "sources_failed", (double)*failed);
         char *path = sgv_path_join(outdir, "summary.json");
-        st = path ? write_json(path, summary, 1) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
+        st         = path ? write_json(path, summary, 1) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
         if (st == SG_OK) SG_LOGI("wrote %s (%zu sources run, %d failed)", path, ran, *failed);
         free(path);
     }
@@ -501,21 +542,23 @@ static sg_status run_results(struct run *r, int *failed) {
 
 static sg_status run_query(struct run *r) {
     const struct sgv_run_opts *o = r->o;
-    sg_status st = load_gene_table(r, 1);
+    sg_status st                 = load_gene_table(r, 1);
     struct sgv_library lib;
     sgv_library_init(&lib, "gene_sets");
     if (st == SG_OK) st = sgv_gmt_load(o->gene_sets, r->genes, SGV_ID_ANY, SGV_GMT_ID_NAME, &lib);
     if (st == SG_OK) st = sgv_features_load_gmt(o->query_gmt, r->genes, &r->fs);
     if (st == SG_OK && o->background) st = sgv_background_load(o->background, r->genes, &r->fs);
-    cJSON *doc = NULL;
+    cJSON *doc                  = NULL;
     struct sgv_eval_summary sum = {0};
     if (st == SG_OK) {
-        doc = doc_header(NULL, "offline");
+        doc       = doc_header(NULL, "offline");
         cJSON *in = cJSON_AddObjectToObject(doc, "input");
         cJSON_AddStringToObject(in, "query", o->query_gmt);
         cJSON_AddStringToObject(in, "gene_sets", o->gene_sets);
-        if (o->background) cJSON_AddStringToObject(in, "background", o->background);
-        else cJSON_AddNullToObject(in, "background");
+        if (o->background)
+            cJSON_AddStringToObject(in, "background", o->background);
+        else
+            cJSON_AddNullToObject(in, "background");
         cJSON_AddStringToObject(in, "gene_table", r->genes->origin);
         cJSON_AddItemToObject(in, "query_genes", map_stats_json(&r->fs.map));
         cJSON_AddItemToObject(in, "gene_set_genes", map_stats_json(&lib.map));
@@ -534,7 +577,7 @@ static sg_status run_query(struct run *r) {
 }
 
 sg_status sgv_run(const struct sgv_run_opts *o, int *failed) {
-    *failed = 0;
+    *failed      = 0;
     struct run r = {.o = o};
     sg_status st = SG_OK;
     if (o->config_path) {
@@ -554,7 +597,8 @@ sg_status sgv_run(const struct sgv_run_opts *o, int *failed) {
                 size_t n = 0;
                 for (const struct sgv_source *const *s = sgv_sources; *s && n + 20 < sizeof known; s++)
                     n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "", (*s)->name);
-                st = sg_error(SG_ERR_INVALID_ARG, "%s: databases.%s: unknown source (known: %s)", sgv_config_path(r.cfg), key, known);
+                st = sg_error(SG_ERR_INVALID_ARG, "%s: databases.%s: unknown source (known: %s)",
+                              sgv_config_path(r.cfg), key, known);
             }
     }
     if (st == SG_OK && o->sources) {

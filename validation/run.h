@@ -19,16 +19,16 @@
 #include "core/status.h"
 
 struct sgv_run_opts {
-    const char *results_dir;      /* results mode: reads feature_gene_associations.json */
-    const char *query_gmt;        /* query mode: sets to test ... */
-    const char *gene_sets;        /* ... against these terms ... */
-    const char *output;           /* ... written here */
-    const char *config_path;      /* NULL in query mode is fine */
-    const char *data_dir;         /* overrides the config's data_dir */
-    const char *cache_dir;        /* overrides the config's cache_dir */
-    const char *background;       /* gene list overriding the background */
-    const char *gene_table;       /* HGNC complete set (or org.Hs.eg.sqlite) overriding the config */
-    const char *sources;          /* comma-separated subset of sources, or NULL */
+    const char *results_dir; /* results mode: reads feature_gene_associations.json */
+    const char *query_gmt;   /* query mode: sets to test ... */
+    const char *gene_sets;   /* ... against these terms ... */
+    const char *output;      /* ... written here */
+    const char *config_path; /* NULL in query mode is fine */
+    const char *data_dir;    /* overrides the config's data_dir */
+    const char *cache_dir;   /* overrides the config's cache_dir */
+    const char *background;  /* gene list overriding the background */
+    const char *gene_table;  /* HGNC complete set (or org.Hs.eg.sqlite) overriding the config */
+    const char *sources;     /* comma-separated subset of sources, or NULL */
     int offline;
     int no_cache;
     /* statistics overrides; < 0 keeps the config (or default) value */

@@ -4,18 +4,16 @@
 #include <string.h>
 
 static uint64_t strmap_hash(const char *s, size_t len) {
-    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
-static int key_eq(const char *k, const char *s, size_t len) {
-    return strncmp(k, s, len) == 0 && k[len] == '\0';
-}
+static int key_eq(const char *k, const char *s, size_t len) { return strncmp(k, s, len) == 0 && k[len] == '\0'; }
 
 static sg_status strmap_grow(struct sgv_strmap *m) {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    char **keys = calloc(cap, sizeof *keys);
+    size_t cap    = m->cap ? m->cap * 2 : 64;
+    char **keys   = calloc(cap, sizeof *keys);
     int32_t *vals = calloc(cap, sizeof *vals);
     if (!keys || !vals) {
         free(keys);
@@ -33,7 +31,7 @@ static sg_status strmap_grow(struct sgv_strmap *m) {
     free(m->vals);
     m->keys = keys;
     m->vals = vals;
-    m->cap = cap;
+    m->cap  = cap;
     return SG_OK;
 }
 
@@ -53,7 +51,7 @@ sg_status sgv_strmap_putn(struct sgv_strmap *m, const char *key, size_t len, int
     char *k = malloc(len + 1);
     if (!k) return sg_error(SG_ERR_NO_MEMORY, "hash map: out of memory");
     memcpy(k, key, len);
-    k[len] = '\0';
+    k[len]     = '\0';
     m->keys[j] = k;
     m->vals[j] = val;
     m->count++;

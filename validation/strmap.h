@@ -19,7 +19,7 @@
 struct sgv_strmap {
     char **keys;
     int32_t *vals;
-    size_t cap;     /* power of two, or 0 */
+    size_t cap; /* power of two, or 0 */
     size_t count;
 };
 

@@ -9,16 +9,16 @@
 
 sg_status sgv_lines_open(struct sgv_lines *r, const char *path) {
     memset(r, 0, sizeof *r);
-    errno = 0;
+    errno     = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz)
         return sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: cannot open: %s", path,
                         errno ? strerror(errno) : "out of memory");
     gzbuffer(gz, 1 << 17);
-    r->gz = gz;
+    r->gz   = gz;
     r->path = strdup(path);
-    r->cap = 4096;
-    r->buf = malloc(r->cap);
+    r->cap  = 4096;
+    r->buf  = malloc(r->cap);
     if (!r->path || !r->buf) {
         sgv_lines_close(r);
         return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
@@ -29,11 +29,14 @@ sg_status sgv_lines_open(struct sgv_lines *r, const char *path) {
 /* Appends one physical line at buf+off; returns its length, or -1 at EOF with nothing read. */
 static long lines_read_physical(struct sgv_lines *r, size_t off, int *err) {
     size_t len = off;
-    int got = 0;
+    int got    = 0;
     for (;;) {
         if (r->cap - len < 2) {
             char *b = realloc(r->buf, r->cap * 2);
-            if (!b) { *err = ENOMEM; return -1; }
+            if (!b) {
+                *err = ENOMEM;
+                return -1;
+            }
             r->buf = b;
             r->cap *= 2;
         }
@@ -42,14 +45,12 @@ static long lines_read_physical(struct sgv_lines *r, size_t off, int *err) {
             const char *msg = gzerror(r->gz, &zerr);
             if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
                 *err = EIO;
-                sg_error(SG_ERR_FORMAT, "%s: line %ld: %s (corrupt or truncated gzip?)", r->path,
-                         r->lineno + 1, msg);
+                sg_error(SG_ERR_FORMAT, "%s: line %ld: %s (corrupt or truncated gzip?)", r->path, r->lineno + 1, msg);
                 return -1;
             }
-            if (zerr == Z_BUF_ERROR) {  /* truncated gzip stream */
+            if (zerr == Z_BUF_ERROR) { /* truncated gzip stream */
                 *err = EIO;
-                sg_error(SG_ERR_FORMAT, "%s: unexpected end of compressed data after line %ld",
-                         r->path, r->lineno);
+                sg_error(SG_ERR_FORMAT, "%s: unexpected end of compressed data after line %ld", r->path, r->lineno);
                 return -1;
             }
             break;
@@ -66,7 +67,7 @@ static long lines_read_physical(struct sgv_lines *r, size_t off, int *err) {
 
 int sgv_lines_next(struct sgv_lines *r, char **line) {
     int err = 0;
-    long n = lines_read_physical(r, 0, &err);
+    long n  = lines_read_physical(r, 0, &err);
     if (n < 0) {
         if (err == ENOMEM) sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", r->path);
         return err ? -1 : 0;
@@ -77,7 +78,8 @@ int sgv_lines_next(struct sgv_lines *r, char **line) {
 
 static int quotes_open(const char *s) {
     int open = 0;
-    for (; *s; s++) if (*s == '"') open = !open;
+    for (; *s; s++)
+        if (*s == '"') open = !open;
     return open;
 }
 
@@ -89,14 +91,17 @@ int sgv_lines_next_record(struct sgv_lines *r, char **line) {
     while (quotes_open(r->buf)) {
         if (r->cap - len < 2) {
             char *b = realloc(r->buf, r->cap * 2);
-            if (!b) { sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", r->path); return -1; }
+            if (!b) {
+                sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", r->path);
+                return -1;
+            }
             r->buf = b;
             r->cap *= 2;
         }
         r->buf[len++] = '\n';
-        r->buf[len] = '\0';
-        int err = 0;
-        long n = lines_read_physical(r, len, &err);
+        r->buf[len]   = '\0';
+        int err       = 0;
+        long n        = lines_read_physical(r, len, &err);
         if (n < 0) {
             if (!err) sg_error(SG_ERR_FORMAT, "%s: line %ld: quoted field never closed", r->path, first);
             return -1;
@@ -129,7 +134,7 @@ size_t sgv_split(char *line, char sep, char **fields, size_t max) {
 
 size_t sgv_split_quoted(char *line, char sep, char **fields, size_t max) {
     size_t n = 0;
-    char *p = line;
+    char *p  = line;
     while (n < max) {
         if (*p == '"') {
             char *w = p, *q = p + 1;
@@ -137,7 +142,11 @@ size_t sgv_split_quoted(char *line, char sep, char **fields, size_t max) {
             for (;;) {
                 if (*q == '\0') break;
                 if (*q == '"') {
-                    if (q[1] == '"') { *w++ = '"'; q += 2; continue; }
+                    if (q[1] == '"') {
+                        *w++ = '"';
+                        q += 2;
+                        continue;
+                    }
                     q++;
                     break;
                 }
@@ -150,10 +159,10 @@ size_t sgv_split_quoted(char *line, char sep, char **fields, size_t max) {
             p = q + 1;
         } else {
             fields[n++] = p;
-            char *s = strchr(p, sep);
+            char *s     = strchr(p, sep);
             if (!s) break;
             *s = '\0';
-            p = s + 1;
+            p  = s + 1;
         }
     }
     return n;
@@ -170,8 +179,7 @@ int sgv_column(char *const *header, size_t n, const char *name) {
     return -1;
 }
 
-sg_status sgv_columns_find(const char *path, char *const *header, size_t n,
-                           const char *const *names, int *idx) {
+sg_status sgv_columns_find(const char *path, char *const *header, size_t n, const char *const *names, int *idx) {
     for (size_t k = 0; names[k]; k++) {
         idx[k] = sgv_column(header, n, names[k]);
         if (idx[k] >= 0) continue;

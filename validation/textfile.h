@@ -22,11 +22,11 @@
 #include "core/status.h"
 
 struct sgv_lines {
-    void *gz;          /* gzFile */
+    void *gz; /* gzFile */
     char *path;
     char *buf;
     size_t cap;
-    long lineno;       /* 1-based number of the last line returned */
+    long lineno; /* 1-based number of the last line returned */
 };
 
 sg_status sgv_lines_open(struct sgv_lines *r, const char *path);
@@ -47,8 +47,7 @@ int sgv_column(char *const *header, size_t n, const char *name);
 
 /* Finds every name in `names` (NULL-terminated) and stores the indices in idx. A missing
  * column fails with "<path>: no column 'x' (columns: a, b, ...)". */
-sg_status sgv_columns_find(const char *path, char *const *header, size_t n,
-                           const char *const *names, int *idx);
+sg_status sgv_columns_find(const char *path, char *const *header, size_t n, const char *const *names, int *idx);
 
 /* Copies s into buf uppercased (ASCII). */
 void sgv_upper(const char *s, char *buf, size_t cap);

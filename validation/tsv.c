@@ -19,9 +19,9 @@ static void preamble_version(struct sgv_tsv *t, const char *line) {
 
 static sg_status tsv_begin(struct sgv_tsv *t, const char *path, char sep, int quoted) {
     memset(t, 0, sizeof *t);
-    t->sep = sep;
+    t->sep    = sep;
     t->quoted = quoted;
-    t->path = strdup(path);
+    t->path   = strdup(path);
     if (!t->path) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
     sg_status st = sgv_lines_open(&t->lines, path);
     if (st != SG_OK) {
@@ -50,7 +50,8 @@ sg_status sgv_tsv_open(struct sgv_tsv *t, const char *path, char sep, int quoted
         return st;
     }
     char *f[SGV_TSV_MAX_FIELDS];
-    size_t n = quoted ? sgv_split_quoted(line, sep, f, SGV_TSV_MAX_FIELDS) : sgv_split(line, sep, f, SGV_TSV_MAX_FIELDS);
+    size_t n =
+        quoted ? sgv_split_quoted(line, sep, f, SGV_TSV_MAX_FIELDS) : sgv_split(line, sep, f, SGV_TSV_MAX_FIELDS);
     t->header = calloc(n, sizeof *t->header);
     if (!t->header) {
         sgv_tsv_close(t);
@@ -60,16 +61,14 @@ sg_status sgv_tsv_open(struct sgv_tsv *t, const char *path, char sep, int quoted
         const char *h = f[i];
         while (*h == '#' || *h == ' ') h++;
         t->header[i] = strdup(h);
-        char *e = t->header[i] + strlen(t->header[i]);
+        char *e      = t->header[i] + strlen(t->header[i]);
         while (e > t->header[i] && (e[-1] == ' ' || e[-1] == '\r')) *--e = '\0';
     }
     t->n_header = n;
     return SG_OK;
 }
 
-sg_status sgv_tsv_open_headerless(struct sgv_tsv *t, const char *path, char sep) {
-    return tsv_begin(t, path, sep, 0);
-}
+sg_status sgv_tsv_open_headerless(struct sgv_tsv *t, const char *path, char sep) { return tsv_begin(t, path, sep, 0); }
 
 int sgv_tsv_col(const struct sgv_tsv *t, const char *name) {
     for (size_t i = 0; i < t->n_header; i++)
@@ -95,14 +94,14 @@ int sgv_tsv_next(struct sgv_tsv *t) {
     for (;;) {
         rc = t->quoted ? sgv_lines_next_record(&t->lines, &line) : sgv_lines_next(&t->lines, &line);
         if (rc <= 0) return rc;
-        if (!*line || line[0] == '#' || line[0] == '!') continue;  /* '!': GAF comments */
+        if (!*line || line[0] == '#' || line[0] == '!') continue; /* '!': GAF comments */
         break;
     }
     t->nf = t->quoted ? sgv_split_quoted(line, t->sep, t->f, SGV_TSV_MAX_FIELDS)
                       : sgv_split(line, t->sep, t->f, SGV_TSV_MAX_FIELDS);
     if ((int)t->nf < t->need) {
-        sg_error(SG_ERR_FORMAT, "%s: line %ld has %zu fields, expected at least %d", t->path,
-                 t->lines.lineno, t->nf, t->need);
+        sg_error(SG_ERR_FORMAT, "%s: line %ld has %zu fields, expected at least %d", t->path, t->lines.lineno, t->nf,
+                 t->need);
         return -1;
     }
     return 1;

@@ -27,13 +27,13 @@ struct sgv_tsv {
     struct sgv_lines lines;
     char *path;
     char sep;
-    int quoted;                        /* fields may be "quoted" (and span lines) */
+    int quoted; /* fields may be "quoted" (and span lines) */
     char **header;
     size_t n_header;
-    char *f[SGV_TSV_MAX_FIELDS];       /* current row */
+    char *f[SGV_TSV_MAX_FIELDS]; /* current row */
     size_t nf;
-    int need;                          /* fields a row must have: 1 + highest required index */
-    char *version;                     /* from the preamble, or NULL */
+    int need;      /* fields a row must have: 1 + highest required index */
+    char *version; /* from the preamble, or NULL */
 };
 
 sg_status sgv_tsv_open(struct sgv_tsv *t, const char *path, char sep, int quoted);

@@ -7,17 +7,17 @@
 
 /* Per-thread scratch. */
 struct sg_cpu_attn_fwd {
-    float   *q;      /* BQ x Dp, pre-scaled */
-    float   *kt;     /* Dp x BK */
-    float   *v;      /* BK x Dvp */
-    float   *o;      /* BQ x Dvp, unnormalized output */
-    float   *m, *l;  /* BQ */
-    int32_t *codes;  /* BK */
+    float *q;       /* BQ x Dp, pre-scaled */
+    float *kt;      /* Dp x BK */
+    float *v;       /* BK x Dvp */
+    float *o;       /* BQ x Dvp, unnormalized output */
+    float *m, *l;   /* BQ */
+    int32_t *codes; /* BK */
 };
 
 static size_t sg_cpu_attn_fwd_floats(const struct sg_cpu_attn *a) {
-    return (size_t)(SG_CPU_ATTN_BQ * a->Dp + a->Dp * SG_CPU_ATTN_BK + SG_CPU_ATTN_BK * a->Dvp + SG_CPU_ATTN_BQ * a->Dvp +
-                    2 * SG_CPU_ATTN_BQ + SG_CPU_ATTN_BK);
+    return (size_t)(SG_CPU_ATTN_BQ * a->Dp + a->Dp * SG_CPU_ATTN_BK + SG_CPU_ATTN_BK * a->Dvp +
+                    SG_CPU_ATTN_BQ * a->Dvp + 2 * SG_CPU_ATTN_BQ + SG_CPU_ATTN_BK);
 }
 
 size_t sg_cpu_attention_work_size(const struct sg_tensor *node, int nth) {
@@ -38,18 +38,18 @@ static struct sg_cpu_attn_fwd sg_cpu_attn_fwd_scratch(const struct sg_cpu_params
 }
 
 /* Folds the loaded key block into the state of the block's nq queries, four at a time. */
-SG_CPU_CLONES static void sg_cpu_attn_fwd_block(const struct sg_cpu_attn *a, const struct sg_cpu_attn_fwd *w, int64_t nq,
-                                                int64_t i0, int64_t nk, int64_t j0, bool all_visible) {
+SG_CPU_CLONES static void sg_cpu_attn_fwd_block(const struct sg_cpu_attn *a, const struct sg_cpu_attn_fwd *w,
+                                                int64_t nq, int64_t i0, int64_t nk, int64_t j0, bool all_visible) {
     for (int64_t r = 0; r < nq; r += 4)
-        sg_cpu_attn_online4(w->q + r * a->Dp, a->Dp, w->kt, w->v, a->Dvp, w->codes, all_visible, nk, i0 + r, j0, w->m + r,
-                            w->l + r, w->o + r * a->Dvp);
+        sg_cpu_attn_online4(w->q + r * a->Dp, a->Dp, w->kt, w->v, a->Dvp, w->codes, all_visible, nk, i0 + r, j0,
+                            w->m + r, w->l + r, w->o + r * a->Dvp);
 }
 
 void sg_cpu_attention_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
-    struct sg_cpu_attn     a   = sg_cpu_attn_make(dst);
-    struct sg_cpu_attn_fwd w   = sg_cpu_attn_fwd_scratch(p, &a);
-    int64_t                nqb = (a.Sq + SG_CPU_ATTN_BQ - 1) / SG_CPU_ATTN_BQ;
-    int64_t                u0, u1;
+    struct sg_cpu_attn a     = sg_cpu_attn_make(dst);
+    struct sg_cpu_attn_fwd w = sg_cpu_attn_fwd_scratch(p, &a);
+    int64_t nqb              = (a.Sq + SG_CPU_ATTN_BQ - 1) / SG_CPU_ATTN_BQ;
+    int64_t u0, u1;
     sg_cpu_range(a.B * a.H * nqb, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t qb = u % nqb, h = (u / nqb) % a.H, b = u / (nqb * a.H);
@@ -60,8 +60,8 @@ void sg_cpu_attention_compute(const struct sg_cpu_params *p, struct sg_tensor *d
         memset(w.o, 0, (size_t)(SG_CPU_ATTN_BQ * a.Dvp) * sizeof(float));
 
         for (int64_t j0 = 0; j0 < a.Sk; j0 += SG_CPU_ATTN_BK) {
-            int64_t nk          = a.Sk - j0 < SG_CPU_ATTN_BK ? a.Sk - j0 : SG_CPU_ATTN_BK;
-            bool    all_visible = sg_cpu_attn_load_mask(&a, b, j0, nk, w.codes);
+            int64_t nk       = a.Sk - j0 < SG_CPU_ATTN_BK ? a.Sk - j0 : SG_CPU_ATTN_BK;
+            bool all_visible = sg_cpu_attn_load_mask(&a, b, j0, nk, w.codes);
             if (!all_visible && !sg_cpu_attn_any_visible(w.codes, nk)) continue;
             sg_cpu_attn_load_cols(a.k, h, b, j0, nk, a.Dp, w.kt);
             sg_cpu_attn_load_rows(a.v, h, b, j0, nk, SG_CPU_ATTN_BK, a.Dvp, 1.0f, w.v);
@@ -69,10 +69,11 @@ void sg_cpu_attention_compute(const struct sg_cpu_params *p, struct sg_tensor *d
         }
 
         for (int64_t i = 0; i < nq; i++) {
-            float  inv = w.l[i] > 0.0f ? 1.0f / w.l[i] : 0.0f;  /* no visible key: zeros */
-            float *o   = w.o + i * a.Dvp;
+            float inv = w.l[i] > 0.0f ? 1.0f / w.l[i] : 0.0f; /* no visible key: zeros */
+            float *o  = w.o + i * a.Dvp;
             for (int64_t e = 0; e < a.Dv; e++) o[e] *= inv;
-            char *row = (char *)dst->data + (size_t)h * dst->nb[1] + (size_t)(i0 + i) * dst->nb[2] + (size_t)b * dst->nb[3];
+            char *row =
+                (char *)dst->data + (size_t)h * dst->nb[1] + (size_t)(i0 + i) * dst->nb[2] + (size_t)b * dst->nb[3];
             sg_cpu_scatter_f32(o, a.Dv, row, dst->nb[0]);
         }
     }

@@ -16,20 +16,20 @@
 
 #define SG_CPU_ATTN_BQ 64
 #define SG_CPU_ATTN_BK 64
-#define SG_CPU_ATTN_V  16  /* floats per vector; head sizes are padded to a multiple */
+#define SG_CPU_ATTN_V  16 /* floats per vector; head sizes are padded to a multiple */
 
 /* 16 floats: one AVX-512 register, two AVX2 ones, four SSE ones. Loaded and stored with
  * memcpy (unaligned), and never passed by value, so no ISA-dependent ABI is involved. */
-typedef float   sg_cpu_v16 __attribute__((vector_size(64)));
+typedef float sg_cpu_v16 __attribute__((vector_size(64)));
 typedef int32_t sg_cpu_v16i __attribute__((vector_size(64)));
 #define SG_CPU_V16_LOAD(v, p)  memcpy(&(v), (p), sizeof(sg_cpu_v16))
 #define SG_CPU_V16_STORE(p, v) memcpy((p), &(v), sizeof(sg_cpu_v16))
 
 struct sg_cpu_attn {
     const struct sg_tensor *q, *k, *v, *mask;
-    int64_t                 D, Dv, H, Sq, Sk, B;
-    int64_t                 Dp, Dvp;  /* padded to SG_CPU_ATTN_V */
-    float                   scale;
+    int64_t D, Dv, H, Sq, Sk, B;
+    int64_t Dp, Dvp; /* padded to SG_CPU_ATTN_V */
+    float scale;
 };
 
 static inline int64_t sg_cpu_attn_pad(int64_t n) { return (n + SG_CPU_ATTN_V - 1) / SG_CPU_ATTN_V * SG_CPU_ATTN_V; }
@@ -37,9 +37,18 @@ static inline int64_t sg_cpu_attn_pad(int64_t n) { return (n + SG_CPU_ATTN_V - 1
 static inline struct sg_cpu_attn sg_cpu_attn_make(const struct sg_tensor *dst) {
     const struct sg_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2];
     return (struct sg_cpu_attn){
-        .q = q, .k = k, .v = v, .mask = dst->src[3],
-        .D = q->ne[0], .Dv = v->ne[0], .H = q->ne[1], .Sq = q->ne[2], .Sk = k->ne[2], .B = q->ne[3],
-        .Dp = sg_cpu_attn_pad(q->ne[0]), .Dvp = sg_cpu_attn_pad(v->ne[0]),
+        .q     = q,
+        .k     = k,
+        .v     = v,
+        .mask  = dst->src[3],
+        .D     = q->ne[0],
+        .Dv    = v->ne[0],
+        .H     = q->ne[1],
+        .Sq    = q->ne[2],
+        .Sk    = k->ne[2],
+        .B     = q->ne[3],
+        .Dp    = sg_cpu_attn_pad(q->ne[0]),
+        .Dvp   = sg_cpu_attn_pad(v->ne[0]),
         .scale = sg_get_param_f32(dst, 0),
     };
 }
@@ -73,17 +82,20 @@ static inline void sg_cpu_attn_load_cols(const struct sg_tensor *t, int64_t h, i
     memset(out, 0, (size_t)(W * SG_CPU_ATTN_BK) * sizeof(float));
     for (int64_t j = 0; j < n; j++) {
         const char *row = sg_cpu_attn_row(t, h, j0 + j, b);
-        for (int64_t c = 0; c < t->ne[0]; c++) out[c * SG_CPU_ATTN_BK + j] = *(const float *)(row + (size_t)c * t->nb[0]);
+        for (int64_t c = 0; c < t->ne[0]; c++)
+            out[c * SG_CPU_ATTN_BK + j] = *(const float *)(row + (size_t)c * t->nb[0]);
     }
 }
 
 /* Key codes of keys j0.. of batch b (all VISIBLE without a mask); returns whether every key of
  * the block is visible to every query. */
-static inline bool sg_cpu_attn_load_mask(const struct sg_cpu_attn *a, int64_t b, int64_t j0, int64_t n, int32_t *codes) {
+static inline bool sg_cpu_attn_load_mask(const struct sg_cpu_attn *a, int64_t b, int64_t j0, int64_t n,
+                                         int32_t *codes) {
     bool all = true;
     for (int64_t j = 0; j < n; j++) {
-        codes[j] = a->mask ? sg_cpu_load_i32((const char *)a->mask->data + (size_t)b * a->mask->nb[1], a->mask->nb[0], j0 + j)
-                           : SG_ATTN_KEY_VISIBLE;
+        codes[j] =
+            a->mask ? sg_cpu_load_i32((const char *)a->mask->data + (size_t)b * a->mask->nb[1], a->mask->nb[0], j0 + j)
+                    : SG_ATTN_KEY_VISIBLE;
         all &= codes[j] == SG_ATTN_KEY_VISIBLE;
     }
     return all;
@@ -146,7 +158,7 @@ SG_CPU_INLINE float sg_cpu_attn_row_max(const float *s) {
     for (int j = SG_CPU_ATTN_V; j < SG_CPU_ATTN_BK; j += SG_CPU_ATTN_V) {
         sg_cpu_v16 x;
         SG_CPU_V16_LOAD(x, s + j);
-        sg_cpu_v16i gt = x > m;  /* lanes of all ones where x is larger (C has no vector ?:) */
+        sg_cpu_v16i gt = x > m; /* lanes of all ones where x is larger (C has no vector ?:) */
         m              = (sg_cpu_v16)(((sg_cpu_v16i)x & gt) | ((sg_cpu_v16i)m & ~gt));
     }
     float r = m[0];
@@ -173,7 +185,8 @@ SG_CPU_INLINE void sg_cpu_attn_mask4(float s[4][SG_CPU_ATTN_BK], const int32_t *
     if (all_visible && n == SG_CPU_ATTN_BK) return;
     for (int r = 0; r < 4; r++)
         for (int64_t j = 0; j < SG_CPU_ATTN_BK; j++) {
-            bool vis = j < n && (codes[j] == SG_ATTN_KEY_VISIBLE || (codes[j] == SG_ATTN_KEY_SELF && qi0 + r == j0 + j));
+            bool vis =
+                j < n && (codes[j] == SG_ATTN_KEY_VISIBLE || (codes[j] == SG_ATTN_KEY_SELF && qi0 + r == j0 + j));
             if (!vis) s[r][j] = -INFINITY;
         }
 }
@@ -189,12 +202,12 @@ SG_CPU_INLINE void sg_cpu_attn_online4(const float *q, int64_t Wq, const float *
     sg_cpu_attn_mask4(s, codes, all_visible, n, qi0, j0);
     for (int r = 0; r < 4; r++) {
         float mx = sg_cpu_attn_row_max(s[r]);
-        if (mx == -INFINITY) {  /* the row sees no key of this block */
+        if (mx == -INFINITY) { /* the row sees no key of this block */
             for (int j = 0; j < SG_CPU_ATTN_BK; j++) s[r][j] = 0.0f;
             continue;
         }
         float m_new = mx > m[r] ? mx : m[r];
-        float corr  = sg_cpu_expf(m[r] - m_new);  /* 0 on the row's first visible block */
+        float corr  = sg_cpu_expf(m[r] - m_new); /* 0 on the row's first visible block */
         for (int j = 0; j < SG_CPU_ATTN_BK; j++) s[r][j] = sg_cpu_expf(s[r][j] - m_new);
         l[r] = l[r] * corr + sg_cpu_attn_row_sum(s[r]);
         m[r] = m_new;

@@ -12,14 +12,14 @@
 
 /* Per-thread scratch; widths padded (Dp, Dvp), rows of key blocks BK, of query blocks BQ. */
 struct sg_cpu_attn_bwd {
-    float   *q, *dout, *o;    /* BQ x Dp (pre-scaled), BQ x Dvp, BQ x Dvp (pass 1) */
-    float   *kt, *krow, *vt;  /* Dp x BK, BK x Dp, Dvp x BK */
-    float   *vrow;            /* BK x Dvp (pass 1) */
-    float   *dk, *dv;         /* BK x Dp, BK x Dvp: the key block's gradients */
-    float   *dq;              /* 4 x Dp */
-    float   *mb, *lb;         /* BQ: pass 1 state of the query block */
-    float   *m, *l, *dsum;    /* Sq: per query */
-    int32_t *codes;           /* BK */
+    float *q, *dout, *o;   /* BQ x Dp (pre-scaled), BQ x Dvp, BQ x Dvp (pass 1) */
+    float *kt, *krow, *vt; /* Dp x BK, BK x Dp, Dvp x BK */
+    float *vrow;           /* BK x Dvp (pass 1) */
+    float *dk, *dv;        /* BK x Dp, BK x Dvp: the key block's gradients */
+    float *dq;             /* 4 x Dp */
+    float *mb, *lb;        /* BQ: pass 1 state of the query block */
+    float *m, *l, *dsum;   /* Sq: per query */
+    int32_t *codes;        /* BK */
 };
 
 static size_t sg_cpu_attn_bwd_floats(const struct sg_cpu_attn *a) {
@@ -33,7 +33,7 @@ size_t sg_cpu_attention_back_work_size(const struct sg_tensor *node, int nth) {
 }
 
 static struct sg_cpu_attn_bwd sg_cpu_attn_bwd_scratch(const struct sg_cpu_params *p, const struct sg_cpu_attn *a) {
-    int64_t                BQ = SG_CPU_ATTN_BQ, BK = SG_CPU_ATTN_BK;
+    int64_t BQ = SG_CPU_ATTN_BQ, BK = SG_CPU_ATTN_BK;
     struct sg_cpu_attn_bwd s;
     s.q     = sg_cpu_thread_scratch(p, sg_cpu_attn_bwd_floats(a) * sizeof(float));
     s.dout  = s.q + BQ * a->Dp;
@@ -72,17 +72,18 @@ SG_CPU_INLINE void sg_cpu_attn_outer4(const float p[4][SG_CPU_ATTN_BK], const fl
 }
 
 /* Pass 1 for the loaded key block and the query block's nq queries. */
-SG_CPU_CLONES static void sg_cpu_attn_bwd_stats(const struct sg_cpu_attn *a, const struct sg_cpu_attn_bwd *w, int64_t nq,
-                                                int64_t i0, int64_t nk, int64_t j0, bool all_visible) {
+SG_CPU_CLONES static void sg_cpu_attn_bwd_stats(const struct sg_cpu_attn *a, const struct sg_cpu_attn_bwd *w,
+                                                int64_t nq, int64_t i0, int64_t nk, int64_t j0, bool all_visible) {
     for (int64_t r = 0; r < nq; r += 4)
-        sg_cpu_attn_online4(w->q + r * a->Dp, a->Dp, w->kt, w->vrow, a->Dvp, w->codes, all_visible, nk, i0 + r, j0, w->mb + r,
-                            w->lb + r, w->o + r * a->Dvp);
+        sg_cpu_attn_online4(w->q + r * a->Dp, a->Dp, w->kt, w->vrow, a->Dvp, w->codes, all_visible, nk, i0 + r, j0,
+                            w->mb + r, w->lb + r, w->o + r * a->Dvp);
 }
 
 /* Pass 2 for the loaded key block and the query block's nq queries: dk and dv of the key block
  * accumulate in scratch, dq straight into dst's rows (stride sq floats). */
-SG_CPU_CLONES static void sg_cpu_attn_bwd_grads(const struct sg_cpu_attn *a, const struct sg_cpu_attn_bwd *w, int64_t nq,
-                                                int64_t i0, int64_t nk, int64_t j0, bool all_visible, float *dq_dst) {
+SG_CPU_CLONES static void sg_cpu_attn_bwd_grads(const struct sg_cpu_attn *a, const struct sg_cpu_attn_bwd *w,
+                                                int64_t nq, int64_t i0, int64_t nk, int64_t j0, bool all_visible,
+                                                float *dq_dst) {
     const int64_t sq = a->D * a->H;
     for (int64_t r0 = 0; r0 < nq; r0 += 4) {
         float p[4][SG_CPU_ATTN_BK], ds[4][SG_CPU_ATTN_BK];
@@ -91,7 +92,7 @@ SG_CPU_CLONES static void sg_cpu_attn_bwd_grads(const struct sg_cpu_attn *a, con
         sg_cpu_attn_dots4(w->dout + r0 * a->Dvp, a->Dvp, w->vt, a->Dvp, ds);
         for (int r = 0; r < 4; r++) {
             /* rows past the block, or that see no key at all, get P = 0 */
-            bool  live = r0 + r < nq && w->l[i0 + r0 + r] > 0.0f;
+            bool live = r0 + r < nq && w->l[i0 + r0 + r] > 0.0f;
             float m = live ? w->m[i0 + r0 + r] : 0.0f, inv = live ? 1.0f / w->l[i0 + r0 + r] : 0.0f;
             float dsum = live ? w->dsum[i0 + r0 + r] : 0.0f;
             for (int j = 0; j < SG_CPU_ATTN_BK; j++) {
@@ -100,7 +101,7 @@ SG_CPU_CLONES static void sg_cpu_attn_bwd_grads(const struct sg_cpu_attn *a, con
             }
         }
         sg_cpu_attn_outer4((const float(*)[SG_CPU_ATTN_BK])p, w->dout + r0 * a->Dvp, a->Dvp, w->dv);
-        sg_cpu_attn_outer4((const float(*)[SG_CPU_ATTN_BK])ds, w->q + r0 * a->Dp, a->Dp, w->dk);  /* q carries scale */
+        sg_cpu_attn_outer4((const float(*)[SG_CPU_ATTN_BK])ds, w->q + r0 * a->Dp, a->Dp, w->dk); /* q carries scale */
         memset(w->dq, 0, (size_t)(4 * a->Dp) * sizeof(float));
         sg_cpu_attn_mix4((const float(*)[SG_CPU_ATTN_BK])ds, w->krow, a->Dp, w->dq);
         for (int r = 0; r < 4 && r0 + r < nq; r++) {
@@ -114,9 +115,9 @@ SG_CPU_CLONES static void sg_cpu_attn_bwd_grads(const struct sg_cpu_attn *a, con
 SG_CPU_CLONES static void sg_cpu_attn_bwd_finish_stats(const struct sg_cpu_attn *a, const struct sg_cpu_attn_bwd *w,
                                                        int64_t nq, int64_t i0) {
     for (int64_t i = 0; i < nq; i++) {
-        float l        = w->lb[i];
-        w->m[i0 + i]   = w->mb[i];
-        w->l[i0 + i]   = l;
+        float l         = w->lb[i];
+        w->m[i0 + i]    = w->mb[i];
+        w->l[i0 + i]    = l;
         w->dsum[i0 + i] = l > 0.0f ? sg_cpu_dot_f32(a->Dvp, w->dout + i * a->Dvp, w->o + i * a->Dvp) / l : 0.0f;
     }
 }
@@ -129,14 +130,14 @@ static bool sg_cpu_attn_bwd_mask(const struct sg_cpu_attn *a, const struct sg_cp
 }
 
 void sg_cpu_attention_back_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
-    struct sg_cpu_attn      a    = sg_cpu_attn_make(dst);
+    struct sg_cpu_attn a         = sg_cpu_attn_make(dst);
     const struct sg_tensor *dout = dst->src[4];
-    struct sg_cpu_attn_bwd  w    = sg_cpu_attn_bwd_scratch(p, &a);
-    const int64_t           BQ = SG_CPU_ATTN_BQ, BK = SG_CPU_ATTN_BK;
-    float                  *dq0 = dst->data;
-    float                  *dk0 = dq0 + sg_nelements(a.q);
-    float                  *dv0 = dk0 + sg_nelements(a.k);
-    int64_t                 u0, u1;
+    struct sg_cpu_attn_bwd w     = sg_cpu_attn_bwd_scratch(p, &a);
+    const int64_t BQ = SG_CPU_ATTN_BQ, BK = SG_CPU_ATTN_BK;
+    float *dq0 = dst->data;
+    float *dk0 = dq0 + sg_nelements(a.q);
+    float *dv0 = dk0 + sg_nelements(a.k);
+    int64_t u0, u1;
     sg_cpu_range(a.B * a.H, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t h = u % a.H, b = u / a.H;
@@ -144,7 +145,7 @@ void sg_cpu_attention_back_compute(const struct sg_cpu_params *p, struct sg_tens
         float *dq = dq0 + (b * a.Sq * a.H + h) * a.D;
         float *dk = dk0 + (b * a.Sk * a.H + h) * a.D;
         float *dv = dv0 + (b * a.Sk * a.H + h) * a.Dv;
-        bool   all_visible;
+        bool all_visible;
 
         for (int64_t i0 = 0; i0 < a.Sq; i0 += BQ) {
             int64_t nq = a.Sq - i0 < BQ ? a.Sq - i0 : BQ;

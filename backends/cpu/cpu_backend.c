@@ -9,18 +9,18 @@
 #include "backends/cpu/cpu_kernels.h"
 
 struct sg_cpu_device_ctx {
-    char                   description[256];
+    char description[256];
     struct sg_buffer_type *buft;
 };
 
 static struct sg_cpu_device_ctx sg_cpu_dev_ctx;
-static pthread_once_t           sg_cpu_dev_once = PTHREAD_ONCE_INIT;
+static pthread_once_t sg_cpu_dev_once = PTHREAD_ONCE_INIT;
 
 /* "AMD EPYC 9R45, 16 threads, OpenBLAS SkylakeX kernels": the model name from /proc/cpuinfo ("model name" on x86,
  * "Model"/"Hardware" on some ARM kernels) and the threads a stream uses by default. */
 static void sg_cpu_describe(char *out, size_t size) {
-    char  model[160] = "";
-    FILE *f          = fopen("/proc/cpuinfo", "r");
+    char model[160] = "";
+    FILE *f         = fopen("/proc/cpuinfo", "r");
     if (f) {
         char line[512];
         while (fgets(line, sizeof line, f)) {
@@ -74,12 +74,12 @@ static enum sg_device_type sg_cpu_device_type(const struct sg_device *dev) {
 /* Free memory is MemAvailable (what can be allocated without swapping), not MemFree. */
 static void sg_cpu_device_memory(const struct sg_device *dev, size_t *free_mem, size_t *total) {
     (void)dev;
-    long   pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t tot   = pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
     size_t avail = 0;
-    FILE  *f     = fopen("/proc/meminfo", "r");
+    FILE *f      = fopen("/proc/meminfo", "r");
     if (f) {
-        char               line[256];
+        char line[256];
         unsigned long long kb;
         while (fgets(line, sizeof line, f))
             if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
@@ -166,4 +166,6 @@ static struct sg_device sg_cpu_device = {
     .context = &sg_cpu_dev_ctx,
 };
 
-struct sg_backend_reg *sg_cpu_backend_reg(void) { return &sg_cpu_reg; }
+struct sg_backend_reg *sg_cpu_backend_reg(void) {
+    return &sg_cpu_reg;
+}

@@ -3,9 +3,9 @@
 #include "backends/cpu/cpu_util.h"
 
 SG_CPU_CLONES static void sg_cpu_binary_row(const struct sg_tensor *dst, const struct sg_cpu_ew_run *r) {
-    float       *y = r->y;  /* may alias a (in place) */
+    float *y       = r->y; /* may alias a (in place) */
     const float *a = r->a, *b = r->b;
-    int64_t      n = r->n;
+    int64_t n = r->n;
     switch (dst->op) {
     case SG_OP_ADD:
         for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
@@ -19,8 +19,7 @@ SG_CPU_CLONES static void sg_cpu_binary_row(const struct sg_tensor *dst, const s
     case SG_OP_DIV:
         for (int64_t i = 0; i < n; i++) y[i] = a[i] / b[i];
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

@@ -16,22 +16,22 @@ static void sg_cpu_buffer_free(struct sg_buffer *buf) {
 static void *sg_cpu_buffer_base(struct sg_buffer *buf) { return buf->context; }
 
 /* The core checks offset + size against the tensor's span before calling these. */
-static sg_status sg_cpu_buffer_set_tensor(struct sg_buffer *buf, struct sg_tensor *t, const void *data,
-                                          size_t offset, size_t size) {
+static sg_status sg_cpu_buffer_set_tensor(struct sg_buffer *buf, struct sg_tensor *t, const void *data, size_t offset,
+                                          size_t size) {
     (void)buf;
     memcpy((char *)t->data + offset, data, size);
     return SG_OK;
 }
 
-static sg_status sg_cpu_buffer_get_tensor(struct sg_buffer *buf, const struct sg_tensor *t, void *data,
-                                          size_t offset, size_t size) {
+static sg_status sg_cpu_buffer_get_tensor(struct sg_buffer *buf, const struct sg_tensor *t, void *data, size_t offset,
+                                          size_t size) {
     (void)buf;
     memcpy(data, (const char *)t->data + offset, size);
     return SG_OK;
 }
 
-static sg_status sg_cpu_buffer_memset_tensor(struct sg_buffer *buf, struct sg_tensor *t, uint8_t value,
-                                             size_t offset, size_t size) {
+static sg_status sg_cpu_buffer_memset_tensor(struct sg_buffer *buf, struct sg_tensor *t, uint8_t value, size_t offset,
+                                             size_t size) {
     (void)buf;
     memset((char *)t->data + offset, value, size);
     return SG_OK;
@@ -73,9 +73,9 @@ static sg_status sg_cpu_buffer_type_alloc(struct sg_buffer_type *buft, size_t si
     if (size > SIZE_MAX - SG_CPU_BUFFER_ALIGN)
         return sg_error(SG_ERR_NO_MEMORY, "cpu: cannot allocate a buffer of %zu bytes", size);
     /* aligned_alloc wants a multiple of the alignment; a zero-size buffer still gets a base */
-    size_t           padded = (size + SG_CPU_BUFFER_ALIGN - 1) / SG_CPU_BUFFER_ALIGN * SG_CPU_BUFFER_ALIGN;
-    struct sg_buffer *buf   = calloc(1, sizeof *buf);
-    void             *data  = aligned_alloc(SG_CPU_BUFFER_ALIGN, padded ? padded : SG_CPU_BUFFER_ALIGN);
+    size_t padded         = (size + SG_CPU_BUFFER_ALIGN - 1) / SG_CPU_BUFFER_ALIGN * SG_CPU_BUFFER_ALIGN;
+    struct sg_buffer *buf = calloc(1, sizeof *buf);
+    void *data            = aligned_alloc(SG_CPU_BUFFER_ALIGN, padded ? padded : SG_CPU_BUFFER_ALIGN);
     if (!buf || !data) {
         free(buf);
         free(data);
@@ -108,6 +108,6 @@ static const struct sg_buffer_type_i sg_cpu_buffer_type_i = {
 
 struct sg_buffer_type *sg_cpu_buffer_type(struct sg_device *dev) {
     static struct sg_buffer_type buft = {.iface = &sg_cpu_buffer_type_i};
-    buft.device                       = dev;  /* the device calls this once, when it is set up */
+    buft.device                       = dev; /* the device calls this once, when it is set up */
     return &buft;
 }

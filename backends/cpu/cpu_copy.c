@@ -32,8 +32,8 @@ static void sg_cpu_store_f32(enum sg_type type, const float *src, int64_t n, cha
 }
 
 /* n elements from src (stride ss) to dst (stride ds); tmp holds n floats for conversions. */
-static void sg_cpu_copy_run(const struct sg_tensor *dst, char *d, size_t ds, const struct sg_tensor *src,
-                            const char *s, size_t ss, int64_t n, float *tmp) {
+static void sg_cpu_copy_run(const struct sg_tensor *dst, char *d, size_t ds, const struct sg_tensor *src, const char *s,
+                            size_t ss, int64_t n, float *tmp) {
     size_t es = sg_type_size(src->type);
     if (src->type == dst->type) {
         if (ds == es && ss == es) {
@@ -59,7 +59,7 @@ static void sg_cpu_copy_span(const struct sg_tensor *dst, char *d, const struct 
     }
     while (n > 0) {
         int64_t run = src->ne[0] - j[0] < n ? src->ne[0] - j[0] : n;
-        size_t  off = 0;
+        size_t off  = 0;
         for (int k = 0; k < SG_MAX_DIMS; k++) off += (size_t)j[k] * src->nb[k];
         sg_cpu_copy_run(dst, d, dst->nb[0], src, (const char *)src->data + off, src->nb[0], run, tmp);
         d += (size_t)run * dst->nb[0];
@@ -78,10 +78,10 @@ static void sg_cpu_copy_span(const struct sg_tensor *dst, char *d, const struct 
 #define SG_CPU_COPY_TILE 32
 
 static void sg_cpu_copy_tiled(const struct sg_cpu_params *p, struct sg_tensor *dst, float *tmp) {
-    const struct sg_tensor *src    = dst->src[0];
-    int64_t                 ne0    = dst->ne[0];
-    int64_t                 blocks = (sg_nrows(dst) + SG_CPU_COPY_TILE - 1) / SG_CPU_COPY_TILE;
-    int64_t                 u0, u1;
+    const struct sg_tensor *src = dst->src[0];
+    int64_t ne0                 = dst->ne[0];
+    int64_t blocks              = (sg_nrows(dst) + SG_CPU_COPY_TILE - 1) / SG_CPU_COPY_TILE;
+    int64_t u0, u1;
     sg_cpu_range(blocks, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t r0 = u * SG_CPU_COPY_TILE;
@@ -96,16 +96,16 @@ static void sg_cpu_copy_tiled(const struct sg_cpu_params *p, struct sg_tensor *d
 }
 
 void sg_cpu_copy_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
-    const struct sg_tensor *src  = dst->src[0];
-    float                  *tmp  = sg_cpu_thread_scratch(p, SG_CPU_CHUNK_MAX * sizeof(float));
-    size_t                  ses  = sg_type_size(src->type);
+    const struct sg_tensor *src = dst->src[0];
+    float *tmp                  = sg_cpu_thread_scratch(p, SG_CPU_CHUNK_MAX * sizeof(float));
+    size_t ses                  = sg_type_size(src->type);
     if (sg_same_shape(src, dst) && src->nb[1] == ses && src->nb[0] != ses && dst->ne[0] > 1) {
         sg_cpu_copy_tiled(p, dst, tmp);
         return;
     }
-    bool                    flat = sg_is_contiguous(src) && sg_is_contiguous(dst);
-    struct sg_cpu_chunks    ch   = flat ? sg_cpu_chunks_make(1, sg_nelements(dst), p->nth)
-                                        : sg_cpu_chunks_make(sg_nrows(dst), dst->ne[0], p->nth);
+    bool flat = sg_is_contiguous(src) && sg_is_contiguous(dst);
+    struct sg_cpu_chunks ch =
+        flat ? sg_cpu_chunks_make(1, sg_nelements(dst), p->nth) : sg_cpu_chunks_make(sg_nrows(dst), dst->ne[0], p->nth);
     int64_t u0, u1;
     sg_cpu_range(ch.nrows * ch.ncc, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
@@ -114,8 +114,8 @@ void sg_cpu_copy_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
         int64_t n  = c0 + ch.csize < ch.ncols ? ch.csize : ch.ncols - c0;
         if (flat) {
             size_t ds = sg_type_size(dst->type), ss = sg_type_size(src->type);
-            sg_cpu_copy_run(dst, (char *)dst->data + (size_t)c0 * ds, ds, src, (const char *)src->data + (size_t)c0 * ss,
-                            ss, n, tmp);
+            sg_cpu_copy_run(dst, (char *)dst->data + (size_t)c0 * ds, ds, src,
+                            (const char *)src->data + (size_t)c0 * ss, ss, n, tmp);
         } else {
             char *d = sg_cpu_row_ptr(dst, r) + (size_t)c0 * dst->nb[0];
             sg_cpu_copy_span(dst, d, src, r * dst->ne[0] + c0, n, tmp);

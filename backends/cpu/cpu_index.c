@@ -18,16 +18,16 @@ static int32_t sg_cpu_index_at(const struct sg_tensor *ids, int64_t r) {
 /* w [D, N] (F32, F16, BF16), ids [T...] -> dst F32 [D, T...]: dst row r is w's row ids[r]. */
 void sg_cpu_get_rows_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *w = dst->src[0], *ids = dst->src[1];
-    int64_t                 D = w->ne[0], N = w->ne[1];
-    struct sg_cpu_chunks    ch = sg_cpu_chunks_make(sg_nrows(dst), D, p->nth);
-    float                   tmp[256];
-    int64_t                 u0, u1;
+    int64_t D = w->ne[0], N = w->ne[1];
+    struct sg_cpu_chunks ch = sg_cpu_chunks_make(sg_nrows(dst), D, p->nth);
+    float tmp[256];
+    int64_t u0, u1;
     sg_cpu_range(ch.nrows * ch.ncc, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t r = u / ch.ncc, c0 = (u % ch.ncc) * ch.csize;
         int64_t n  = c0 + ch.csize < D ? ch.csize : D - c0;
         int32_t id = sg_cpu_index_at(ids, r);
-        char   *out = sg_cpu_row_ptr(dst, r) + (size_t)c0 * dst->nb[0];
+        char *out  = sg_cpu_row_ptr(dst, r) + (size_t)c0 * dst->nb[0];
         if (id < 0 || id >= N) {
             for (int64_t c = 0; c < n; c++) memset(out + (size_t)c * dst->nb[0], 0, sizeof(float));
             continue;
@@ -48,15 +48,15 @@ void sg_cpu_get_rows_compute(const struct sg_cpu_params *p, struct sg_tensor *ds
 /* out[j, r] = x[idx[j, r], r];  x [N, R...], idx [K, R...]. */
 void sg_cpu_gather_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0], *idx = dst->src[1];
-    int64_t                 N = x->ne[0], K = idx->ne[0];
-    int64_t                 r0, r1;
+    int64_t N = x->ne[0], K = idx->ne[0];
+    int64_t r0, r1;
     sg_cpu_range(sg_nrows(dst), p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
         const char *xr = sg_cpu_row_ptr(x, r), *ir = sg_cpu_row_ptr(idx, r);
-        char       *orow = sg_cpu_row_ptr(dst, r);
+        char *orow = sg_cpu_row_ptr(dst, r);
         for (int64_t j = 0; j < K; j++) {
             int32_t id = sg_cpu_load_i32(ir, idx->nb[0], j);
-            float   v  = id >= 0 && id < N ? *(const float *)(xr + (size_t)id * x->nb[0]) : 0.0f;
+            float v    = id >= 0 && id < N ? *(const float *)(xr + (size_t)id * x->nb[0]) : 0.0f;
             memcpy(orow + (size_t)j * dst->nb[0], &v, sizeof v);
         }
     }
@@ -65,12 +65,12 @@ void sg_cpu_gather_compute(const struct sg_cpu_params *p, struct sg_tensor *dst)
 /* out = zeros [n, R...]; out[idx[j, r], r] += v[j, r], duplicates adding up in j order. */
 void sg_cpu_scatter_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *v = dst->src[0], *idx = dst->src[1];
-    int64_t                 n = dst->ne[0], K = idx->ne[0];
-    int64_t                 r0, r1;
+    int64_t n = dst->ne[0], K = idx->ne[0];
+    int64_t r0, r1;
     sg_cpu_range(sg_nrows(dst), p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
         const char *vr = sg_cpu_row_ptr(v, r), *ir = sg_cpu_row_ptr(idx, r);
-        char       *orow = sg_cpu_row_ptr(dst, r);
+        char *orow = sg_cpu_row_ptr(dst, r);
         if (dst->nb[0] == sizeof(float)) {
             memset(orow, 0, (size_t)n * sizeof(float));
         } else {

@@ -4,27 +4,27 @@
 #include "core/ops.h"
 
 const struct sg_cpu_kernel sg_cpu_kernels[SG_OP_COUNT] = {
-    [SG_OP_CONT]            = {sg_cpu_copy_compute, sg_cpu_copy_work_size},
-    [SG_OP_CPY]             = {sg_cpu_copy_compute, sg_cpu_copy_work_size},
+    [SG_OP_CONT] = {sg_cpu_copy_compute, sg_cpu_copy_work_size},
+    [SG_OP_CPY]  = {sg_cpu_copy_compute, sg_cpu_copy_work_size},
 
-    [SG_OP_ADD]             = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
-    [SG_OP_SUB]             = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
-    [SG_OP_MUL]             = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
-    [SG_OP_DIV]             = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
+    [SG_OP_ADD] = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
+    [SG_OP_SUB] = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
+    [SG_OP_MUL] = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
+    [SG_OP_DIV] = {sg_cpu_binary_compute, sg_cpu_ew_work_size},
 
-    [SG_OP_SCALE]           = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_SQR]             = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_SQRT]            = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_RELU]            = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_GELU]            = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_LEAKY_RELU]      = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_SIGMOID]         = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_TANH]            = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_CLAMP]           = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
-    [SG_OP_ACT_BACK]        = {sg_cpu_act_back_compute, sg_cpu_ew_work_size},
+    [SG_OP_SCALE]      = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_SQR]        = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_SQRT]       = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_RELU]       = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_GELU]       = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_LEAKY_RELU] = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_SIGMOID]    = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_TANH]       = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_CLAMP]      = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_ACT_BACK]   = {sg_cpu_act_back_compute, sg_cpu_ew_work_size},
 
-    [SG_OP_SUM_TO]          = {sg_cpu_sum_to_compute, sg_cpu_sum_to_work_size},
-    [SG_OP_REPEAT]          = {sg_cpu_repeat_compute, sg_cpu_ew_work_size},
+    [SG_OP_SUM_TO] = {sg_cpu_sum_to_compute, sg_cpu_sum_to_work_size},
+    [SG_OP_REPEAT] = {sg_cpu_repeat_compute, sg_cpu_ew_work_size},
 
     [SG_OP_MATMUL]          = {sg_cpu_matmul_compute, sg_cpu_matmul_work_size},
     [SG_OP_LAYER_NORM]      = {sg_cpu_layer_norm_compute, sg_cpu_norm_work_size},
@@ -33,15 +33,15 @@ const struct sg_cpu_kernel sg_cpu_kernels[SG_OP_COUNT] = {
     [SG_OP_ATTENTION]       = {sg_cpu_attention_compute, sg_cpu_attention_work_size},
     [SG_OP_ATTENTION_BACK]  = {sg_cpu_attention_back_compute, sg_cpu_attention_back_work_size},
 
-    [SG_OP_GET_ROWS]        = {sg_cpu_get_rows_compute, NULL},
-    [SG_OP_TOP_K]           = {sg_cpu_top_k_compute, sg_cpu_top_k_work_size},
-    [SG_OP_GATHER]          = {sg_cpu_gather_compute, NULL},
-    [SG_OP_SCATTER]         = {sg_cpu_scatter_compute, NULL},
-    [SG_OP_EMBED_BAG]       = {sg_cpu_embed_bag_compute, sg_cpu_sparse_work_size},
-    [SG_OP_SPARSE_DOT]      = {sg_cpu_sparse_dot_compute, sg_cpu_sparse_work_size},
-    [SG_OP_SCATTER_OUTER]   = {sg_cpu_scatter_outer_compute, sg_cpu_sparse_work_size},
+    [SG_OP_GET_ROWS]      = {sg_cpu_get_rows_compute, NULL},
+    [SG_OP_TOP_K]         = {sg_cpu_top_k_compute, sg_cpu_top_k_work_size},
+    [SG_OP_GATHER]        = {sg_cpu_gather_compute, NULL},
+    [SG_OP_SCATTER]       = {sg_cpu_scatter_compute, NULL},
+    [SG_OP_EMBED_BAG]     = {sg_cpu_embed_bag_compute, sg_cpu_sparse_work_size},
+    [SG_OP_SPARSE_DOT]    = {sg_cpu_sparse_dot_compute, sg_cpu_sparse_work_size},
+    [SG_OP_SCATTER_OUTER] = {sg_cpu_scatter_outer_compute, sg_cpu_sparse_work_size},
 
-    [SG_OP_ADAM_STEP]       = {sg_cpu_adam_step_compute, NULL},
+    [SG_OP_ADAM_STEP] = {sg_cpu_adam_step_compute, NULL},
 };
 
 static bool sg_cpu_is_float(const struct sg_tensor *t) {
@@ -86,8 +86,7 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_VIEW:
     case SG_OP_RESHAPE:
     case SG_OP_PERMUTE:
-    case SG_OP_TRANSPOSE:
-        return true;
+    case SG_OP_TRANSPOSE: return true;
     case SG_OP_CONT:
     case SG_OP_CPY:
         if (!s0 || sg_nelements(s0) != sg_nelements(node)) return false;
@@ -106,16 +105,13 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_LEAKY_RELU:
     case SG_OP_SIGMOID:
     case SG_OP_TANH:
-    case SG_OP_CLAMP:
-        return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node);
+    case SG_OP_CLAMP: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node);
     case SG_OP_ACT_BACK:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_is(s1, SG_TYPE_F32) &&
                sg_same_shape(s0, node) && sg_same_shape(s1, node) && sg_get_param_i32(node, 0) >= SG_ACT_RELU &&
                sg_get_param_i32(node, 0) <= SG_ACT_CLAMP;
-    case SG_OP_SUM_TO:
-        return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_broadcasts(node, s0);
-    case SG_OP_REPEAT:
-        return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_broadcasts(s0, node);
+    case SG_OP_SUM_TO: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_broadcasts(node, s0);
+    case SG_OP_REPEAT: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_broadcasts(s0, node);
     case SG_OP_MATMUL:
         return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) && sg_cpu_is(s1, SG_TYPE_F32) &&
                s1->ne[1] == s0->ne[0] && node->ne[0] == s1->ne[0] && node->ne[1] == s0->ne[1];
@@ -125,12 +121,9 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_LAYER_NORM_BACK:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_is(s1, SG_TYPE_F32) &&
                sg_same_shape(s0, node) && sg_same_shape(s1, node) && sg_cpu_opt(s2, SG_TYPE_F32);
-    case SG_OP_SOFTMAX:
-        return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node);
-    case SG_OP_ATTENTION:
-        return sg_cpu_attention_ok(node);
-    case SG_OP_ATTENTION_BACK:
-        return sg_cpu_attention_ok(node) && sg_cpu_is(s4, SG_TYPE_F32) && sg_is_contiguous(node);
+    case SG_OP_SOFTMAX: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node);
+    case SG_OP_ATTENTION: return sg_cpu_attention_ok(node);
+    case SG_OP_ATTENTION_BACK: return sg_cpu_attention_ok(node) && sg_cpu_is(s4, SG_TYPE_F32) && sg_is_contiguous(node);
     case SG_OP_GET_ROWS:
         return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) && sg_cpu_is(s1, SG_TYPE_I32) &&
                sg_cpu_rank_at_most(s0, 2) && sg_nrows(node) == sg_nelements(s1);
@@ -159,8 +152,8 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
         for (int i = 0; i < 5; i++)
             if (!sg_cpu_is(node->src[i], SG_TYPE_F32)) return false;
         return sg_cpu_opt(node->src[5], SG_TYPE_F32) && sg_same_shape(s1, s0) && sg_same_shape(node->src[2], s0) &&
-               sg_same_shape(node->src[3], s0) && sg_same_shape(node, s0) && sg_nelements(node->src[4]) >= SG_ADAM_N_PARAMS;
-    default:
-        return false;
+               sg_same_shape(node->src[3], s0) && sg_same_shape(node, s0) &&
+               sg_nelements(node->src[4]) >= SG_ADAM_N_PARAMS;
+    default: return false;
     }
 }

@@ -22,10 +22,10 @@ struct sg_cpu_pool;
  * kernel's work_size, the same pointer for all threads), and the pool for barriers inside a
  * kernel. Every thread calls the kernel for every node; each does its share and returns. */
 struct sg_cpu_params {
-    int                 ith;
-    int                 nth;
-    void               *wdata;
-    size_t              wsize;
+    int ith;
+    int nth;
+    void *wdata;
+    size_t wsize;
     struct sg_cpu_pool *pool;
 };
 
@@ -34,8 +34,8 @@ typedef void (*sg_cpu_kernel_fn)(const struct sg_cpu_params *p, struct sg_tensor
 typedef size_t (*sg_cpu_work_size_fn)(const struct sg_tensor *node, int nth);
 
 struct sg_cpu_kernel {
-    sg_cpu_kernel_fn    run;        /* NULL: op unsupported (view ops need none) */
-    sg_cpu_work_size_fn work_size;  /* NULL: no scratch */
+    sg_cpu_kernel_fn run;          /* NULL: op unsupported (view ops need none) */
+    sg_cpu_work_size_fn work_size; /* NULL: no scratch */
 };
 
 /* Reference kernels run on one thread with no scratch. */

@@ -30,20 +30,20 @@
 /* One operand seen as a rows x cols matrix per batch: element (r, c) at r * nb[1] + c * nb[0]. */
 struct sg_cpu_mm_operand {
     const struct sg_tensor *t;
-    int64_t                 rows, cols;
-    int64_t                 nbatch;   /* the operand's own batches (product of ne[2..]) */
-    bool                    convert;  /* goes through contiguous F32 scratch first */
-    bool                    trans;    /* stored column-major: pass CblasTrans */
-    int64_t                 ld;       /* leading dimension, in elements */
-    size_t                  offset;   /* of its scratch within wdata */
+    int64_t rows, cols;
+    int64_t nbatch; /* the operand's own batches (product of ne[2..]) */
+    bool convert;   /* goes through contiguous F32 scratch first */
+    bool trans;     /* stored column-major: pass CblasTrans */
+    int64_t ld;     /* leading dimension, in elements */
+    size_t offset;  /* of its scratch within wdata */
 };
 
 struct sg_cpu_mm_plan {
-    int64_t                  M, N, K, nbatch;
-    bool                     blas;
+    int64_t M, N, K, nbatch;
+    bool blas;
     struct sg_cpu_mm_operand a, b;
-    size_t                   shared;      /* converted operands */
-    size_t                   per_thread;  /* small kernel: SG_CPU_MM_ROWS rows of a */
+    size_t shared;     /* converted operands */
+    size_t per_thread; /* small kernel: SG_CPU_MM_ROWS rows of a */
 };
 
 static int64_t sg_cpu_mm_batches(const struct sg_tensor *t) {
@@ -75,13 +75,13 @@ static void sg_cpu_mm_operand_init(struct sg_cpu_mm_operand *o, const struct sg_
 
 static struct sg_cpu_mm_plan sg_cpu_mm_plan_make(const struct sg_tensor *dst) {
     const struct sg_tensor *a = dst->src[0], *b = dst->src[1];
-    struct sg_cpu_mm_plan   pl = {.M = a->ne[1], .N = b->ne[0], .K = a->ne[0], .nbatch = sg_cpu_mm_batches(dst)};
-    double                  mnk = (double)pl.M * (double)pl.N * (double)pl.K;
-    bool dst_ok = dst->nb[0] == sizeof(float) && (pl.M == 1 || (dst->nb[1] % sizeof(float) == 0 &&
-                                                                 dst->nb[1] / sizeof(float) >= (size_t)pl.N &&
-                                                                 dst->nb[1] / sizeof(float) <= INT_MAX));
-    pl.blas = dst_ok && mnk >= SG_CPU_MM_BLAS_MIN_MNK && pl.M > 1 && pl.N > 1 && pl.M <= INT_MAX &&
-              pl.N <= INT_MAX && pl.K <= INT_MAX;
+    struct sg_cpu_mm_plan pl = {.M = a->ne[1], .N = b->ne[0], .K = a->ne[0], .nbatch = sg_cpu_mm_batches(dst)};
+    double mnk               = (double)pl.M * (double)pl.N * (double)pl.K;
+    bool dst_ok              = dst->nb[0] == sizeof(float) &&
+                  (pl.M == 1 || (dst->nb[1] % sizeof(float) == 0 && dst->nb[1] / sizeof(float) >= (size_t)pl.N &&
+                                 dst->nb[1] / sizeof(float) <= INT_MAX));
+    pl.blas = dst_ok && mnk >= SG_CPU_MM_BLAS_MIN_MNK && pl.M > 1 && pl.N > 1 && pl.M <= INT_MAX && pl.N <= INT_MAX &&
+              pl.K <= INT_MAX;
     if (pl.blas) {
         sg_cpu_mm_operand_init(&pl.a, a, pl.M, pl.K);
         sg_cpu_mm_operand_init(&pl.b, b, pl.K, pl.N);
@@ -129,15 +129,15 @@ static int64_t sg_cpu_mm_batch_index(const struct sg_tensor *t, const struct sg_
 
 /* All threads convert the operand's rows (every batch) into contiguous F32. */
 static void sg_cpu_mm_convert(const struct sg_cpu_params *p, const struct sg_cpu_mm_operand *o) {
-    const struct sg_tensor *t     = o->t;
-    float                  *out   = (float *)((char *)p->wdata + o->offset);
-    int64_t                 nrows = o->rows * o->nbatch;
-    int64_t                 r0, r1;
+    const struct sg_tensor *t = o->t;
+    float *out                = (float *)((char *)p->wdata + o->offset);
+    int64_t nrows             = o->rows * o->nbatch;
+    int64_t r0, r1;
     sg_cpu_range(nrows, p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
-        int64_t     row = r % o->rows, bat = r / o->rows;
-        size_t      off = (size_t)row * t->nb[1];
-        int64_t     rem = bat;
+        int64_t row = r % o->rows, bat = r / o->rows;
+        size_t off  = (size_t)row * t->nb[1];
+        int64_t rem = bat;
         for (int d = 2; d < SG_MAX_DIMS; d++) {
             off += (size_t)(rem % t->ne[d]) * t->nb[d];
             rem /= t->ne[d];
@@ -184,7 +184,7 @@ static void sg_cpu_mm_blas(const struct sg_cpu_params *p, struct sg_tensor *dst,
         if (m0 >= m1 || n0 >= n1) continue;
         const float *A = sg_cpu_mm_operand_ptr(p, &pl->a, dst, bi);
         const float *B = sg_cpu_mm_operand_ptr(p, &pl->b, dst, bi);
-        float       *C = (float *)((char *)dst->data + sg_cpu_mm_batch_offset(dst, dst, bi));
+        float *C       = (float *)((char *)dst->data + sg_cpu_mm_batch_offset(dst, dst, bi));
         /* rows m0.. of A and columns n0.. of B, whichever way each is stored */
         A += pl->a.trans ? m0 : m0 * pl->a.ld;
         B += pl->b.trans ? n0 * pl->b.ld : n0;
@@ -203,7 +203,7 @@ SG_CPU_CLONES static void sg_cpu_mm_axpy_rows(int rows, const float *const arow[
     for (int64_t k = 0; k < K; k++) {
         const float *bk = (const float *)(b + (size_t)k * nb1) + n0;
         for (int i = 0; i < rows; i++) {
-            float  av = arow[i][k];
+            float av  = arow[i][k];
             float *ci = acc + i * SG_CPU_MM_COLS;
             for (int64_t j = 0; j < n; j++) ci[j] += av * bk[j];
         }
@@ -216,24 +216,24 @@ SG_CPU_CLONES static float sg_cpu_mm_dot(const float *x, const float *y, int64_t
  * shared between threads. */
 static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_plan *pl) {
     const struct sg_tensor *a = dst->src[0], *b = dst->src[1];
-    float                  *abuf = sg_cpu_thread_scratch(p, pl->per_thread);
-    float                   acc[SG_CPU_MM_ROWS * SG_CPU_MM_COLS];
-    int64_t                 mblocks = (pl->M + SG_CPU_MM_ROWS - 1) / SG_CPU_MM_ROWS;
-    int64_t                 nblocks = (pl->N + SG_CPU_MM_COLS - 1) / SG_CPU_MM_COLS;
+    float *abuf = sg_cpu_thread_scratch(p, pl->per_thread);
+    float acc[SG_CPU_MM_ROWS * SG_CPU_MM_COLS];
+    int64_t mblocks = (pl->M + SG_CPU_MM_ROWS - 1) / SG_CPU_MM_ROWS;
+    int64_t nblocks = (pl->N + SG_CPU_MM_COLS - 1) / SG_CPU_MM_COLS;
     /* b's columns contiguous over k (a transposed view, or one column): dot products */
-    bool                    dots = b->nb[1] == sizeof(float) && (b->nb[0] != sizeof(float) || pl->N == 1);
-    int64_t                 u0, u1, loaded = -1;
-    const float            *arow[SG_CPU_MM_ROWS];
-    int                     rows = 0;
+    bool dots = b->nb[1] == sizeof(float) && (b->nb[0] != sizeof(float) || pl->N == 1);
+    int64_t u0, u1, loaded = -1;
+    const float *arow[SG_CPU_MM_ROWS];
+    int rows = 0;
     sg_cpu_range(pl->nbatch * mblocks * nblocks, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
-        int64_t     nb  = u % nblocks, mb = u / nblocks;  /* mb: batch * mblocks + row block */
-        int64_t     bi  = mb / mblocks;
-        int64_t     m0  = (mb % mblocks) * SG_CPU_MM_ROWS;
-        int64_t     n0  = nb * SG_CPU_MM_COLS;
-        int64_t     n   = pl->N - n0 < SG_CPU_MM_COLS ? pl->N - n0 : SG_CPU_MM_COLS;
-        const char *bb  = (const char *)b->data + sg_cpu_mm_batch_offset(b, dst, bi);
-        char       *db  = (char *)dst->data + sg_cpu_mm_batch_offset(dst, dst, bi);
+        int64_t nb = u % nblocks, mb = u / nblocks; /* mb: batch * mblocks + row block */
+        int64_t bi     = mb / mblocks;
+        int64_t m0     = (mb % mblocks) * SG_CPU_MM_ROWS;
+        int64_t n0     = nb * SG_CPU_MM_COLS;
+        int64_t n      = pl->N - n0 < SG_CPU_MM_COLS ? pl->N - n0 : SG_CPU_MM_COLS;
+        const char *bb = (const char *)b->data + sg_cpu_mm_batch_offset(b, dst, bi);
+        char *db       = (char *)dst->data + sg_cpu_mm_batch_offset(dst, dst, bi);
         if (mb != loaded) {
             const char *ab = (const char *)a->data + sg_cpu_mm_batch_offset(a, dst, bi);
             rows           = (int)(pl->M - m0 < SG_CPU_MM_ROWS ? pl->M - m0 : SG_CPU_MM_ROWS);
@@ -265,8 +265,8 @@ static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst
                 }
         }
         for (int i = 0; i < rows; i++)
-            sg_cpu_scatter_f32(acc + i * SG_CPU_MM_COLS, n, db + (size_t)(m0 + i) * dst->nb[1] + (size_t)n0 * dst->nb[0],
-                               dst->nb[0]);
+            sg_cpu_scatter_f32(acc + i * SG_CPU_MM_COLS, n,
+                               db + (size_t)(m0 + i) * dst->nb[1] + (size_t)n0 * dst->nb[0], dst->nb[0]);
     }
 }
 

@@ -27,9 +27,9 @@ static const float *sg_cpu_norm_vec(const struct sg_tensor *t, int64_t C, float 
 }
 
 SG_CPU_CLONES static void sg_cpu_norm_stats(const float *x, int64_t C, float eps, float *mean, float *rstd) {
-    float m = sg_cpu_sum_f32(C, x) / (float)C;
+    float m                 = sg_cpu_sum_f32(C, x) / (float)C;
     float acc[SG_CPU_LANES] = {0};
-    int64_t c = 0;
+    int64_t c               = 0;
     for (; c + SG_CPU_LANES <= C; c += SG_CPU_LANES)
         for (int l = 0; l < SG_CPU_LANES; l++) acc[l] += (x[c + l] - m) * (x[c + l] - m);
     float ss = 0.0f;
@@ -40,7 +40,7 @@ SG_CPU_CLONES static void sg_cpu_norm_stats(const float *x, int64_t C, float eps
 }
 
 SG_CPU_CLONES static void sg_cpu_norm_fwd_row(float *y, const float *x, const float *w, const float *b, int64_t C,
-                                             float eps) {
+                                              float eps) {
     float mean, rstd;
     sg_cpu_norm_stats(x, C, eps, &mean, &rstd);
     for (int64_t c = 0; c < C; c++) y[c] = (x[c] - mean) * rstd * w[c] + b[c];
@@ -48,7 +48,7 @@ SG_CPU_CLONES static void sg_cpu_norm_fwd_row(float *y, const float *x, const fl
 
 /* dx = rstd (g - mean(g) - xhat mean(g xhat)) with g = dy w, xhat = (x - mean) rstd. */
 SG_CPU_CLONES static void sg_cpu_norm_back_row(float *dx, const float *x, const float *dy, const float *w, int64_t C,
-                                              float eps) {
+                                               float eps) {
     float mean, rstd;
     sg_cpu_norm_stats(x, C, eps, &mean, &rstd);
     float ag[SG_CPU_LANES] = {0}, agx[SG_CPU_LANES] = {0};
@@ -72,18 +72,18 @@ SG_CPU_CLONES static void sg_cpu_norm_back_row(float *dx, const float *x, const 
 
 void sg_cpu_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0];
-    int64_t                 C = x->ne[0];
-    float                  *t = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
-    int64_t                 r0, r1;
+    int64_t C                 = x->ne[0];
+    float *t                  = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
+    int64_t r0, r1;
     sg_cpu_range(sg_nrows(dst), p->ith, p->nth, &r0, &r1);
     if (r0 >= r1) return;
-    const float *w   = sg_cpu_norm_vec(dst->src[1], C, 1.0f, t + 2 * C);
-    const float *b   = sg_cpu_norm_vec(dst->src[2], C, 0.0f, t + 3 * C);
-    float        eps = sg_get_param_f32(dst, 0);
+    const float *w = sg_cpu_norm_vec(dst->src[1], C, 1.0f, t + 2 * C);
+    const float *b = sg_cpu_norm_vec(dst->src[2], C, 0.0f, t + 3 * C);
+    float eps      = sg_get_param_f32(dst, 0);
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = sg_cpu_norm_row(x, r, t);
-        char        *yp = sg_cpu_row_ptr(dst, r);
-        float       *yr = dst->nb[0] == sizeof(float) ? (float *)yp : t + 4 * C;
+        char *yp        = sg_cpu_row_ptr(dst, r);
+        float *yr       = dst->nb[0] == sizeof(float) ? (float *)yp : t + 4 * C;
         sg_cpu_norm_fwd_row(yr, xr, w, b, C, eps);
         if (yr != (float *)yp) sg_cpu_scatter_f32(yr, C, yp, dst->nb[0]);
     }
@@ -91,18 +91,18 @@ void sg_cpu_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *
 
 void sg_cpu_layer_norm_back_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0], *dy = dst->src[1];
-    int64_t                 C = x->ne[0];
-    float                  *t = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
-    int64_t                 r0, r1;
+    int64_t C = x->ne[0];
+    float *t  = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
+    int64_t r0, r1;
     sg_cpu_range(sg_nrows(dst), p->ith, p->nth, &r0, &r1);
     if (r0 >= r1) return;
-    const float *w   = sg_cpu_norm_vec(dst->src[2], C, 1.0f, t + 2 * C);
-    float        eps = sg_get_param_f32(dst, 0);
+    const float *w = sg_cpu_norm_vec(dst->src[2], C, 1.0f, t + 2 * C);
+    float eps      = sg_get_param_f32(dst, 0);
     for (int64_t r = r0; r < r1; r++) {
         const float *xr  = sg_cpu_norm_row(x, r, t);
         const float *dyr = sg_cpu_norm_row(dy, r, t + C);
-        char        *yp  = sg_cpu_row_ptr(dst, r);
-        float       *yr  = dst->nb[0] == sizeof(float) ? (float *)yp : t + 4 * C;
+        char *yp         = sg_cpu_row_ptr(dst, r);
+        float *yr        = dst->nb[0] == sizeof(float) ? (float *)yp : t + 4 * C;
         sg_cpu_norm_back_row(yr, xr, dyr, w, C, eps);
         if (yr != (float *)yp) sg_cpu_scatter_f32(yr, C, yp, dst->nb[0]);
     }

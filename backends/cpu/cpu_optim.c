@@ -40,11 +40,18 @@ static void sg_cpu_adam_strided(const struct sg_cpu_adam *h, char *w, size_t sw,
 
 static struct sg_cpu_adam sg_cpu_adam_params(const struct sg_tensor *dst) {
     const struct sg_tensor *hp = dst->src[4], *gn2 = dst->src[5];
-    float                   hv[SG_ADAM_N_PARAMS];
-    for (int i = 0; i < SG_ADAM_N_PARAMS; i++) memcpy(&hv[i], (const char *)hp->data + (size_t)i * hp->nb[0], sizeof(float));
+    float hv[SG_ADAM_N_PARAMS];
+    for (int i = 0; i < SG_ADAM_N_PARAMS; i++)
+        memcpy(&hv[i], (const char *)hp->data + (size_t)i * hp->nb[0], sizeof(float));
     struct sg_cpu_adam h = {
-        .lr = hv[SG_ADAM_LR], .beta1 = hv[SG_ADAM_BETA1], .beta2 = hv[SG_ADAM_BETA2], .eps = hv[SG_ADAM_EPS],
-        .wd = hv[SG_ADAM_WEIGHT_DECAY], .beta1h = hv[SG_ADAM_BETA1H], .beta2h = hv[SG_ADAM_BETA2H], .gscale = 1.0f,
+        .lr     = hv[SG_ADAM_LR],
+        .beta1  = hv[SG_ADAM_BETA1],
+        .beta2  = hv[SG_ADAM_BETA2],
+        .eps    = hv[SG_ADAM_EPS],
+        .wd     = hv[SG_ADAM_WEIGHT_DECAY],
+        .beta1h = hv[SG_ADAM_BETA1H],
+        .beta2h = hv[SG_ADAM_BETA2H],
+        .gscale = 1.0f,
     };
     /* global-norm clipping: the caller supplies the squared norm over all parameters */
     float clip = hv[SG_ADAM_CLIP];
@@ -57,14 +64,14 @@ static struct sg_cpu_adam sg_cpu_adam_params(const struct sg_tensor *dst) {
 
 void sg_cpu_adam_step_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *g = dst->src[1];
-    struct sg_tensor       *m = dst->src[2], *v = dst->src[3];
-    struct sg_cpu_adam      h = sg_cpu_adam_params(dst);
+    struct sg_tensor *m = dst->src[2], *v = dst->src[3];
+    struct sg_cpu_adam h = sg_cpu_adam_params(dst);
 
     bool flat = sg_is_contiguous(dst) && sg_is_contiguous(g) && sg_is_contiguous(m) && sg_is_contiguous(v);
     bool rows = dst->nb[0] == sizeof(float) && g->nb[0] == sizeof(float) && m->nb[0] == sizeof(float) &&
                 v->nb[0] == sizeof(float);
-    struct sg_cpu_chunks ch = flat ? sg_cpu_chunks_make(1, sg_nelements(g), p->nth)
-                                   : sg_cpu_chunks_make(sg_nrows(g), g->ne[0], p->nth);
+    struct sg_cpu_chunks ch =
+        flat ? sg_cpu_chunks_make(1, sg_nelements(g), p->nth) : sg_cpu_chunks_make(sg_nrows(g), g->ne[0], p->nth);
     int64_t u0, u1;
     sg_cpu_range(ch.nrows * ch.ncc, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {

@@ -9,15 +9,15 @@
 
 /* Which source rows feed an output row: the dims >= 1 that dst collapses. */
 struct sg_cpu_sum_plan {
-    int     nred;                 /* number of collapsed dims */
-    int     dims[SG_MAX_DIMS];
-    int64_t count;                /* source rows per output row */
-    bool    along0;               /* dst->ne[0] == 1 < src->ne[0]: rows are summed to scalars */
+    int nred; /* number of collapsed dims */
+    int dims[SG_MAX_DIMS];
+    int64_t count; /* source rows per output row */
+    bool along0;   /* dst->ne[0] == 1 < src->ne[0]: rows are summed to scalars */
 };
 
 static struct sg_cpu_sum_plan sg_cpu_sum_plan_make(const struct sg_tensor *dst) {
     const struct sg_tensor *src = dst->src[0];
-    struct sg_cpu_sum_plan  pl  = {.count = 1, .along0 = dst->ne[0] == 1 && src->ne[0] > 1};
+    struct sg_cpu_sum_plan pl   = {.count = 1, .along0 = dst->ne[0] == 1 && src->ne[0] > 1};
     for (int d = 1; d < SG_MAX_DIMS; d++)
         if (dst->ne[d] == 1 && src->ne[d] > 1) {
             pl.dims[pl.nred++] = d;
@@ -64,16 +64,17 @@ size_t sg_cpu_sum_to_work_size(const struct sg_tensor *node, int nth) {
 /* Full sums along ne[0] into few outputs: thread ith sums its slice of each output's rows. */
 static void sg_cpu_sum_to_split_sources(const struct sg_cpu_params *p, struct sg_tensor *dst,
                                         const struct sg_cpu_sum_plan *pl) {
-    const struct sg_tensor *src      = dst->src[0];
-    int64_t                 rows_out = sg_nrows(dst);
-    double                 *part     = p->wdata;
-    int64_t                 k0, k1;
+    const struct sg_tensor *src = dst->src[0];
+    int64_t rows_out            = sg_nrows(dst);
+    double *part                = p->wdata;
+    int64_t k0, k1;
     sg_cpu_range(pl->count, p->ith, p->nth, &k0, &k1);
     for (int64_t r = 0; r < rows_out; r++) {
         int64_t o[SG_MAX_DIMS];
         sg_cpu_row_index(dst->ne, r, o);
         double s = 0.0;
-        for (int64_t k = k0; k < k1; k++) s += sg_cpu_sum_row(sg_cpu_sum_src_row(src, pl, o, k), src->nb[0], src->ne[0]);
+        for (int64_t k = k0; k < k1; k++)
+            s += sg_cpu_sum_row(sg_cpu_sum_src_row(src, pl, o, k), src->nb[0], src->ne[0]);
         part[(size_t)r * p->nth + p->ith] = s;
     }
     sg_cpu_barrier(p);
@@ -86,9 +87,9 @@ static void sg_cpu_sum_to_split_sources(const struct sg_cpu_params *p, struct sg
 }
 
 void sg_cpu_sum_to_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
-    const struct sg_tensor *src      = dst->src[0];
-    struct sg_cpu_sum_plan  pl       = sg_cpu_sum_plan_make(dst);
-    int64_t                 rows_out = sg_nrows(dst);
+    const struct sg_tensor *src = dst->src[0];
+    struct sg_cpu_sum_plan pl   = sg_cpu_sum_plan_make(dst);
+    int64_t rows_out            = sg_nrows(dst);
 
     if (pl.along0 && rows_out < p->nth) {
         sg_cpu_sum_to_split_sources(p, dst, &pl);
@@ -101,16 +102,17 @@ void sg_cpu_sum_to_compute(const struct sg_cpu_params *p, struct sg_tensor *dst)
             int64_t o[SG_MAX_DIMS];
             sg_cpu_row_index(dst->ne, r, o);
             double s = 0.0;
-            for (int64_t k = 0; k < pl.count; k++) s += sg_cpu_sum_row(sg_cpu_sum_src_row(src, &pl, o, k), src->nb[0], src->ne[0]);
+            for (int64_t k = 0; k < pl.count; k++)
+                s += sg_cpu_sum_row(sg_cpu_sum_src_row(src, &pl, o, k), src->nb[0], src->ne[0]);
             *(float *)sg_cpu_row_ptr(dst, r) = (float)s;
         }
         return;
     }
 
     /* dst keeps ne[0]: accumulate source rows into a chunk of the output row */
-    float               *acc = sg_cpu_thread_scratch(p, SG_CPU_CHUNK_MAX * sizeof(float));
-    struct sg_cpu_chunks ch  = sg_cpu_chunks_make(rows_out, dst->ne[0], p->nth);
-    int64_t              u0, u1;
+    float *acc              = sg_cpu_thread_scratch(p, SG_CPU_CHUNK_MAX * sizeof(float));
+    struct sg_cpu_chunks ch = sg_cpu_chunks_make(rows_out, dst->ne[0], p->nth);
+    int64_t u0, u1;
     sg_cpu_range(ch.nrows * ch.ncc, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t r  = u / ch.ncc;

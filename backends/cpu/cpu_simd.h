@@ -53,7 +53,7 @@ SG_CPU_INLINE float sg_cpu_bits_to_f32(uint32_t u) {
 SG_CPU_INLINE float sg_cpu_expf(float x) {
     float xc = x < -87.33f ? -87.33f : x;
     xc       = xc > 88.7228f ? 88.7228f : xc;
-    float n  = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  /* round(x / ln 2) */
+    float n  = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(x / ln 2) */
     float r  = xc - n * 0.693359375f;
     r        = r - n * -2.12194440e-4f;
     float p  = 1.9875691500e-4f;
@@ -64,9 +64,9 @@ SG_CPU_INLINE float sg_cpu_expf(float x) {
     p        = p * r + 5.0000001201e-1f;
     p        = p * r * r + r + 1.0f;
     /* 2^n as exponent bits; n = 128 is reached through 2^127 * 2 */
-    float   h = n > 0.0f ? 1.0f : 0.0f;
+    float h   = n > 0.0f ? 1.0f : 0.0f;
     int32_t e = (int32_t)(n - h);
-    float   y = p * sg_cpu_bits_to_f32((uint32_t)(e + 127) << 23) * (1.0f + h);
+    float y   = p * sg_cpu_bits_to_f32((uint32_t)(e + 127) << 23) * (1.0f + h);
     y         = x == x ? y : x;
     y         = x < -87.33f ? 0.0f : y;
     return x > 88.7228f ? INFINITY : y;
@@ -79,7 +79,7 @@ static inline float sg_cpu_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t em   = h & 0x7fff;
     /* normal and subnormal: shift into place and rescale by 2^112; Inf/NaN: force exponent */
-    float    f    = sg_cpu_bits_to_f32(em << 13) * 0x1p112f;
+    float f = sg_cpu_bits_to_f32(em << 13) * 0x1p112f;
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     u = em >= 0x7c00 ? (0x7f800000u | (em & 0x3ff) << 13) : u;
@@ -95,8 +95,8 @@ SG_CPU_INLINE uint16_t sg_cpu_f32_to_bf16(float f) {
 }
 
 SG_CPU_INLINE float sg_cpu_dot_f32(int64_t n, const float *x, const float *y) {
-    float   acc[SG_CPU_LANES] = {0};
-    int64_t i                 = 0;
+    float acc[SG_CPU_LANES] = {0};
+    int64_t i               = 0;
     for (; i + SG_CPU_LANES <= n; i += SG_CPU_LANES)
         for (int l = 0; l < SG_CPU_LANES; l++) acc[l] += x[i + l] * y[i + l];
     float s = 0.0f;
@@ -106,8 +106,8 @@ SG_CPU_INLINE float sg_cpu_dot_f32(int64_t n, const float *x, const float *y) {
 }
 
 SG_CPU_INLINE float sg_cpu_sum_f32(int64_t n, const float *x) {
-    float   acc[SG_CPU_LANES] = {0};
-    int64_t i                 = 0;
+    float acc[SG_CPU_LANES] = {0};
+    int64_t i               = 0;
     for (; i + SG_CPU_LANES <= n; i += SG_CPU_LANES)
         for (int l = 0; l < SG_CPU_LANES; l++) acc[l] += x[i + l];
     float s = 0.0f;

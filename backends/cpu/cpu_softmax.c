@@ -16,18 +16,18 @@ SG_CPU_CLONES static void sg_cpu_softmax_row(float *y, const float *x, int64_t n
 
 void sg_cpu_softmax_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0];
-    int64_t                 C = x->ne[0];
-    float                  *t = sg_cpu_thread_scratch(p, 2 * (size_t)C * sizeof(float));
-    int64_t                 r0, r1;
+    int64_t C                 = x->ne[0];
+    float *t                  = sg_cpu_thread_scratch(p, 2 * (size_t)C * sizeof(float));
+    int64_t r0, r1;
     sg_cpu_range(sg_nrows(dst), p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
-        const char  *xp = sg_cpu_row_ptr(x, r);
+        const char *xp  = sg_cpu_row_ptr(x, r);
         const float *xr = (const float *)xp;
         if (x->nb[0] != sizeof(float)) {
             sg_cpu_gather_f32(xp, x->nb[0], C, t);
             xr = t;
         }
-        char  *yp = sg_cpu_row_ptr(dst, r);
+        char *yp  = sg_cpu_row_ptr(dst, r);
         float *yr = dst->nb[0] == sizeof(float) ? (float *)yp : t + C;
         sg_cpu_softmax_row(yr, xr, C);
         if (yr != (float *)yp) sg_cpu_scatter_f32(yr, C, yp, dst->nb[0]);

@@ -33,21 +33,22 @@ SG_CPU_CLONES static float sg_cpu_sparse_dot_row(const char *row, size_t stride,
 /* y[:, b] = sum_j v[j, b] * w[:, idx[j, b]];  dst [D, B...]. */
 void sg_cpu_embed_bag_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *w = dst->src[0], *idx = dst->src[1], *v = dst->src[2];
-    int64_t                 D = w->ne[0], N = w->ne[1], K = idx->ne[0];
-    float                  *acc = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
-    struct sg_cpu_chunks    ch  = sg_cpu_chunks_make(sg_nrows(dst), D, p->nth);
-    int64_t                 u0, u1;
+    int64_t D = w->ne[0], N = w->ne[1], K = idx->ne[0];
+    float *acc              = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
+    struct sg_cpu_chunks ch = sg_cpu_chunks_make(sg_nrows(dst), D, p->nth);
+    int64_t u0, u1;
     sg_cpu_range(ch.nrows * ch.ncc, p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
-        int64_t     b = u / ch.ncc, c0 = (u % ch.ncc) * ch.csize;
-        int64_t     n  = c0 + ch.csize < D ? ch.csize : D - c0;
+        int64_t b = u / ch.ncc, c0 = (u % ch.ncc) * ch.csize;
+        int64_t n      = c0 + ch.csize < D ? ch.csize : D - c0;
         const char *ir = sg_cpu_row_ptr(idx, b), *vr = sg_cpu_row_ptr(v, b);
         memset(acc, 0, (size_t)n * sizeof(float));
         for (int64_t j = 0; j < K; j++) {
             int32_t id = sg_cpu_load_i32(ir, idx->nb[0], j);
             if (id < 0 || id >= N) continue;
             float c = *(const float *)(vr + (size_t)j * v->nb[0]);
-            sg_cpu_sparse_axpy(acc, c, (const char *)w->data + (size_t)id * w->nb[1] + (size_t)c0 * w->nb[0], w->nb[0], n);
+            sg_cpu_sparse_axpy(acc, c, (const char *)w->data + (size_t)id * w->nb[1] + (size_t)c0 * w->nb[0], w->nb[0],
+                               n);
         }
         sg_cpu_scatter_f32(acc, n, sg_cpu_row_ptr(dst, b) + (size_t)c0 * dst->nb[0], dst->nb[0]);
     }
@@ -56,10 +57,10 @@ void sg_cpu_embed_bag_compute(const struct sg_cpu_params *p, struct sg_tensor *d
 /* out[j, b] = w[:, idx[j, b]] . x[:, b];  dst [K, B...]. Pairs (j, b) are divided flat. */
 void sg_cpu_sparse_dot_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *w = dst->src[0], *idx = dst->src[1], *x = dst->src[2];
-    int64_t                 D = w->ne[0], N = w->ne[1], K = idx->ne[0];
-    float                  *xbuf = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
-    int64_t                 u0, u1, loaded = -1;
-    const float            *xr = NULL;
+    int64_t D = w->ne[0], N = w->ne[1], K = idx->ne[0];
+    float *xbuf = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
+    int64_t u0, u1, loaded = -1;
+    const float *xr = NULL;
     sg_cpu_range(K * sg_nrows(dst), p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t b = u / K, j = u % K;
@@ -73,8 +74,9 @@ void sg_cpu_sparse_dot_compute(const struct sg_cpu_params *p, struct sg_tensor *
             loaded = b;
         }
         int32_t id = sg_cpu_load_i32(sg_cpu_row_ptr(idx, b), idx->nb[0], j);
-        float   s  = id >= 0 && id < N ? sg_cpu_sparse_dot_row((const char *)w->data + (size_t)id * w->nb[1], w->nb[0], xr, D)
-                                       : 0.0f;
+        float s    = id >= 0 && id < N
+                         ? sg_cpu_sparse_dot_row((const char *)w->data + (size_t)id * w->nb[1], w->nb[0], xr, D)
+                         : 0.0f;
         memcpy(sg_cpu_row_ptr(dst, b) + (size_t)j * dst->nb[0], &s, sizeof s);
     }
 }
@@ -83,8 +85,8 @@ void sg_cpu_sparse_dot_compute(const struct sg_cpu_params *p, struct sg_tensor *
  * columns [d0, d1) of every output row and adds the (b, j) pairs in order, as the reference. */
 void sg_cpu_scatter_outer_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *idx = dst->src[0], *c = dst->src[1], *x = dst->src[2];
-    int64_t                 D = x->ne[0], n = dst->ne[1], K = idx->ne[0], B = sg_nrows(idx);
-    float                  *xbuf = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
+    int64_t D = x->ne[0], n = dst->ne[1], K = idx->ne[0], B = sg_nrows(idx);
+    float *xbuf = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
     /* slices of whole cache lines, so no two threads write one */
     int64_t lines = (D + 15) / 16, l0, l1;
     sg_cpu_range(lines, p->ith, p->nth, &l0, &l1);
@@ -101,9 +103,9 @@ void sg_cpu_scatter_outer_compute(const struct sg_cpu_params *p, struct sg_tenso
         }
     }
     for (int64_t b = 0; b < B; b++) {
-        const char  *ir = sg_cpu_row_ptr(idx, b);
-        const char  *cr = c ? sg_cpu_row_ptr(c, b) : NULL;
-        const char  *xp = sg_cpu_row_ptr(x, b) + (size_t)d0 * x->nb[0];
+        const char *ir  = sg_cpu_row_ptr(idx, b);
+        const char *cr  = c ? sg_cpu_row_ptr(c, b) : NULL;
+        const char *xp  = sg_cpu_row_ptr(x, b) + (size_t)d0 * x->nb[0];
         const float *xr = (const float *)xp;
         if (x->nb[0] != sizeof(float)) {
             sg_cpu_gather_f32(xp, x->nb[0], nd, xbuf);

@@ -26,8 +26,8 @@
 #define SG_CPU_SPIN_NS 50000
 
 struct sg_cpu_spin {
-    int64_t yield_ns;   /* pure spinning until then (0 when threads outnumber cores) */
-    int64_t sleep_ns;   /* then yield until this, then sleep */
+    int64_t yield_ns; /* pure spinning until then (0 when threads outnumber cores) */
+    int64_t sleep_ns; /* then yield until this, then sleep */
 };
 
 #define SG_CPU_MAX_THREADS 1024
@@ -36,26 +36,26 @@ struct sg_cpu_spin {
  * costs one atomic add when nobody sleeps. */
 struct sg_cpu_event {
     _Alignas(64) atomic_uint value;
-    atomic_int               sleepers;
-    pthread_mutex_t          mu;
-    pthread_cond_t           cv;
+    atomic_int sleepers;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
 struct sg_cpu_worker {
     struct sg_cpu_pool *pool;
-    int                 ith;
+    int ith;
 };
 
 struct sg_cpu_pool {
-    int                   n_threads;
-    struct sg_cpu_spin    spin;
-    pthread_t            *threads;   /* n_threads - 1 workers */
+    int n_threads;
+    struct sg_cpu_spin spin;
+    pthread_t *threads; /* n_threads - 1 workers */
     struct sg_cpu_worker *workers;
-    int                   n_started;
+    int n_started;
 
-    sg_cpu_pool_fn fn;               /* the current run; written before `start` is bumped */
-    void          *arg;
-    atomic_bool    stop;
+    sg_cpu_pool_fn fn; /* the current run; written before `start` is bumped */
+    void *arg;
+    atomic_bool stop;
 
     struct sg_cpu_event start;       /* bumped once per run */
     struct sg_cpu_event phase;       /* bumped when a barrier opens */
@@ -123,12 +123,12 @@ void sg_cpu_pool_barrier(struct sg_cpu_pool *pool) {
 }
 
 static void *sg_cpu_worker_main(void *p) {
-    struct sg_cpu_worker *w    = p;
-    struct sg_cpu_pool   *pool = w->pool;
-    unsigned              seen = 0;
+    struct sg_cpu_worker *w  = p;
+    struct sg_cpu_pool *pool = w->pool;
+    unsigned seen            = 0;
     for (;;) {
         sg_cpu_event_wait(&pool->start, seen, &pool->spin);
-        seen++;  /* a run cannot start again before this thread passed the last run's barrier */
+        seen++; /* a run cannot start again before this thread passed the last run's barrier */
         if (atomic_load(&pool->stop)) break;
         pool->fn(w->ith, pool->n_threads, pool->arg);
         sg_cpu_pool_barrier(pool);
@@ -195,8 +195,7 @@ sg_status sg_cpu_pool_new(int n_threads, struct sg_cpu_pool **out) {
         int rc           = pthread_create(&pool->threads[i - 1], NULL, sg_cpu_worker_main, &pool->workers[i]);
         if (rc != 0) {
             sg_cpu_pool_free(pool);
-            return sg_error(SG_ERR_BACKEND, "cpu: cannot start worker thread %d of %d: %s", i, n_threads,
-                            strerror(rc));
+            return sg_error(SG_ERR_BACKEND, "cpu: cannot start worker thread %d of %d: %s", i, n_threads, strerror(rc));
         }
         pool->n_started++;
     }
@@ -220,7 +219,7 @@ static int sg_cpu_physical_cores(void) {
 #ifdef __linux__
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
-    int  n_cores = 0;
+    int n_cores = 0;
     long seen[2 * SG_CPU_MAX_THREADS];
     for (int cpu = 0; cpu < CPU_SETSIZE && n_cores < SG_CPU_MAX_THREADS; cpu++) {
         if (!CPU_ISSET(cpu, &set)) continue;
@@ -250,7 +249,7 @@ static int sg_cpu_quota_cores(void) {
     if (!f) return 0;
     char quota[32] = "";
     long period    = 0;
-    int  n         = fscanf(f, "%31s %ld", quota, &period);
+    int n          = fscanf(f, "%31s %ld", quota, &period);
     fclose(f);
     if (n != 2 || strcmp(quota, "max") == 0 || period <= 0) return 0;
     long q = strtol(quota, NULL, 10);
@@ -260,7 +259,7 @@ static int sg_cpu_quota_cores(void) {
 int sg_cpu_default_threads(void) {
     static atomic_int cached_cores;
     static atomic_bool warned;
-    int                cores = atomic_load(&cached_cores);
+    int cores = atomic_load(&cached_cores);
     if (cores <= 0) {
         cores = sg_cpu_physical_cores();
         if (cores <= 0) cores = sg_cpu_usable_cpus();

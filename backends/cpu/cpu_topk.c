@@ -6,7 +6,7 @@
 #include "backends/cpu/cpu_util.h"
 
 struct sg_cpu_topk_item {
-    float   v;
+    float v;
     int32_t i;
 };
 
@@ -66,15 +66,15 @@ static void sg_cpu_topk_row(const float *x, int64_t N, int64_t k, struct sg_cpu_
 }
 
 void sg_cpu_top_k_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
-    const struct sg_tensor  *x = dst->src[0];
-    int64_t                  N = x->ne[0], k = dst->ne[0];
-    char                    *w = sg_cpu_thread_scratch(p, sg_cpu_top_k_work_size(dst, 1));
-    float                   *xrow = (float *)w;
+    const struct sg_tensor *x = dst->src[0];
+    int64_t N = x->ne[0], k = dst->ne[0];
+    char *w                       = sg_cpu_thread_scratch(p, sg_cpu_top_k_work_size(dst, 1));
+    float *xrow                   = (float *)w;
     struct sg_cpu_topk_item *heap = (struct sg_cpu_topk_item *)(w + sg_cpu_align_up((size_t)N * sizeof(float)));
-    int64_t                  r0, r1;
+    int64_t r0, r1;
     sg_cpu_range(sg_nrows(dst), p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
-        const char  *xp = sg_cpu_row_ptr(x, r);
+        const char *xp  = sg_cpu_row_ptr(x, r);
         const float *xr = (const float *)xp;
         if (x->nb[0] != sizeof(float)) {
             sg_cpu_gather_f32(xp, x->nb[0], N, xrow);

@@ -6,14 +6,14 @@
 #include "backends/cpu/cpu_util.h"
 #include "core/ops.h"
 
-#define SG_CPU_SQRT1_2   0.70710678118654752f
+#define SG_CPU_SQRT1_2      0.70710678118654752f
 #define SG_CPU_INV_SQRT_2PI 0.39894228040143268f
 
 /* Each op is its own loop; y may alias x (in place), so no restrict. */
 SG_CPU_CLONES static void sg_cpu_unary_row(const struct sg_tensor *dst, const struct sg_cpu_ew_run *r) {
-    float       *y = r->y;
+    float *y       = r->y;
     const float *x = r->a;
-    int64_t      n = r->n;
+    int64_t n      = r->n;
     switch (dst->op) {
     case SG_OP_SCALE: {
         float s = sg_get_param_f32(dst, 0), b = sg_get_param_f32(dst, 1);
@@ -48,18 +48,17 @@ SG_CPU_CLONES static void sg_cpu_unary_row(const struct sg_tensor *dst, const st
         for (int64_t i = 0; i < n; i++) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
 /* dy * f'(x); at the kinks PyTorch's choices: relu'(0) = 0, leaky'(0) = slope, clamp passes dy
  * on the closed interval [lo, hi]. */
 SG_CPU_CLONES static void sg_cpu_act_back_row(const struct sg_tensor *dst, const struct sg_cpu_ew_run *r) {
-    float       *y  = r->y;
+    float *y        = r->y;
     const float *x  = r->a;
     const float *dy = r->b;
-    int64_t      n  = r->n;
+    int64_t n       = r->n;
     float alpha = sg_get_param_f32(dst, 1), lo = sg_get_param_f32(dst, 2), hi = sg_get_param_f32(dst, 3);
     switch (sg_get_param_i32(dst, 0)) {
     case SG_ACT_RELU:
@@ -78,8 +77,7 @@ SG_CPU_CLONES static void sg_cpu_act_back_row(const struct sg_tensor *dst, const
     case SG_ACT_CLAMP:
         for (int64_t i = 0; i < n; i++) y[i] = ((x[i] >= lo) & (x[i] <= hi)) ? dy[i] : 0.0f;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

@@ -75,17 +75,17 @@ static const float *sg_cpu_ew_src(const struct sg_tensor *t, const int64_t idx[S
 
 void sg_cpu_ew_compute(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_tensor *a,
                        const struct sg_tensor *b, sg_cpu_ew_row_fn fn) {
-    bool                 flat = sg_cpu_ew_flat(dst, a, b);
-    struct sg_cpu_chunks ch   = flat ? sg_cpu_chunks_make(1, sg_nelements(dst), p->nth)
-                                     : sg_cpu_chunks_make(sg_nrows(dst), dst->ne[0], p->nth);
+    bool flat = sg_cpu_ew_flat(dst, a, b);
+    struct sg_cpu_chunks ch =
+        flat ? sg_cpu_chunks_make(1, sg_nelements(dst), p->nth) : sg_cpu_chunks_make(sg_nrows(dst), dst->ne[0], p->nth);
     int64_t u0, u1;
     sg_cpu_range(ch.nrows * ch.ncc, p->ith, p->nth, &u0, &u1);
     if (u0 >= u1) return;
 
     if (flat) {
         for (int64_t u = u0; u < u1; u++) {
-            int64_t              c0  = u * ch.csize;
-            int64_t              n   = c0 + ch.csize < ch.ncols ? ch.csize : ch.ncols - c0;
+            int64_t c0               = u * ch.csize;
+            int64_t n                = c0 + ch.csize < ch.ncols ? ch.csize : ch.ncols - c0;
             struct sg_cpu_ew_run run = {.y = (float *)dst->data + c0,
                                         .a = (const float *)a->data + c0,
                                         .b = b ? (const float *)b->data + c0 : NULL,

@@ -89,15 +89,15 @@ static inline float sg_cpu_load(enum sg_type type, const char *p) {
 
 struct sg_cpu_chunks {
     int64_t nrows, ncols;
-    int64_t ncc;    /* chunks per row */
-    int64_t csize;  /* elements per chunk (the last one may be shorter) */
+    int64_t ncc;   /* chunks per row */
+    int64_t csize; /* elements per chunk (the last one may be shorter) */
 };
 
 static inline struct sg_cpu_chunks sg_cpu_chunks_make(int64_t nrows, int64_t ncols, int nth) {
     struct sg_cpu_chunks c = {.nrows = nrows, .ncols = ncols, .ncc = 1, .csize = ncols};
-    int64_t want = nrows < 4 * (int64_t)nth ? (4 * (int64_t)nth + nrows - 1) / nrows : 1;
-    int64_t size = (ncols + want - 1) / want;
-    size        = (size + 15) / 16 * 16;
+    int64_t want           = nrows < 4 * (int64_t)nth ? (4 * (int64_t)nth + nrows - 1) / nrows : 1;
+    int64_t size           = (ncols + want - 1) / want;
+    size                   = (size + 15) / 16 * 16;
     if (size > SG_CPU_CHUNK_MAX) size = SG_CPU_CHUNK_MAX;
     if (size < 1) size = 1;
     c.csize = size < ncols ? size : ncols;
@@ -110,9 +110,9 @@ static inline struct sg_cpu_chunks sg_cpu_chunks_make(int64_t nrows, int64_t nco
  * elements: strided operands are gathered into scratch (and the result scattered back), and a
  * source broadcast along ne[0] is expanded. dst may alias a source with the same layout. */
 struct sg_cpu_ew_run {
-    float       *y;
-    const float *a, *b;       /* b is NULL for unary ops */
-    int64_t      n;
+    float *y;
+    const float *a, *b; /* b is NULL for unary ops */
+    int64_t n;
 };
 typedef void (*sg_cpu_ew_row_fn)(const struct sg_tensor *dst, const struct sg_cpu_ew_run *run);
 

@@ -9,10 +9,12 @@ static int n_devices;
 
 int sg_cuda_device_count(void) { return n_devices; }
 
-struct sg_cuda_device *sg_cuda_device_get(int i) { return i >= 0 && i < n_devices ? &devices[i] : NULL; }
+struct sg_cuda_device *sg_cuda_device_get(int i) {
+    return i >= 0 && i < n_devices ? &devices[i] : NULL;
+}
 
 sg_status sg_cuda_devices_init(void) {
-    int count = 0;
+    int count       = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
     if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice)
         return sg_error(SG_ERR_NOT_FOUND, "no CUDA driver or device (%s)", cudaGetErrorString(err));
@@ -29,7 +31,7 @@ sg_status sg_cuda_devices_init(void) {
         snprintf(d->name, sizeof d->name, "cuda:%d", i);
         snprintf(d->description, sizeof d->description, "%s (compute capability %d.%d)", prop.name, prop.major,
                  prop.minor);
-        d->dev = (struct sg_device){.iface = &sg_cuda_device_i, .context = d};
+        d->dev  = (struct sg_device){.iface = &sg_cuda_device_i, .context = d};
         d->buft = (struct sg_buffer_type){.iface = &sg_cuda_buffer_type_i, .device = &d->dev, .context = d};
     }
     n_devices = count;

@@ -7,11 +7,11 @@
 #include "core/backend_impl.h"
 
 struct sg_cuda_device {
-    struct sg_device      dev;
+    struct sg_device dev;
     struct sg_buffer_type buft;
-    int                   index;        /* CUDA device ordinal */
-    char                  name[32];     /* "cuda:0" */
-    char                  description[320];
+    int index;     /* CUDA device ordinal */
+    char name[32]; /* "cuda:0" */
+    char description[320];
 };
 
 /* Turns a CUDA error into an sg_status with the call that failed and CUDA's own words. */

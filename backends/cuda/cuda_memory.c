@@ -6,7 +6,7 @@
 
 struct cuda_buffer {
     void *dev_ptr;
-    int   device;
+    int device;
 };
 
 /* Tensor data pointers are real device addresses, so offsets need no translation. */
@@ -22,14 +22,14 @@ static void buf_free(struct sg_buffer *buf) {
 
 static sg_status buf_set(struct sg_buffer *buf, struct sg_tensor *t, const void *data, size_t off, size_t size) {
     struct cuda_buffer *cb = buf->context;
-    sg_status st = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
+    sg_status st           = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
     if (st != SG_OK) return st;
     return sg_cuda_check(cudaMemcpy((char *)t->data + off, data, size, cudaMemcpyHostToDevice), "cudaMemcpy to device");
 }
 
 static sg_status buf_get(struct sg_buffer *buf, const struct sg_tensor *t, void *data, size_t off, size_t size) {
     struct cuda_buffer *cb = buf->context;
-    sg_status st = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
+    sg_status st           = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
     if (st != SG_OK) return st;
     return sg_cuda_check(cudaMemcpy(data, (const char *)t->data + off, size, cudaMemcpyDeviceToHost),
                          "cudaMemcpy to host");
@@ -37,14 +37,14 @@ static sg_status buf_get(struct sg_buffer *buf, const struct sg_tensor *t, void 
 
 static sg_status buf_memset(struct sg_buffer *buf, struct sg_tensor *t, uint8_t value, size_t off, size_t size) {
     struct cuda_buffer *cb = buf->context;
-    sg_status st = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
+    sg_status st           = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
     if (st != SG_OK) return st;
     return sg_cuda_check(cudaMemset((char *)t->data + off, value, size), "cudaMemset");
 }
 
 static sg_status buf_clear(struct sg_buffer *buf, uint8_t value) {
     struct cuda_buffer *cb = buf->context;
-    sg_status st = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
+    sg_status st           = sg_cuda_check(cudaSetDevice(cb->device), "cudaSetDevice");
     if (st != SG_OK) return st;
     return sg_cuda_check(cudaMemset(cb->dev_ptr, value, buf->size), "cudaMemset");
 }
@@ -64,13 +64,13 @@ static const char *buft_name(const struct sg_buffer_type *buft) {
 
 static size_t buft_alignment(const struct sg_buffer_type *buft) {
     (void)buft;
-    return 256;  /* cudaMalloc's guarantee; also what vectorised loads want */
+    return 256; /* cudaMalloc's guarantee; also what vectorised loads want */
 }
 
 static sg_status buft_alloc(struct sg_buffer_type *buft, size_t size, struct sg_buffer **out) {
     const struct sg_cuda_device *d = buft->context;
-    struct sg_buffer *buf = calloc(1, sizeof *buf);
-    struct cuda_buffer *cb = calloc(1, sizeof *cb);
+    struct sg_buffer *buf          = calloc(1, sizeof *buf);
+    struct cuda_buffer *cb         = calloc(1, sizeof *cb);
     if (!buf || !cb) {
         free(buf);
         free(cb);
@@ -84,8 +84,8 @@ static sg_status buft_alloc(struct sg_buffer_type *buft, size_t size, struct sg_
         return st;
     }
     cb->device = d->index;
-    *buf = (struct sg_buffer){.iface = &cuda_buffer_i, .buft = buft, .context = cb, .size = size};
-    *out = buf;
+    *buf       = (struct sg_buffer){.iface = &cuda_buffer_i, .buft = buft, .context = cb, .size = size};
+    *out       = buf;
     return SG_OK;
 }
 

@@ -33,7 +33,7 @@ static struct sg_backend_reg cuda_reg = {
 SG_PLUGIN_EXPORT int sg_backend_plugin_api_version(void) { return SG_BACKEND_API_VERSION; }
 
 SG_PLUGIN_EXPORT struct sg_backend_reg *sg_backend_plugin_init(void) {
-    if (sg_cuda_devices_init() != SG_OK) return NULL;  /* the reason is in sg_last_error() */
+    if (sg_cuda_devices_init() != SG_OK) return NULL; /* the reason is in sg_last_error() */
     for (int i = 0; i < sg_cuda_device_count(); i++) sg_cuda_device_get(i)->dev.reg = &cuda_reg;
     return &cuda_reg;
 }

@@ -8,7 +8,7 @@
 
 struct cuda_stream {
     cudaStream_t stream;
-    int          device;
+    int device;
 };
 
 static void stream_free(struct sg_stream *s) {
@@ -41,22 +41,23 @@ static const struct sg_stream_i cuda_stream_i = {
 sg_status sg_cuda_stream_open(struct sg_device *dev, int n_threads, struct sg_stream **out) {
     (void)n_threads;
     const struct sg_cuda_device *d = dev->context;
-    struct sg_stream *s = calloc(1, sizeof *s);
-    struct cuda_stream *cs = calloc(1, sizeof *cs);
+    struct sg_stream *s            = calloc(1, sizeof *s);
+    struct cuda_stream *cs         = calloc(1, sizeof *cs);
     if (!s || !cs) {
         free(s);
         free(cs);
         return sg_error(SG_ERR_NO_MEMORY, "CUDA: out of host memory");
     }
     sg_status st = sg_cuda_check(cudaSetDevice(d->index), "cudaSetDevice");
-    if (st == SG_OK) st = sg_cuda_check(cudaStreamCreateWithFlags(&cs->stream, cudaStreamNonBlocking), "cudaStreamCreate");
+    if (st == SG_OK)
+        st = sg_cuda_check(cudaStreamCreateWithFlags(&cs->stream, cudaStreamNonBlocking), "cudaStreamCreate");
     if (st != SG_OK) {
         free(s);
         free(cs);
         return st;
     }
     cs->device = d->index;
-    *s = (struct sg_stream){.iface = &cuda_stream_i, .device = dev, .context = cs};
-    *out = s;
+    *s         = (struct sg_stream){.iface = &cuda_stream_i, .device = dev, .context = cs};
+    *out       = s;
     return SG_OK;
 }

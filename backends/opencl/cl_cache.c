@@ -30,9 +30,12 @@ static bool cache_disabled(void) {
 static bool cache_dir(char *dir, size_t size) {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char base[4096];
-    if (xdg && xdg[0] == '/') snprintf(base, sizeof base, "%s/saeg", xdg);
-    else if (home && home[0]) snprintf(base, sizeof base, "%s/.cache/saeg", home);
-    else return false;
+    if (xdg && xdg[0] == '/')
+        snprintf(base, sizeof base, "%s/saeg", xdg);
+    else if (home && home[0])
+        snprintf(base, sizeof base, "%s/.cache/saeg", home);
+    else
+        return false;
     if ((size_t)snprintf(dir, size, "%s/opencl", base) >= size) return false;
     /* mkdir -p for the last three components at most (…/.cache/saeg/opencl) */
     char path[4096];
@@ -47,7 +50,7 @@ static bool cache_dir(char *dir, size_t size) {
 }
 
 static void digest_add(EVP_MD_CTX *md, const void *data, size_t size) {
-    uint64_t n = size;  /* length-prefixed, so field boundaries are part of the key */
+    uint64_t n = size; /* length-prefixed, so field boundaries are part of the key */
     EVP_DigestUpdate(md, &n, sizeof n);
     EVP_DigestUpdate(md, data, size);
 }
@@ -69,7 +72,7 @@ bool sg_cl_cache_key(const struct sg_cl_device *d, const char *const *srcs, int 
     digest_str(md, d->driver_version);
     digest_str(md, d->platform_version);
     unsigned int len = 32;
-    bool ok = EVP_DigestFinal_ex(md, key, &len) == 1 && len == 32;
+    bool ok          = EVP_DigestFinal_ex(md, key, &len) == 1 && len == 32;
     EVP_MD_CTX_free(md);
     return ok;
 }
@@ -87,7 +90,7 @@ static void key_path(const char *dir, const unsigned char key[32], char *path, s
 
 bool sg_cl_cache_load(const unsigned char key[32], unsigned char **bin, size_t *size) {
     char dir[4096], path[4200];
-    *bin = NULL;
+    *bin  = NULL;
     *size = 0;
     if (cache_disabled() || !cache_dir(dir, sizeof dir)) return false;
     key_path(dir, key, path, sizeof path);
@@ -95,7 +98,7 @@ bool sg_cl_cache_load(const unsigned char key[32], unsigned char **bin, size_t *
     if (!f) return false;
     unsigned char header[HEADER_SIZE], digest[32];
     uint64_t n = 0;
-    bool ok = fread(header, 1, sizeof header, f) == sizeof header && memcmp(header, CACHE_MAGIC, 8) == 0 &&
+    bool ok    = fread(header, 1, sizeof header, f) == sizeof header && memcmp(header, CACHE_MAGIC, 8) == 0 &&
               memcmp(header + 8, key, 32) == 0;
     if (ok) {
         memcpy(&n, header + 40, 8);
@@ -110,7 +113,7 @@ bool sg_cl_cache_load(const unsigned char key[32], unsigned char **bin, size_t *
         free(data);
         return false;
     }
-    *bin = data;
+    *bin  = data;
     *size = (size_t)n;
     return true;
 }

@@ -9,16 +9,16 @@ sg_status sg_cl_device_open(struct sg_cl_device *d) {
     if (!d->context) {
         cl_int err;
         cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0};
-        cl_context ctx = clCreateContext(props, 1, &d->id, NULL, NULL, &err);
-        st = sg_cl_check(err, "clCreateContext");
-        cl_command_queue q = NULL;
+        cl_context ctx                = clCreateContext(props, 1, &d->id, NULL, NULL, &err);
+        st                            = sg_cl_check(err, "clCreateContext");
+        cl_command_queue q            = NULL;
         if (st == SG_OK) {
-            q = clCreateCommandQueue(ctx, d->id, 0, &err);
+            q  = clCreateCommandQueue(ctx, d->id, 0, &err);
             st = sg_cl_check(err, "clCreateCommandQueue");
             if (st != SG_OK) clReleaseContext(ctx);
         }
         if (st == SG_OK) {
-            d->context = ctx;
+            d->context    = ctx;
             d->xfer_queue = q;
         } else {
             sg_error_wrap(st, "%s (%s)", d->name, d->device_name);
@@ -43,7 +43,7 @@ static void dev_memory(const struct sg_device *dev, size_t *free_mem, size_t *to
     pthread_mutex_lock(&d->lock);
     size_t used = d->allocated;
     pthread_mutex_unlock(&d->lock);
-    *total = (size_t)d->global_mem_size;
+    *total    = (size_t)d->global_mem_size;
     *free_mem = used < *total ? *total - used : 0;
 }
 

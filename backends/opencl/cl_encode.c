@@ -63,11 +63,11 @@ void sg_cl_arg_local(struct sg_cl_args *a, size_t bytes) { sg_cl_arg(a, bytes ? 
 
 static sg_status record(struct sg_cl_plan *p, const struct sg_cl_launch *l) {
     if (p->n == p->cap) {
-        int cap = p->cap ? 2 * p->cap : 64;
+        int cap                    = p->cap ? 2 * p->cap : 64;
         struct sg_cl_launch *grown = realloc(p->launches, (size_t)cap * sizeof *grown);
         if (!grown) return sg_error(SG_ERR_NO_MEMORY, "OpenCL: out of memory recording a plan");
         p->launches = grown;
-        p->cap = cap;
+        p->cap      = cap;
     }
     p->launches[p->n++] = *l;
     return SG_OK;
@@ -80,7 +80,7 @@ static sg_status enqueue(cl_command_queue q, const struct sg_cl_launch *l) {
     clGetKernelInfo(l->kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
     name[sizeof name - 1] = '\0';
     return sg_error(err == CL_OUT_OF_HOST_MEMORY || err == CL_MEM_OBJECT_ALLOCATION_FAILURE ? SG_ERR_NO_MEMORY
-                                                                                          : SG_ERR_BACKEND,
+                                                                                            : SG_ERR_BACKEND,
                     "OpenCL: clEnqueueNDRangeKernel '%s' (global %zu x %zu x %zu, local %zu x %zu x %zu) failed: %s",
                     name, l->global[0], l->dims > 1 ? l->global[1] : 1, l->dims > 2 ? l->global[2] : 1, l->local[0],
                     l->dims > 1 ? l->local[1] : 1, l->dims > 2 ? l->local[2] : 1, sg_cl_error_name(err));
@@ -97,30 +97,30 @@ sg_status sg_cl_enc_launch(struct sg_cl_enc *e, struct sg_cl_args *a, cl_uint di
         char name[64] = "?";
         clGetKernelInfo(a->kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
         name[sizeof name - 1] = '\0';
-        st = sg_error(SG_ERR_BACKEND, "OpenCL: clSetKernelArg %u of '%s' failed: %s", a->bad, name,
-                      sg_cl_error_name(a->err));
+        st                    = sg_error(SG_ERR_BACKEND, "OpenCL: clSetKernelArg %u of '%s' failed: %s", a->bad, name,
+                                         sg_cl_error_name(a->err));
     }
     size_t groups[3] = {1, 1, 1}, lsize[3] = {1, 1, 1};
     struct sg_cl_launch l = {.kernel = a->kernel, .dims = dims};
-    bool empty = false;
+    bool empty            = false;
     for (cl_uint d = 0; d < dims; d++) {
         empty |= global[d] == 0;
-        lsize[d] = local[d];
-        groups[d] = (global[d] + local[d] - 1) / local[d];
+        lsize[d]   = local[d];
+        groups[d]  = (global[d] + local[d] - 1) / local[d];
         l.local[d] = local[d];
     }
     /* one launch per chunk of dims 1 and 2 */
     for (size_t z = 0; st == SG_OK && !empty && z < groups[2]; z += MAX_GROUPS_YZ) {
         for (size_t y = 0; st == SG_OK && y < groups[1]; y += MAX_GROUPS_YZ) {
-            size_t gz = groups[2] - z < MAX_GROUPS_YZ ? groups[2] - z : MAX_GROUPS_YZ;
-            size_t gy = groups[1] - y < MAX_GROUPS_YZ ? groups[1] - y : MAX_GROUPS_YZ;
+            size_t gz   = groups[2] - z < MAX_GROUPS_YZ ? groups[2] - z : MAX_GROUPS_YZ;
+            size_t gy   = groups[1] - y < MAX_GROUPS_YZ ? groups[1] - y : MAX_GROUPS_YZ;
             l.global[0] = groups[0] * lsize[0];
             l.global[1] = gy * lsize[1];
             l.global[2] = gz * lsize[2];
             l.offset[1] = y * lsize[1];
             l.offset[2] = z * lsize[2];
             if (e->plan) {
-                clRetainKernel(l.kernel);  /* each recorded launch holds a reference */
+                clRetainKernel(l.kernel); /* each recorded launch holds a reference */
                 st = record(e->plan, &l);
                 if (st != SG_OK) clReleaseKernel(l.kernel);
             } else {
@@ -128,7 +128,7 @@ sg_status sg_cl_enc_launch(struct sg_cl_enc *e, struct sg_cl_args *a, cl_uint di
             }
         }
     }
-    if (e->plan) clReleaseKernel(a->kernel);  /* the reference sg_cl_enc_kernel created */
+    if (e->plan) clReleaseKernel(a->kernel); /* the reference sg_cl_enc_kernel created */
     return st;
 }
 

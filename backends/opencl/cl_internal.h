@@ -27,10 +27,10 @@ sg_status sg_cl_check(cl_int err, const char *what);
 
 /* Kernels are grouped into a few programs so PoCL and other slow compilers build few of them. */
 enum sg_cl_program_id {
-    SG_CL_PROG_BASIC = 0,   /* copies, elementwise, reductions, optimizer */
-    SG_CL_PROG_MATMUL,      /* tiled and simple matmul, per A type */
-    SG_CL_PROG_NN,          /* layer norm, softmax, attention */
-    SG_CL_PROG_SPARSE,      /* indexing, top-k, sorting, sparse SAE ops */
+    SG_CL_PROG_BASIC = 0, /* copies, elementwise, reductions, optimizer */
+    SG_CL_PROG_MATMUL,    /* tiled and simple matmul, per A type */
+    SG_CL_PROG_NN,        /* layer norm, softmax, attention */
+    SG_CL_PROG_SPARSE,    /* indexing, top-k, sorting, sparse SAE ops */
     SG_CL_PROG_COUNT
 };
 
@@ -83,39 +83,39 @@ const char *sg_cl_kernel_name(enum sg_cl_kernel_id id);
 /* ---- devices (cl_platform.c, cl_device.c) ----------------------------------------------- */
 
 struct sg_cl_device {
-    struct sg_device      dev;
+    struct sg_device dev;
     struct sg_buffer_type buft;
 
     cl_platform_id platform;
-    cl_device_id   id;
-    int            index;              /* global index over all platforms: "opencl:<index>" */
-    char           name[32];
-    char           description[512];
-    char           device_name[256];   /* CL_DEVICE_NAME */
-    char           driver_version[128];
-    char           platform_version[256];
-    char           device_version[128];
+    cl_device_id id;
+    int index; /* global index over all platforms: "opencl:<index>" */
+    char name[32];
+    char description[512];
+    char device_name[256]; /* CL_DEVICE_NAME */
+    char driver_version[128];
+    char platform_version[256];
+    char device_version[128];
     cl_device_type cl_type;
 
     /* capabilities */
-    int      cl_c_major, cl_c_minor;   /* OpenCL C version */
-    bool     has_fp16;                 /* cl_khr_fp16 (reported in the log; kernels convert by bits) */
-    bool     has_subgroups;            /* cl_khr_subgroups or cl_intel_subgroups */
+    int cl_c_major, cl_c_minor; /* OpenCL C version */
+    bool has_fp16;              /* cl_khr_fp16 (reported in the log; kernels convert by bits) */
+    bool has_subgroups;         /* cl_khr_subgroups or cl_intel_subgroups */
     cl_ulong local_mem_size;
-    size_t   max_wg_size;
+    size_t max_wg_size;
     cl_ulong max_alloc_size;
     cl_ulong global_mem_size;
-    cl_uint  compute_units;
-    cl_uint  base_align;               /* bytes */
+    cl_uint compute_units;
+    cl_uint base_align; /* bytes */
 
     /* state created on first use */
-    pthread_mutex_t  lock;
-    cl_context       context;
-    cl_command_queue xfer_queue;       /* buffer transfers; blocking calls only */
-    cl_program       programs[SG_CL_PROG_COUNT];
-    char            *program_errors[SG_CL_PROG_COUNT]; /* why a program failed to build (kept) */
-    size_t           kernel_groups[SG_CL_K_COUNT];    /* CL_KERNEL_WORK_GROUP_SIZE, 0 until known */
-    size_t           allocated;        /* bytes in live buffers, for memory() */
+    pthread_mutex_t lock;
+    cl_context context;
+    cl_command_queue xfer_queue; /* buffer transfers; blocking calls only */
+    cl_program programs[SG_CL_PROG_COUNT];
+    char *program_errors[SG_CL_PROG_COUNT]; /* why a program failed to build (kept) */
+    size_t kernel_groups[SG_CL_K_COUNT];    /* CL_KERNEL_WORK_GROUP_SIZE, 0 until known */
+    size_t allocated;                       /* bytes in live buffers, for memory() */
 };
 
 int sg_cl_device_count(void);

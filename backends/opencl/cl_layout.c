@@ -9,14 +9,14 @@ void sg_cl_strides(const struct sg_tensor *t, int64_t nb[SG_MAX_DIMS]) {
 
 void sg_cl_ew_init(struct sg_cl_ew *ew, const int64_t ne[SG_MAX_DIMS], const struct sg_tensor *const *ops, int n_ops) {
     memset(ew, 0, sizeof *ew);
-    int n = 0;  /* dims kept so far */
+    int n = 0; /* dims kept so far */
     for (int d = 0; d < SG_MAX_DIMS; d++) {
         if (ne[d] == 1) continue;
         /* merge into the previous kept dim when every operand continues contiguously */
         bool merge = n > 0;
         for (int o = 0; o < n_ops && merge; o++) {
             int64_t nb = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
-            merge = nb == ew->nb[o][n - 1] * ew->ne[n - 1];
+            merge      = nb == ew->nb[o][n - 1] * ew->ne[n - 1];
         }
         if (merge) {
             ew->ne[n - 1] *= ne[d];
@@ -36,9 +36,9 @@ void sg_cl_ew_range(const struct sg_cl_ew *ew, size_t global[3], size_t local[3]
     /* Two group shapes only, so PoCL compiles each kernel at most twice: rows along dim 0 when
      * it is long enough to fill a group, else along dim 1. */
     bool wide = ew->ne[0] >= 32 || ew->ne[1] < 32;
-    local[0] = wide ? 64 : 1;
-    local[1] = wide ? 1 : 64;
-    local[2] = 1;
+    local[0]  = wide ? 64 : 1;
+    local[1]  = wide ? 1 : 64;
+    local[2]  = 1;
 }
 
 size_t sg_cl_pow2_floor(size_t n) {

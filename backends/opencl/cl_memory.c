@@ -9,7 +9,7 @@
 #define FAKE_BASE ((char *)(uintptr_t)0x1000)
 
 struct cl_buffer {
-    cl_mem               mem;
+    cl_mem mem;
     struct sg_cl_device *dev;
 };
 
@@ -52,7 +52,7 @@ static sg_status buf_get(struct sg_buffer *buf, const struct sg_tensor *t, void 
 
 static sg_status fill(struct cl_buffer *cb, uint8_t value, size_t offset, size_t size) {
     if (size == 0) return SG_OK;
-    cl_int err = clEnqueueFillBuffer(cb->dev->xfer_queue, cb->mem, &value, 1, offset, size, 0, NULL, NULL);
+    cl_int err   = clEnqueueFillBuffer(cb->dev->xfer_queue, cb->mem, &value, 1, offset, size, 0, NULL, NULL);
     sg_status st = sg_cl_check(err, "clEnqueueFillBuffer");
     return st == SG_OK ? sg_cl_check(clFinish(cb->dev->xfer_queue), "clFinish") : st;
 }
@@ -67,7 +67,7 @@ static sg_status buf_clear(struct sg_buffer *buf, uint8_t value) { return fill(c
  * through the caller's host round trip. */
 static bool buf_copy(struct sg_buffer *buf, const struct sg_tensor *src, struct sg_tensor *dst) {
     struct cl_buffer *cb = cl_buf(buf);
-    size_t size = sg_nbytes(src);
+    size_t size          = sg_nbytes(src);
     if (!src->buffer || size != sg_nbytes(dst)) return false;
     if (src->buffer->buft->iface == &sg_cl_buffer_type_i) {
         struct cl_buffer *sb = cl_buf(src->buffer);
@@ -101,13 +101,13 @@ static size_t buft_max_size(const struct sg_buffer_type *buft) {
 
 static sg_status buft_alloc(struct sg_buffer_type *buft, size_t size, struct sg_buffer **out) {
     struct sg_cl_device *d = sg_cl_dev(buft->device);
-    sg_status st = sg_cl_device_open(d);
+    sg_status st           = sg_cl_device_open(d);
     if (st != SG_OK) return st;
     if (size > d->max_alloc_size)
         return sg_error(SG_ERR_NO_MEMORY, "OpenCL: %zu bytes exceed %s's largest buffer (%llu bytes)", size, d->name,
                         (unsigned long long)d->max_alloc_size);
     struct sg_buffer *buf = calloc(1, sizeof *buf);
-    struct cl_buffer *cb = calloc(1, sizeof *cb);
+    struct cl_buffer *cb  = calloc(1, sizeof *cb);
     if (!buf || !cb) {
         free(buf);
         free(cb);
@@ -115,7 +115,7 @@ static sg_status buft_alloc(struct sg_buffer_type *buft, size_t size, struct sg_
     }
     cl_int err;
     cb->mem = clCreateBuffer(d->context, CL_MEM_READ_WRITE, size, NULL, &err);
-    st = sg_cl_check(err, "clCreateBuffer");
+    st      = sg_cl_check(err, "clCreateBuffer");
     if (st != SG_OK) {
         free(buf);
         free(cb);

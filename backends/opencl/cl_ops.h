@@ -22,22 +22,22 @@
 
 struct sg_cl_launch {
     cl_kernel kernel;
-    cl_uint   dims;
-    size_t    offset[3], global[3], local[3];
+    cl_uint dims;
+    size_t offset[3], global[3], local[3];
 };
 
 struct sg_cl_plan {
     struct sg_cl_launch *launches;
-    int                  n, cap;
-    cl_mem               scratch;
+    int n, cap;
+    cl_mem scratch;
 };
 
 struct sg_cl_enc {
     struct sg_cl_device *dev;
-    cl_command_queue     queue;    /* direct mode: launches go here */
-    cl_kernel           *kernels;  /* direct mode: the stream's kernel objects, by id */
-    struct sg_cl_plan   *plan;     /* record mode (kernels and queue unused) */
-    cl_mem               scratch;  /* per-node temporary memory, as large as any node asks (sg_cl_op.scratch) */
+    cl_command_queue queue;  /* direct mode: launches go here */
+    cl_kernel *kernels;      /* direct mode: the stream's kernel objects, by id */
+    struct sg_cl_plan *plan; /* record mode (kernels and queue unused) */
+    cl_mem scratch;          /* per-node temporary memory, as large as any node asks (sg_cl_op.scratch) */
 };
 
 /* A kernel to set arguments on and launch once: the stream's object in direct mode, a new one
@@ -45,16 +45,16 @@ struct sg_cl_enc {
 sg_status sg_cl_enc_kernel(struct sg_cl_enc *e, enum sg_cl_kernel_id id, cl_kernel *out);
 
 struct sg_cl_args {
-    cl_kernel            kernel;
-    cl_uint              n;
-    cl_int               err;
-    cl_uint              bad;   /* index of the first argument that failed */
+    cl_kernel kernel;
+    cl_uint n;
+    cl_int err;
+    cl_uint bad; /* index of the first argument that failed */
 };
 
 static inline struct sg_cl_args sg_cl_args(cl_kernel k) { return (struct sg_cl_args){.kernel = k}; }
 void sg_cl_arg(struct sg_cl_args *a, size_t size, const void *value);
-void sg_cl_arg_tensor(struct sg_cl_args *a, const struct sg_tensor *t);   /* cl_mem, ulong offset */
-void sg_cl_arg_mem(struct sg_cl_args *a, cl_mem mem, cl_ulong offset);    /* cl_mem, ulong offset */
+void sg_cl_arg_tensor(struct sg_cl_args *a, const struct sg_tensor *t); /* cl_mem, ulong offset */
+void sg_cl_arg_mem(struct sg_cl_args *a, cl_mem mem, cl_ulong offset);  /* cl_mem, ulong offset */
 void sg_cl_arg_i32(struct sg_cl_args *a, int32_t v);
 void sg_cl_arg_u32(struct sg_cl_args *a, uint32_t v);
 void sg_cl_arg_i64(struct sg_cl_args *a, int64_t v);
@@ -76,7 +76,7 @@ void sg_cl_plan_free(struct sg_cl_plan *plan);
 /* ---- op table (cl_ops_table.c) ---------------------------------------------------------- */
 
 struct sg_cl_op {
-    enum sg_cl_program_id program;   /* the program holding the op's kernels */
+    enum sg_cl_program_id program; /* the program holding the op's kernels */
     /* Can the kernels run this node (types, layouts, sizes, device limits)? Must be exact. */
     bool (*supports)(const struct sg_cl_device *d, const struct sg_tensor *node);
     /* Optional: bytes of scratch memory the node needs while it runs. */

@@ -26,8 +26,8 @@ static size_t local_dq(const struct attn_dims *a, size_t n) {
            sizeof(int) * n;
 }
 static size_t local_dkdv(const struct attn_dims *a, size_t n) {
-    return sizeof(float) * (n * (a->D + 1) + n * (a->Dv + 1) + n * a->D + n * a->Dv + n * a->D + n * a->Dv + 2 * n +
-                            2 * n * n) +
+    return sizeof(float) *
+               (n * (a->D + 1) + n * (a->Dv + 1) + n * a->D + n * a->Dv + n * a->D + n * a->Dv + 2 * n + 2 * n * n) +
            sizeof(int) * n;
 }
 
@@ -66,7 +66,7 @@ static void common_args(struct sg_cl_args *args, const struct sg_tensor *node, c
         sg_cl_arg_tensor(args, node->src[i]);
         sg_cl_arg_long8(args, nb);
     }
-    sg_cl_arg_tensor(args, mask ? mask : node->src[0]);  /* never read without a mask */
+    sg_cl_arg_tensor(args, mask ? mask : node->src[0]); /* never read without a mask */
     sg_cl_arg_i64(args, mask ? (int64_t)mask->nb[0] : 0);
     sg_cl_arg_i64(args, mask ? (int64_t)mask->nb[1] : 0);
     sg_cl_arg_i32(args, mask != NULL);
@@ -85,9 +85,9 @@ static sg_status launch_blocks(struct sg_cl_enc *e, enum sg_cl_kernel_id id, str
                                const struct attn_dims *a, int64_t rows, size_t blk, size_t local_bytes) {
     sg_cl_arg_local(args, local_bytes - sizeof(int) * blk);
     sg_cl_arg_local(args, sizeof(int) * blk);
-    size_t wg = sg_cl_group(e->dev, id, GROUP_SIZE);
+    size_t wg        = sg_cl_group(e->dev, id, GROUP_SIZE);
     size_t global[3] = {(size_t)(rows + (int64_t)blk - 1) / blk * wg, (size_t)a->H, (size_t)a->B};
-    size_t local[3] = {wg, 1, 1};
+    size_t local[3]  = {wg, 1, 1};
     return sg_cl_enc_launch(e, args, 3, global, local);
 }
 
@@ -102,13 +102,17 @@ static sg_status encode_fwd(struct sg_cl_enc *e, const struct sg_tensor *node, c
     if (out) sg_cl_strides(out, onb);
     if (dout) sg_cl_strides(dout, dnb);
     struct sg_cl_args args = sg_cl_args(k);
-    if (out) sg_cl_arg_tensor(&args, out);
-    else sg_cl_arg_mem(&args, e->scratch, 0);
+    if (out)
+        sg_cl_arg_tensor(&args, out);
+    else
+        sg_cl_arg_mem(&args, e->scratch, 0);
     sg_cl_arg_long8(&args, onb);
     common_args(&args, node, &a, blk);
     sg_cl_arg_i32(&args, mode);
-    if (mode) sg_cl_arg_mem(&args, e->scratch, 0);
-    else sg_cl_arg_tensor(&args, node->src[0]);
+    if (mode)
+        sg_cl_arg_mem(&args, e->scratch, 0);
+    else
+        sg_cl_arg_tensor(&args, node->src[0]);
     sg_cl_arg_tensor(&args, dout ? dout : node->src[0]);
     sg_cl_arg_long8(&args, dnb);
     return launch_blocks(e, SG_CL_K_ATTN_FWD, &args, &a, a.Sq, blk, local_fwd(&a, blk));
@@ -122,7 +126,7 @@ sg_status sg_cl_encode_attention(struct sg_cl_enc *e, const struct sg_tensor *no
 }
 
 static sg_status encode_bwd(struct sg_cl_enc *e, const struct sg_tensor *node, enum sg_cl_kernel_id id, size_t blk) {
-    struct attn_dims a = dims_of(node);
+    struct attn_dims a           = dims_of(node);
     const struct sg_tensor *dout = node->src[4];
     cl_kernel k;
     sg_status st = sg_cl_enc_kernel(e, id, &k);
@@ -143,7 +147,7 @@ sg_status sg_cl_encode_attention_back(struct sg_cl_enc *e, const struct sg_tenso
     struct attn_dims a = dims_of(node);
     if (sg_nelements(node) == 0) return SG_OK;
     if (a.Sk == 0 || a.Sq == 0 || a.D == 0 || a.H == 0 || a.B == 0) return sg_cl_encode_fill(e, node, 0.0f);
-    size_t blk = block_size(e->dev, &a, true);
+    size_t blk   = block_size(e->dev, &a, true);
     sg_status st = encode_fwd(e, node, NULL, node->src[4], 1, blk);
     if (st == SG_OK) st = encode_bwd(e, node, SG_CL_K_ATTN_BWD_DQ, blk);
     if (st == SG_OK) st = encode_bwd(e, node, SG_CL_K_ATTN_BWD_DKDV, blk);

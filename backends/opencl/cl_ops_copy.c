@@ -67,8 +67,8 @@ static sg_status copy_any(struct sg_cl_enc *e, const struct sg_tensor *dst, cons
     struct sg_tensor d2 = *dst, s2 = *src;
     for (int i = 0; i < SG_MAX_DIMS; i++) {
         d2.ne[i] = s2.ne[i] = ed.ne[i];
-        d2.nb[i] = (size_t)ed.nb[0][i];
-        s2.nb[i] = (size_t)es.nb[0][i];
+        d2.nb[i]            = (size_t)ed.nb[0][i];
+        s2.nb[i]            = (size_t)es.nb[0][i];
     }
     return copy_ew(e, &d2, &s2, ed.ne);
 }

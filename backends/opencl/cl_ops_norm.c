@@ -4,7 +4,7 @@
 #define ROW_GROUP 64
 
 static void vec_args(struct sg_cl_args *a, const struct sg_tensor *v, const struct sg_tensor *fallback) {
-    sg_cl_arg_tensor(a, v ? v : fallback);  /* any valid buffer when absent; never read */
+    sg_cl_arg_tensor(a, v ? v : fallback); /* any valid buffer when absent; never read */
     sg_cl_arg_i64(a, v ? (int64_t)v->nb[0] : 0);
     sg_cl_arg_i32(a, v != NULL);
 }

@@ -18,7 +18,7 @@ sg_status sg_cl_encode_adam_step(struct sg_cl_enc *e, const struct sg_tensor *no
     sg_cl_arg_tensor(&a, v);
     sg_cl_arg_tensor(&a, hp);
     sg_cl_arg_i64(&a, (int64_t)hp->nb[0]);
-    sg_cl_arg_tensor(&a, gn2 ? gn2 : hp);  /* never read without a norm */
+    sg_cl_arg_tensor(&a, gn2 ? gn2 : hp); /* never read without a norm */
     sg_cl_arg_i32(&a, gn2 != NULL);
     sg_cl_arg_long8(&a, ew.ne);
     for (int i = 0; i < 4; i++) sg_cl_arg_long8(&a, ew.nb[i]);

@@ -14,11 +14,11 @@ sg_status sg_cl_encode_sum_to(struct sg_cl_enc *e, const struct sg_tensor *node)
     for (int d = 0; d < SG_MAX_DIMS; d++) kne[d] = rne[d] = 1;
     for (int d = 0; d < SG_MAX_DIMS && ew.ne[d] > 1; d++) {
         if (ew.nb[1][d] == 0) {
-            rne[nr] = ew.ne[d];
+            rne[nr]    = ew.ne[d];
             rsnb[nr++] = ew.nb[0][d];
         } else {
-            kne[nk] = ew.ne[d];
-            ksnb[nk] = ew.nb[0][d];
+            kne[nk]    = ew.ne[d];
+            ksnb[nk]   = ew.nb[0][d];
             kdnb[nk++] = ew.nb[1][d];
         }
     }
@@ -29,7 +29,7 @@ sg_status sg_cl_encode_sum_to(struct sg_cl_enc *e, const struct sg_tensor *node)
 
     /* Few outputs over long contiguous runs: a work-group per output; otherwise a work-item
      * per output (reads stay coalesced across neighbouring outputs). */
-    size_t wg = sg_cl_group(e->dev, SG_CL_K_SUM_TO_GROUP, GROUP_SIZE);
+    size_t wg  = sg_cl_group(e->dev, SG_CL_K_SUM_TO_GROUP, GROUP_SIZE);
     bool group = rne[0] >= (int64_t)wg && (rsnb[0] == (int64_t)sizeof(float) || n_out < 1024);
     cl_kernel k;
     sg_status st = sg_cl_enc_kernel(e, group ? SG_CL_K_SUM_TO_GROUP : SG_CL_K_SUM_TO_ITEM, &k);

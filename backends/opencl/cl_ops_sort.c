@@ -3,8 +3,8 @@
 
 #define SORT_GROUP 256
 
-static sg_status sort_local_pass(struct sg_cl_enc *e, enum sg_cl_kernel_id id, cl_mem mem, cl_ulong koff,
-                                 cl_ulong voff, size_t seg, size_t total, size_t L, size_t k) {
+static sg_status sort_local_pass(struct sg_cl_enc *e, enum sg_cl_kernel_id id, cl_mem mem, cl_ulong koff, cl_ulong voff,
+                                 size_t seg, size_t total, size_t L, size_t k) {
     cl_kernel kern;
     sg_status st = sg_cl_enc_kernel(e, id, &kern);
     if (st != SG_OK) return st;
@@ -16,7 +16,7 @@ static sg_status sort_local_pass(struct sg_cl_enc *e, enum sg_cl_kernel_id id, c
     sg_cl_arg_u32(&a, (uint32_t)L);
     sg_cl_arg_local(&a, L * sizeof(uint32_t));
     sg_cl_arg_local(&a, L * sizeof(uint32_t));
-    size_t wg = L / 2;
+    size_t wg        = L / 2;
     size_t global[1] = {total / L * wg}, local[1] = {wg};
     return sg_cl_enc_launch(e, &a, 1, global, local);
 }
@@ -46,7 +46,7 @@ sg_status sg_cl_encode_sort_pairs(struct sg_cl_enc *e, cl_mem mem, cl_ulong koff
     /* the chunk must suit both local kernels: they pair up at the same boundaries */
     size_t wl = sg_cl_group(e->dev, SG_CL_K_SORT_LOCAL, SORT_GROUP);
     size_t wm = sg_cl_group(e->dev, SG_CL_K_SORT_MERGE, SORT_GROUP);
-    size_t L = 2 * (wl < wm ? wl : wm);
+    size_t L  = 2 * (wl < wm ? wl : wm);
     if (L > seg) L = seg;
     sg_status st = sort_local_pass(e, SG_CL_K_SORT_LOCAL, mem, koff, voff, seg, total, L, 0);
     for (size_t k = 2 * L; st == SG_OK && k <= seg; k *= 2) {

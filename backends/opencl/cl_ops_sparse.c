@@ -55,19 +55,19 @@ sg_status sg_cl_encode_sparse_dot(struct sg_cl_enc *e, const struct sg_tensor *n
 
 /* Scratch: sort keys and values (a power of two >= K B each), then [start, end) per row. */
 struct so_layout {
-    size_t  seg;
+    size_t seg;
     int64_t n_pairs, n;
-    size_t  vals, ranges, total;
+    size_t vals, ranges, total;
 };
 
 static struct so_layout so_layout(const struct sg_tensor *node) {
     struct so_layout l;
     l.n_pairs = sg_nelements(node->src[0]);
-    l.n = node->ne[1];
-    l.seg = sg_cl_pow2_ceil((size_t)(l.n_pairs ? l.n_pairs : 1));
-    l.vals = sg_cl_align(sizeof(uint32_t) * l.seg);
-    l.ranges = l.vals + sg_cl_align(sizeof(uint32_t) * l.seg);
-    l.total = l.ranges + sg_cl_align(2 * sizeof(uint32_t) * (size_t)l.n);
+    l.n       = node->ne[1];
+    l.seg     = sg_cl_pow2_ceil((size_t)(l.n_pairs ? l.n_pairs : 1));
+    l.vals    = sg_cl_align(sizeof(uint32_t) * l.seg);
+    l.ranges  = l.vals + sg_cl_align(sizeof(uint32_t) * l.seg);
+    l.total   = l.ranges + sg_cl_align(2 * sizeof(uint32_t) * (size_t)l.n);
     return l;
 }
 
@@ -117,7 +117,7 @@ sg_status sg_cl_encode_scatter_outer(struct sg_cl_enc *e, const struct sg_tensor
     kb_args(&a, node);
     sg_cl_arg_mem(&a, e->scratch, l.vals);
     sg_cl_arg_mem(&a, e->scratch, l.ranges);
-    kb_args(&a, c ? c : idx);  /* never read without coefficients */
+    kb_args(&a, c ? c : idx); /* never read without coefficients */
     sg_cl_arg_i32(&a, c != NULL);
     kb_args(&a, x);
     sg_cl_arg_i64(&a, x->ne[0]);

@@ -27,7 +27,7 @@ sg_status sg_cl_encode_top_k(struct sg_cl_enc *e, const struct sg_tensor *node) 
     if (st != SG_OK) return st;
     int64_t xnb[SG_MAX_DIMS];
     sg_cl_strides(x, xnb);
-    size_t wg = sg_cl_group(e->dev, SG_CL_K_TOPK_SELECT, SELECT_GROUP);
+    size_t wg           = sg_cl_group(e->dev, SG_CL_K_TOPK_SELECT, SELECT_GROUP);
     struct sg_cl_args a = sg_cl_args(k);
     sg_cl_arg_tensor(&a, x);
     sg_cl_arg_long8(&a, x->ne);

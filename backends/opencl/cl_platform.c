@@ -9,11 +9,13 @@
 #include "cl_internal.h"
 
 static struct sg_cl_device *devices;
-static int                  n_devices;
+static int n_devices;
 
 int sg_cl_device_count(void) { return n_devices; }
 
-struct sg_cl_device *sg_cl_device_get(int i) { return i >= 0 && i < n_devices ? &devices[i] : NULL; }
+struct sg_cl_device *sg_cl_device_get(int i) {
+    return i >= 0 && i < n_devices ? &devices[i] : NULL;
+}
 
 static void query_str(cl_device_id dev, cl_device_info what, char *out, size_t size) {
     out[0] = '\0';
@@ -24,7 +26,7 @@ static void query_str(cl_device_id dev, cl_device_info what, char *out, size_t s
 /* "OpenCL C 1.2 PoCL" / "OpenCL 3.0 CUDA" -> major, minor after the given prefix. */
 static void parse_version(const char *s, const char *prefix, int *major, int *minor) {
     *major = *minor = 0;
-    const char *p = strstr(s, prefix);
+    const char *p   = strstr(s, prefix);
     if (p) sscanf(p + strlen(prefix), "%d.%d", major, minor);
 }
 
@@ -40,7 +42,7 @@ static bool has_extension(const char *list, const char *ext) {
 static const char *describe_device(struct sg_cl_device *d, cl_platform_id platform, cl_device_id id,
                                    const char *platform_name) {
     d->platform = platform;
-    d->id = id;
+    d->id       = id;
     query_str(id, CL_DEVICE_NAME, d->device_name, sizeof d->device_name);
     query_str(id, CL_DRIVER_VERSION, d->driver_version, sizeof d->driver_version);
     query_str(id, CL_DEVICE_VERSION, d->device_version, sizeof d->device_version);
@@ -53,8 +55,8 @@ static const char *describe_device(struct sg_cl_device *d, cl_platform_id platfo
     size_t ext_size = 0;
     if (clGetDeviceInfo(id, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size) == CL_SUCCESS && (exts = malloc(ext_size + 1))) {
         if (clGetDeviceInfo(id, CL_DEVICE_EXTENSIONS, ext_size, exts, NULL) != CL_SUCCESS) exts[0] = '\0';
-        exts[ext_size] = '\0';
-        d->has_fp16 = has_extension(exts, "cl_khr_fp16");
+        exts[ext_size]   = '\0';
+        d->has_fp16      = has_extension(exts, "cl_khr_fp16");
         d->has_subgroups = has_extension(exts, "cl_khr_subgroups") || has_extension(exts, "cl_intel_subgroups");
         free(exts);
     }
@@ -88,14 +90,14 @@ static const char *describe_device(struct sg_cl_device *d, cl_platform_id platfo
 static sg_status add_device(const struct sg_cl_device *d) {
     struct sg_cl_device *grown = realloc(devices, (size_t)(n_devices + 1) * sizeof *grown);
     if (!grown) return sg_error(SG_ERR_NO_MEMORY, "OpenCL: out of memory listing devices");
-    devices = grown;
+    devices              = grown;
     devices[n_devices++] = *d;
     return SG_OK;
 }
 
 sg_status sg_cl_devices_init(struct sg_backend_reg *reg) {
     cl_uint n_platforms = 0;
-    cl_int err = clGetPlatformIDs(0, NULL, &n_platforms);
+    cl_int err          = clGetPlatformIDs(0, NULL, &n_platforms);
     if (err != CL_SUCCESS)
         return sg_error(SG_ERR_NOT_FOUND, "no OpenCL platform (clGetPlatformIDs: %s)", sg_cl_error_name(err));
     if (n_platforms == 0) return sg_error(SG_ERR_NOT_FOUND, "no OpenCL platform (clGetPlatformIDs found none)");
@@ -108,13 +110,13 @@ sg_status sg_cl_devices_init(struct sg_backend_reg *reg) {
     }
 
     char rejected[512] = "";
-    size_t rej_len = 0;
-    sg_status st = SG_OK;
+    size_t rej_len     = 0;
+    sg_status st       = SG_OK;
     for (cl_uint p = 0; p < n_platforms && st == SG_OK; p++) {
         char pname[256] = "";
         clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
         pname[sizeof pname - 1] = '\0';
-        cl_uint n = 0;
+        cl_uint n               = 0;
         if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &n) != CL_SUCCESS || n == 0) continue;
         cl_device_id *ids = calloc(n, sizeof *ids);
         if (!ids || clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, n, ids, NULL) != CL_SUCCESS) {
@@ -123,7 +125,7 @@ sg_status sg_cl_devices_init(struct sg_backend_reg *reg) {
         }
         for (cl_uint i = 0; i < n && st == SG_OK; i++) {
             struct sg_cl_device d = {0};
-            const char *why = describe_device(&d, platforms[p], ids[i], pname);
+            const char *why       = describe_device(&d, platforms[p], ids[i], pname);
             if (why) {
                 SG_LOGD("opencl: skipping %s: %s", d.description, why);
                 if (rej_len < sizeof rejected)
@@ -146,7 +148,7 @@ sg_status sg_cl_devices_init(struct sg_backend_reg *reg) {
     for (int i = 0; i < n_devices; i++) {
         struct sg_cl_device *d = &devices[i];
         pthread_mutex_init(&d->lock, NULL);
-        d->dev = (struct sg_device){.iface = &sg_cl_device_i, .reg = reg, .context = d};
+        d->dev  = (struct sg_device){.iface = &sg_cl_device_i, .reg = reg, .context = d};
         d->buft = (struct sg_buffer_type){.iface = &sg_cl_buffer_type_i, .device = &d->dev, .context = d};
         SG_LOGD("opencl: %s = %s; OpenCL C %d.%d, %u compute units, %llu KiB local memory, work-groups up to %zu, "
                 "buffers up to %llu MiB%s%s",

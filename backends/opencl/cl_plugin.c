@@ -31,8 +31,8 @@ static struct sg_backend_reg cl_reg = {
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static sg_status      init_status;
-static char           init_error[512];
+static sg_status init_status;
+static char init_error[512];
 
 static void init_devices(void) {
     init_status = sg_cl_devices_init(&cl_reg);

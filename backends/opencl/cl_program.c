@@ -9,9 +9,9 @@
 #include "cl_internal.h"
 
 /* Generated at build time from kernels/<name>.cl by cl_embed.cmake. */
-extern const char sg_cl_src_common[], sg_cl_src_copy[], sg_cl_src_elementwise[], sg_cl_src_reduce[],
-    sg_cl_src_optim[], sg_cl_src_matmul_simple[], sg_cl_src_matmul_tiled[], sg_cl_src_norm[],
-    sg_cl_src_attention[], sg_cl_src_index[], sg_cl_src_topk[], sg_cl_src_sort[], sg_cl_src_sparse[];
+extern const char sg_cl_src_common[], sg_cl_src_copy[], sg_cl_src_elementwise[], sg_cl_src_reduce[], sg_cl_src_optim[],
+    sg_cl_src_matmul_simple[], sg_cl_src_matmul_tiled[], sg_cl_src_norm[], sg_cl_src_attention[], sg_cl_src_index[],
+    sg_cl_src_topk[], sg_cl_src_sort[], sg_cl_src_sparse[];
 
 /* The tiled matmul body is instantiated per tile shape and A type. Small: 64x64 tiles, 4x4 per
  * work-item; large: 128x128 tiles, 8x8 per work-item (more reuse for big products). Both use
@@ -26,15 +26,16 @@ extern const char sg_cl_src_common[], sg_cl_src_copy[], sg_cl_src_elementwise[],
 
 struct program_src {
     const char *name;
-    int         n;
+    int n;
     const char *srcs[MAX_SRCS];
 };
 
 static const struct program_src program_srcs[SG_CL_PROG_COUNT] = {
-    [SG_CL_PROG_BASIC]  = {"basic", 5,
-                           {sg_cl_src_common, sg_cl_src_copy, sg_cl_src_elementwise, sg_cl_src_reduce,
-                            sg_cl_src_optim}},
-    [SG_CL_PROG_MATMUL] = {"matmul", 14,
+    [SG_CL_PROG_BASIC]  = {"basic",
+                           5,
+                           {sg_cl_src_common, sg_cl_src_copy, sg_cl_src_elementwise, sg_cl_src_reduce, sg_cl_src_optim}},
+    [SG_CL_PROG_MATMUL] = {"matmul",
+                           14,
                            {sg_cl_src_common, sg_cl_src_matmul_simple,
                             MM_SMALL MM_F32 "#define MM_NAME matmul_small_f32\n", sg_cl_src_matmul_tiled,
                             MM_SMALL MM_F16 "#define MM_NAME matmul_small_f16\n", sg_cl_src_matmul_tiled,
@@ -43,31 +44,32 @@ static const struct program_src program_srcs[SG_CL_PROG_COUNT] = {
                             MM_LARGE MM_F16 "#define MM_NAME matmul_large_f16\n", sg_cl_src_matmul_tiled,
                             MM_LARGE MM_BF16 "#define MM_NAME matmul_large_bf16\n", sg_cl_src_matmul_tiled}},
     [SG_CL_PROG_NN]     = {"nn", 3, {sg_cl_src_common, sg_cl_src_norm, sg_cl_src_attention}},
-    [SG_CL_PROG_SPARSE] = {"sparse", 5,
+    [SG_CL_PROG_SPARSE] = {"sparse",
+                           5,
                            {sg_cl_src_common, sg_cl_src_index, sg_cl_src_topk, sg_cl_src_sort, sg_cl_src_sparse}},
 };
 
 static const struct {
     enum sg_cl_program_id prog;
-    const char           *name;
+    const char *name;
 } kernels[SG_CL_K_COUNT] = {
-    [SG_CL_K_COPY_EW]        = {SG_CL_PROG_BASIC, "copy_ew"},
-    [SG_CL_K_COPY_FLAT]      = {SG_CL_PROG_BASIC, "copy_flat"},
-    [SG_CL_K_BINARY]         = {SG_CL_PROG_BASIC, "binary"},
-    [SG_CL_K_UNARY]          = {SG_CL_PROG_BASIC, "unary"},
-    [SG_CL_K_ACT_BACK]       = {SG_CL_PROG_BASIC, "act_back"},
-    [SG_CL_K_SUM_TO_ITEM]    = {SG_CL_PROG_BASIC, "sum_to_item"},
-    [SG_CL_K_SUM_TO_GROUP]   = {SG_CL_PROG_BASIC, "sum_to_group"},
-    [SG_CL_K_ADAM]           = {SG_CL_PROG_BASIC, "adam_step"},
-    [SG_CL_K_FILL_U32]       = {SG_CL_PROG_BASIC, "fill_u32"},
+    [SG_CL_K_COPY_EW]      = {SG_CL_PROG_BASIC, "copy_ew"},
+    [SG_CL_K_COPY_FLAT]    = {SG_CL_PROG_BASIC, "copy_flat"},
+    [SG_CL_K_BINARY]       = {SG_CL_PROG_BASIC, "binary"},
+    [SG_CL_K_UNARY]        = {SG_CL_PROG_BASIC, "unary"},
+    [SG_CL_K_ACT_BACK]     = {SG_CL_PROG_BASIC, "act_back"},
+    [SG_CL_K_SUM_TO_ITEM]  = {SG_CL_PROG_BASIC, "sum_to_item"},
+    [SG_CL_K_SUM_TO_GROUP] = {SG_CL_PROG_BASIC, "sum_to_group"},
+    [SG_CL_K_ADAM]         = {SG_CL_PROG_BASIC, "adam_step"},
+    [SG_CL_K_FILL_U32]     = {SG_CL_PROG_BASIC, "fill_u32"},
 
-    [SG_CL_K_MM_SIMPLE]      = {SG_CL_PROG_MATMUL, "matmul_simple"},
-    [SG_CL_K_MM_SMALL_F32]   = {SG_CL_PROG_MATMUL, "matmul_small_f32"},
-    [SG_CL_K_MM_SMALL_F16]   = {SG_CL_PROG_MATMUL, "matmul_small_f16"},
-    [SG_CL_K_MM_SMALL_BF16]  = {SG_CL_PROG_MATMUL, "matmul_small_bf16"},
-    [SG_CL_K_MM_LARGE_F32]   = {SG_CL_PROG_MATMUL, "matmul_large_f32"},
-    [SG_CL_K_MM_LARGE_F16]   = {SG_CL_PROG_MATMUL, "matmul_large_f16"},
-    [SG_CL_K_MM_LARGE_BF16]  = {SG_CL_PROG_MATMUL, "matmul_large_bf16"},
+    [SG_CL_K_MM_SIMPLE]     = {SG_CL_PROG_MATMUL, "matmul_simple"},
+    [SG_CL_K_MM_SMALL_F32]  = {SG_CL_PROG_MATMUL, "matmul_small_f32"},
+    [SG_CL_K_MM_SMALL_F16]  = {SG_CL_PROG_MATMUL, "matmul_small_f16"},
+    [SG_CL_K_MM_SMALL_BF16] = {SG_CL_PROG_MATMUL, "matmul_small_bf16"},
+    [SG_CL_K_MM_LARGE_F32]  = {SG_CL_PROG_MATMUL, "matmul_large_f32"},
+    [SG_CL_K_MM_LARGE_F16]  = {SG_CL_PROG_MATMUL, "matmul_large_f16"},
+    [SG_CL_K_MM_LARGE_BF16] = {SG_CL_PROG_MATMUL, "matmul_large_bf16"},
 
     [SG_CL_K_LAYER_NORM]      = {SG_CL_PROG_NN, "layer_norm"},
     [SG_CL_K_LAYER_NORM_BACK] = {SG_CL_PROG_NN, "layer_norm_back"},
@@ -105,7 +107,7 @@ static double now_s(void) {
 
 static sg_status build_failure(struct sg_cl_device *d, cl_program prog, cl_int err, const char *pname) {
     size_t size = 0;
-    char *log = NULL;
+    char *log   = NULL;
     if (clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) == CL_SUCCESS && size > 0 &&
         (log = malloc(size + 1))) {
         if (clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, size, log, NULL) != CL_SUCCESS) log[0] = '\0';
@@ -126,7 +128,7 @@ static bool build_from_cache(struct sg_cl_device *d, const unsigned char key[32]
     if (!sg_cl_cache_load(key, &bin, &size)) return false;
     cl_int err, bin_status = CL_SUCCESS;
     const unsigned char *bins[1] = {bin};
-    cl_program prog = clCreateProgramWithBinary(d->context, 1, &d->id, &size, bins, &bin_status, &err);
+    cl_program prog              = clCreateProgramWithBinary(d->context, 1, &d->id, &size, bins, &bin_status, &err);
     free(bin);
     if (err == CL_SUCCESS && bin_status == CL_SUCCESS) err = clBuildProgram(prog, 1, &d->id, build_options, NULL, NULL);
     if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
@@ -151,7 +153,7 @@ static void store_binary(cl_program prog, const unsigned char key[32]) {
 
 static sg_status build_program(struct sg_cl_device *d, enum sg_cl_program_id id, cl_program *out) {
     const struct program_src *ps = &program_srcs[id];
-    double t0 = now_s();
+    double t0                    = now_s();
     unsigned char key[32];
     bool keyed = sg_cl_cache_key(d, ps->srcs, ps->n, build_options, key);
     if (keyed && build_from_cache(d, key, out)) {
@@ -160,7 +162,7 @@ static sg_status build_program(struct sg_cl_device *d, enum sg_cl_program_id id,
     }
     cl_int err;
     cl_program prog = clCreateProgramWithSource(d->context, (cl_uint)ps->n, (const char **)ps->srcs, NULL, &err);
-    sg_status st = sg_cl_check(err, "clCreateProgramWithSource");
+    sg_status st    = sg_cl_check(err, "clCreateProgramWithSource");
     if (st != SG_OK) return st;
     err = clBuildProgram(prog, 1, &d->id, build_options, NULL, NULL);
     if (err != CL_SUCCESS) {
@@ -182,7 +184,7 @@ sg_status sg_cl_program_get(struct sg_cl_device *d, enum sg_cl_program_id id, cl
         st = sg_error(SG_ERR_BACKEND, "%s", d->program_errors[id]);
     } else if (!d->programs[id]) {
         st = build_program(d, id, &d->programs[id]);
-        if (st != SG_OK) d->program_errors[id] = strdup(sg_last_error());  /* NULL: retried next time */
+        if (st != SG_OK) d->program_errors[id] = strdup(sg_last_error()); /* NULL: retried next time */
     }
     *out = d->programs[id];
     pthread_mutex_unlock(&d->lock);

@@ -6,12 +6,12 @@
 #include "cl_ops.h"
 
 struct cl_stream {
-    struct sg_stream     base;
+    struct sg_stream base;
     struct sg_cl_device *dev;
-    cl_command_queue     queue;
-    cl_kernel            kernels[SG_CL_K_COUNT];
-    cl_mem               scratch;  /* grown on demand for direct compute */
-    size_t               scratch_size;
+    cl_command_queue queue;
+    cl_kernel kernels[SG_CL_K_COUNT];
+    cl_mem scratch; /* grown on demand for direct compute */
+    size_t scratch_size;
 };
 
 static struct cl_stream *cl_stream(struct sg_stream *s) { return s->context; }
@@ -37,7 +37,7 @@ static size_t nodes_scratch(const struct sg_cl_device *d, struct sg_tensor *cons
 
 static sg_status alloc_scratch(struct sg_cl_device *d, size_t size, cl_mem *out) {
     cl_int err;
-    *out = clCreateBuffer(d->context, CL_MEM_READ_WRITE, size, NULL, &err);
+    *out         = clCreateBuffer(d->context, CL_MEM_READ_WRITE, size, NULL, &err);
     sg_status st = sg_cl_check(err, "clCreateBuffer (scratch)");
     if (st != SG_OK) *out = NULL;
     return st;
@@ -55,29 +55,29 @@ static sg_status encode_all(struct sg_cl_enc *e, struct sg_tensor *const *nodes,
 
 static sg_status stream_compute(struct sg_stream *s, struct sg_tensor *const *nodes, int n) {
     struct cl_stream *cs = cl_stream(s);
-    size_t need = nodes_scratch(cs->dev, nodes, n);
-    sg_status st = SG_OK;
+    size_t need          = nodes_scratch(cs->dev, nodes, n);
+    sg_status st         = SG_OK;
     if (need > cs->scratch_size) {
         /* the old buffer is freed once queued work using it has finished (OpenCL defers it) */
         if (cs->scratch) clReleaseMemObject(cs->scratch);
-        cs->scratch = NULL;
+        cs->scratch      = NULL;
         cs->scratch_size = 0;
-        st = alloc_scratch(cs->dev, need, &cs->scratch);
+        st               = alloc_scratch(cs->dev, need, &cs->scratch);
         if (st != SG_OK) return st;
         cs->scratch_size = need;
     }
     struct sg_cl_enc e = {.dev = cs->dev, .queue = cs->queue, .kernels = cs->kernels, .scratch = cs->scratch};
-    st = encode_all(&e, nodes, n);
-    sg_status fin = sg_cl_check(clFinish(cs->queue), "clFinish");
+    st                 = encode_all(&e, nodes, n);
+    sg_status fin      = sg_cl_check(clFinish(cs->queue), "clFinish");
     return st != SG_OK ? st : fin;
 }
 
 static sg_status plan_create(struct sg_stream *s, struct sg_tensor *const *nodes, int n, void **out) {
-    struct cl_stream *cs = cl_stream(s);
+    struct cl_stream *cs    = cl_stream(s);
     struct sg_cl_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return sg_error(SG_ERR_NO_MEMORY, "OpenCL: out of memory for a plan");
-    size_t need = nodes_scratch(cs->dev, nodes, n);
-    sg_status st = need ? alloc_scratch(cs->dev, need, &plan->scratch) : SG_OK;
+    size_t need        = nodes_scratch(cs->dev, nodes, n);
+    sg_status st       = need ? alloc_scratch(cs->dev, need, &plan->scratch) : SG_OK;
     struct sg_cl_enc e = {.dev = cs->dev, .plan = plan, .scratch = plan->scratch};
     if (st == SG_OK) st = encode_all(&e, nodes, n);
     if (st != SG_OK) {
@@ -89,9 +89,9 @@ static sg_status plan_create(struct sg_stream *s, struct sg_tensor *const *nodes
 }
 
 static sg_status plan_compute(struct sg_stream *s, void *p) {
-    struct cl_stream *cs = cl_stream(s);
+    struct cl_stream *cs    = cl_stream(s);
     struct sg_cl_plan *plan = p;
-    sg_status st = SG_OK;
+    sg_status st            = SG_OK;
     for (int i = 0; i < plan->n && st == SG_OK; i++) st = sg_cl_plan_launch(cs->queue, &plan->launches[i]);
     sg_status fin = sg_cl_check(clFinish(cs->queue), "clFinish");
     return st != SG_OK ? st : fin;
@@ -118,19 +118,19 @@ static const struct sg_stream_i cl_stream_i = {
 sg_status sg_cl_stream_open(struct sg_device *dev, int n_threads, struct sg_stream **out) {
     (void)n_threads;
     struct sg_cl_device *d = sg_cl_dev(dev);
-    sg_status st = sg_cl_device_open(d);
+    sg_status st           = sg_cl_device_open(d);
     if (st != SG_OK) return st;
     struct cl_stream *cs = calloc(1, sizeof *cs);
     if (!cs) return sg_error(SG_ERR_NO_MEMORY, "OpenCL: out of memory opening a stream");
     cl_int err;
     cs->queue = clCreateCommandQueue(d->context, d->id, 0, &err);
-    st = sg_cl_check(err, "clCreateCommandQueue");
+    st        = sg_cl_check(err, "clCreateCommandQueue");
     if (st != SG_OK) {
         free(cs);
         return st;
     }
-    cs->dev = d;
+    cs->dev  = d;
     cs->base = (struct sg_stream){.iface = &cl_stream_i, .device = dev, .context = cs};
-    *out = &cs->base;
+    *out     = &cs->base;
     return SG_OK;
 }

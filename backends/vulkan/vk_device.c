@@ -10,7 +10,7 @@ static bool device_has_extension(VkPhysicalDevice phys, const char *name) {
     uint32_t n = 0;
     if (vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
     VkExtensionProperties *exts = calloc(n, sizeof *exts);
-    bool found = false;
+    bool found                  = false;
     if (exts && vkEnumerateDeviceExtensionProperties(phys, NULL, &n, exts) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++) found = strcmp(exts[i].extensionName, name) == 0;
     free(exts);
@@ -27,11 +27,11 @@ static bool find_compute_queue(VkPhysicalDevice phys, uint32_t *family) {
     /* a compute-only family first (async compute on discrete GPUs), else any with compute */
     for (int pass = 0; pass < 2 && !found; pass++) {
         for (uint32_t i = 0; i < n && !found; i++) {
-            bool compute = q[i].queueFlags & VK_QUEUE_COMPUTE_BIT;
+            bool compute  = q[i].queueFlags & VK_QUEUE_COMPUTE_BIT;
             bool graphics = q[i].queueFlags & VK_QUEUE_GRAPHICS_BIT;
             if (compute && (pass == 1 || !graphics)) {
                 *family = i;
-                found = true;
+                found   = true;
             }
         }
     }
@@ -44,12 +44,12 @@ static enum sg_device_type map_type(VkPhysicalDeviceType t) {
     case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return SG_DEVICE_GPU;
     case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return SG_DEVICE_GPU;
     case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return SG_DEVICE_IGPU;
-    default: return SG_DEVICE_OTHER;  /* CPU implementations (lavapipe, SwiftShader) and others */
+    default: return SG_DEVICE_OTHER; /* CPU implementations (lavapipe, SwiftShader) and others */
     }
 }
 
 sg_status sg_vk_device_probe(struct sg_vk_device *d, VkPhysicalDevice phys, int index) {
-    d->phys = phys;
+    d->phys  = phys;
     d->index = index;
     vkGetPhysicalDeviceProperties(phys, &d->props);
     vkGetPhysicalDeviceMemoryProperties(phys, &d->mem_props);
@@ -59,29 +59,29 @@ sg_status sg_vk_device_probe(struct sg_vk_device *d, VkPhysicalDevice phys, int 
     if (!find_compute_queue(phys, &d->queue_family))
         return sg_error(SG_ERR_UNSUPPORTED, "%s has no compute queue", d->props.deviceName);
 
-    VkPhysicalDeviceDriverProperties driver = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
-    VkPhysicalDeviceSubgroupProperties subgroup = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
-                                                   .pNext = &driver};
-    VkPhysicalDeviceMaintenance3Properties maint3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
-                                                     .pNext = &subgroup};
+    VkPhysicalDeviceDriverProperties driver       = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceSubgroupProperties subgroup   = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+                                                     .pNext = &driver};
+    VkPhysicalDeviceMaintenance3Properties maint3 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES, .pNext = &subgroup};
     VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &maint3};
     vkGetPhysicalDeviceProperties2(phys, &props2);
 
     VkPhysicalDeviceVulkan11Features f11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
-    VkPhysicalDeviceFeatures2 feats2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
+    VkPhysicalDeviceFeatures2 feats2     = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
     vkGetPhysicalDeviceFeatures2(phys, &feats2);
 
     const VkPhysicalDeviceLimits *lim = &d->props.limits;
-    struct sg_vk_caps *c = &d->caps;
+    struct sg_vk_caps *c              = &d->caps;
     /* SAEG_VK_DISABLE_* switch the optional paths off, to test the fallbacks on any device */
-    c->storage16 = f11.storageBuffer16BitAccess && !sg_vk_env_flag("SAEG_VK_DISABLE_STORAGE16");
+    c->storage16      = f11.storageBuffer16BitAccess && !sg_vk_env_flag("SAEG_VK_DISABLE_STORAGE16");
     c->subgroup_arith = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                         (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                         (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) &&
                         !sg_vk_env_flag("SAEG_VK_DISABLE_SUBGROUP");
-    c->subgroup_size = subgroup.subgroupSize;
-    c->memory_budget = device_has_extension(phys, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
-    c->max_shared = lim->maxComputeSharedMemorySize;
+    c->subgroup_size      = subgroup.subgroupSize;
+    c->memory_budget      = device_has_extension(phys, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    c->max_shared         = lim->maxComputeSharedMemorySize;
     c->max_wg_invocations = lim->maxComputeWorkGroupInvocations;
     for (int i = 0; i < 3; i++) c->max_groups[i] = lim->maxComputeWorkGroupCount[i];
     if (c->max_wg_invocations < 256)
@@ -92,7 +92,7 @@ sg_status sg_vk_device_probe(struct sg_vk_device *d, VkPhysicalDevice phys, int 
      * 128 MiB, so bigger allocations are split by the allocator (max_size) */
     uint64_t max = lim->maxStorageBufferRange;
     if (maint3.maxMemoryAllocationSize && maint3.maxMemoryAllocationSize < max) max = maint3.maxMemoryAllocationSize;
-    if (max > ((uint64_t)1 << 32) - 256) max = ((uint64_t)1 << 32) - 256;  /* kernels index with 32 bits */
+    if (max > ((uint64_t)1 << 32) - 256) max = ((uint64_t)1 << 32) - 256; /* kernels index with 32 bits */
     d->max_buffer = (size_t)(max / 256 * 256);
 
     snprintf(d->name, sizeof d->name, "vulkan:%d", index);
@@ -118,15 +118,15 @@ sg_status sg_vk_device_probe(struct sg_vk_device *d, VkPhysicalDevice phys, int 
 }
 
 static sg_status create_device(struct sg_vk_device *d) {
-    float priority = 1.0f;
+    float priority              = 1.0f;
     VkDeviceQueueCreateInfo qci = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .sType            = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
         .queueFamilyIndex = d->queue_family,
-        .queueCount = 1,
+        .queueCount       = 1,
         .pQueuePriorities = &priority,
     };
     VkPhysicalDeviceVulkan11Features f11 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+        .sType                    = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
         .storageBuffer16BitAccess = d->caps.storage16,
     };
     VkPhysicalDeviceFeatures2 feats = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
@@ -135,11 +135,11 @@ static sg_status create_device(struct sg_vk_device *d) {
     /* a portability driver (MoltenVK) must have its subset extension enabled */
     if (device_has_extension(d->phys, "VK_KHR_portability_subset")) exts[n_exts++] = "VK_KHR_portability_subset";
     VkDeviceCreateInfo ci = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = &feats,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &qci,
-        .enabledExtensionCount = n_exts,
+        .sType                   = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext                   = &feats,
+        .queueCreateInfoCount    = 1,
+        .pQueueCreateInfos       = &qci,
+        .enabledExtensionCount   = n_exts,
         .ppEnabledExtensionNames = exts,
     };
     VkResult r = vkCreateDevice(d->phys, &ci, NULL, &d->dev);
@@ -147,22 +147,22 @@ static sg_status create_device(struct sg_vk_device *d) {
     vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
 
     VkCommandPoolCreateInfo pci = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .sType            = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags            = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
         .queueFamilyIndex = d->queue_family,
     };
     r = vkCreateCommandPool(d->dev, &pci, NULL, &d->xfer_pool);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkCreateCommandPool");
     VkCommandBufferAllocateInfo ai = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .commandPool = d->xfer_pool,
-        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .sType              = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool        = d->xfer_pool,
+        .level              = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
         .commandBufferCount = 1,
     };
     r = vkAllocateCommandBuffers(d->dev, &ai, &d->xfer_cb);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkAllocateCommandBuffers");
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    r = vkCreateFence(d->dev, &fci, NULL, &d->xfer_fence);
+    r                     = vkCreateFence(d->dev, &fci, NULL, &d->xfer_fence);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkCreateFence");
     sg_status st = sg_vk_layouts_create(d);
     if (st != SG_OK) return st;
@@ -177,7 +177,7 @@ static sg_status create_device(struct sg_vk_device *d) {
 sg_status sg_vk_device_open(struct sg_vk_device *d) {
     pthread_mutex_lock(&d->lock);
     if (!d->opened) {
-        d->opened = true;
+        d->opened      = true;
         d->open_status = create_device(d);
         if (d->open_status != SG_OK) snprintf(d->open_error, sizeof d->open_error, "%s", sg_last_error());
     }
@@ -200,7 +200,7 @@ static enum sg_device_type vk_dev_type(const struct sg_device *dev) {
 /* The device-local heaps: their budget when VK_EXT_memory_budget says it, else their sizes
  * less what this process allocated. */
 static void vk_dev_memory(const struct sg_device *dev, size_t *free_mem, size_t *total) {
-    struct sg_vk_device *d = sg_vk_dev(dev);
+    struct sg_vk_device *d                           = sg_vk_dev(dev);
     VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
     VkPhysicalDeviceMemoryProperties2 mp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
@@ -216,7 +216,7 @@ static void vk_dev_memory(const struct sg_device *dev, size_t *free_mem, size_t 
     }
     if (!d->caps.memory_budget) avail = tot > d->allocated ? tot - d->allocated : 0;
     *free_mem = (size_t)avail;
-    *total = (size_t)tot;
+    *total    = (size_t)tot;
 }
 
 static struct sg_buffer_type *vk_dev_buffer_type(struct sg_device *dev) { return &sg_vk_dev(dev)->buft; }
@@ -233,5 +233,5 @@ const struct sg_device_i sg_vk_device_i = {
     .open_stream   = sg_vk_stream_open,
     .buffer_type   = vk_dev_buffer_type,
     .supports_op   = vk_dev_supports_op,
-    .supports_buft = NULL,  /* kernels read only this device's buffers */
+    .supports_buft = NULL, /* kernels read only this device's buffers */
 };

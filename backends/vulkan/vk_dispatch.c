@@ -19,17 +19,17 @@ struct sg_vk_bind sg_vk_bind_scratch(const struct sg_vk_rec *r, int slot, size_t
 }
 
 static sg_status new_pool(struct sg_vk_rec *r) {
-    struct sg_vk_device *d = r->dev;
+    struct sg_vk_device *d  = r->dev;
     VkDescriptorPool *pools = realloc(r->pools, (size_t)(r->n_pools + 1) * sizeof *pools);
     if (!pools) return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory", d->name);
-    r->pools = pools;
-    VkDescriptorPoolSize size = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                 .descriptorCount = SETS_PER_POOL * SG_VK_MAX_BINDINGS};
-    VkDescriptorPoolCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                     .maxSets = SETS_PER_POOL,
+    r->pools                      = pools;
+    VkDescriptorPoolSize size     = {.type            = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                     .descriptorCount = SETS_PER_POOL * SG_VK_MAX_BINDINGS};
+    VkDescriptorPoolCreateInfo ci = {.sType         = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                     .maxSets       = SETS_PER_POOL,
                                      .poolSizeCount = 1,
-                                     .pPoolSizes = &size};
-    VkResult res = vkCreateDescriptorPool(d->dev, &ci, NULL, &r->pools[r->n_pools]);
+                                     .pPoolSizes    = &size};
+    VkResult res                  = vkCreateDescriptorPool(d->dev, &ci, NULL, &r->pools[r->n_pools]);
     if (res != VK_SUCCESS) return sg_vk_error(d, res, "vkCreateDescriptorPool");
     r->n_pools++;
     r->sets_left = SETS_PER_POOL;
@@ -40,9 +40,9 @@ void sg_vk_rec_release(struct sg_vk_rec *r) {
     for (int i = 0; i < r->n_pools; i++) vkDestroyDescriptorPool(r->dev->dev, r->pools[i], NULL);
     free(r->pools);
     free(r->pending);
-    r->pools = NULL;
-    r->n_pools = 0;
-    r->pending = NULL;
+    r->pools     = NULL;
+    r->n_pools   = 0;
+    r->pending   = NULL;
     r->n_pending = r->cap_pending = 0;
 }
 
@@ -59,21 +59,21 @@ static bool needs_barrier(const struct sg_vk_rec *r, const struct sg_vk_bind *bi
 }
 
 static void barrier(struct sg_vk_rec *r) {
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    VkMemoryBarrier mb = {.sType         = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
                           .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
-    vkCmdPipelineBarrier(r->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0,
-                         NULL, 0, NULL);
+    vkCmdPipelineBarrier(r->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb,
+                         0, NULL, 0, NULL);
     r->n_pending = 0;
     r->n_barriers++;
 }
 
 static sg_status track(struct sg_vk_rec *r, const struct sg_vk_bind *binds, int n) {
     if (r->n_pending + n > r->cap_pending) {
-        int cap = (r->cap_pending ? 2 * r->cap_pending : 64) + n;
+        int cap              = (r->cap_pending ? 2 * r->cap_pending : 64) + n;
         struct sg_vk_bind *p = realloc(r->pending, (size_t)cap * sizeof *p);
         if (!p) return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory", r->dev->name);
-        r->pending = p;
+        r->pending     = p;
         r->cap_pending = cap;
     }
     for (int i = 0; i < n; i++) r->pending[r->n_pending++] = binds[i];
@@ -99,10 +99,10 @@ sg_status sg_vk_dispatch(struct sg_vk_rec *r, const struct sg_vk_pipeline_key *k
         st = new_pool(r);
         if (st != SG_OK) return st;
     }
-    VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                      .descriptorPool = r->pools[r->n_pools - 1],
+    VkDescriptorSetAllocateInfo ai = {.sType              = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                      .descriptorPool     = r->pools[r->n_pools - 1],
                                       .descriptorSetCount = 1,
-                                      .pSetLayouts = &d->dsl[n_binds]};
+                                      .pSetLayouts        = &d->dsl[n_binds]};
     VkDescriptorSet set;
     VkResult res = vkAllocateDescriptorSets(d->dev, &ai, &set);
     if (res != VK_SUCCESS) return sg_vk_error(d, res, "vkAllocateDescriptorSets");
@@ -111,12 +111,12 @@ sg_status sg_vk_dispatch(struct sg_vk_rec *r, const struct sg_vk_pipeline_key *k
     VkWriteDescriptorSet w[SG_VK_MAX_BINDINGS];
     for (int i = 0; i < n_binds; i++) {
         info[i] = (VkDescriptorBufferInfo){.buffer = binds[i].buf, .offset = 0, .range = VK_WHOLE_SIZE};
-        w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                                      .dstSet = set,
-                                      .dstBinding = (uint32_t)i,
-                                      .descriptorCount = 1,
-                                      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                      .pBufferInfo = &info[i]};
+        w[i]    = (VkWriteDescriptorSet){.sType           = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                         .dstSet          = set,
+                                         .dstBinding      = (uint32_t)i,
+                                         .descriptorCount = 1,
+                                         .descriptorType  = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                         .pBufferInfo     = &info[i]};
     }
     vkUpdateDescriptorSets(d->dev, (uint32_t)n_binds, w, 0, NULL);
 
@@ -138,8 +138,8 @@ sg_status sg_vk_fill(struct sg_vk_rec *r, struct sg_vk_bind b, uint32_t first_wo
     if (words == 0) return SG_OK;
     struct {
         uint32_t first, n, value;
-    } pc = {first_word, words, value};
+    } pc                          = {first_word, words, value};
     struct sg_vk_pipeline_key key = {.shader = SG_VK_SHADER_FILL, .n_spec = 1, .spec = {256}};
-    b.write = true;
+    b.write                       = true;
     return sg_vk_dispatch(r, &key, &b, 1, &pc, sizeof pc, sg_vk_groups(r->dev, words, 256), 1, 1);
 }

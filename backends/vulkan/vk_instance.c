@@ -8,12 +8,12 @@
 #define SG_VK_MAX_DEVICES 16
 
 static struct {
-    pthread_once_t       once;
-    sg_status            status;
-    char                 error[512];
-    VkInstance           instance;
+    pthread_once_t once;
+    sg_status status;
+    char error[512];
+    VkInstance instance;
     struct sg_vk_device *devices[SG_VK_MAX_DEVICES];
-    int                  n_devices;
+    int n_devices;
 } vk = {.once = PTHREAD_ONCE_INIT};
 
 static bool instance_has_extension(const VkExtensionProperties *exts, uint32_t n, const char *name) {
@@ -26,7 +26,7 @@ static bool instance_has_layer(const char *name) {
     uint32_t n = 0;
     if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return false;
     VkLayerProperties *layers = calloc(n, sizeof *layers);
-    bool found = false;
+    bool found                = false;
     if (layers && vkEnumerateInstanceLayerProperties(&n, layers) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++) found = strcmp(layers[i].layerName, name) == 0;
     free(layers);
@@ -46,7 +46,7 @@ static sg_status create_instance(void) {
     vkEnumerateInstanceExtensionProperties(NULL, &n_ext, exts);
 
     const char *enabled[4];
-    uint32_t n_enabled = 0;
+    uint32_t n_enabled          = 0;
     VkInstanceCreateFlags flags = 0;
     /* MoltenVK is a "portability" driver: listed only when we ask for it */
     if (instance_has_extension(exts, n_ext, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
@@ -58,23 +58,25 @@ static sg_status create_instance(void) {
     const char *layers[1];
     uint32_t n_layers = 0;
     if (sg_vk_env_flag("SAEG_VK_VALIDATE")) {
-        if (instance_has_layer("VK_LAYER_KHRONOS_validation")) layers[n_layers++] = "VK_LAYER_KHRONOS_validation";
-        else SG_LOGW("vulkan: SAEG_VK_VALIDATE is set but VK_LAYER_KHRONOS_validation is not installed");
+        if (instance_has_layer("VK_LAYER_KHRONOS_validation"))
+            layers[n_layers++] = "VK_LAYER_KHRONOS_validation";
+        else
+            SG_LOGW("vulkan: SAEG_VK_VALIDATE is set but VK_LAYER_KHRONOS_validation is not installed");
     }
 
     VkApplicationInfo app = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .sType            = VK_STRUCTURE_TYPE_APPLICATION_INFO,
         .pApplicationName = "saeg",
-        .pEngineName = "saeg",
-        .apiVersion = VK_API_VERSION_1_2,
+        .pEngineName      = "saeg",
+        .apiVersion       = VK_API_VERSION_1_2,
     };
     VkInstanceCreateInfo ci = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .flags = flags,
-        .pApplicationInfo = &app,
-        .enabledLayerCount = n_layers,
-        .ppEnabledLayerNames = layers,
-        .enabledExtensionCount = n_enabled,
+        .sType                   = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        .flags                   = flags,
+        .pApplicationInfo        = &app,
+        .enabledLayerCount       = n_layers,
+        .ppEnabledLayerNames     = layers,
+        .enabledExtensionCount   = n_enabled,
         .ppEnabledExtensionNames = enabled,
     };
     VkResult r = vkCreateInstance(&ci, NULL, &vk.instance);
@@ -91,7 +93,7 @@ static sg_status find_devices(void) {
     if (n == 0) return sg_error(SG_ERR_NOT_FOUND, "the Vulkan driver reports no device");
     VkPhysicalDevice *phys = calloc(n, sizeof *phys);
     if (!phys) return sg_error(SG_ERR_NO_MEMORY, "vulkan: out of memory");
-    r = vkEnumeratePhysicalDevices(vk.instance, &n, phys);
+    r                 = vkEnumeratePhysicalDevices(vk.instance, &n, phys);
     char skipped[256] = "";
     for (uint32_t i = 0; r == VK_SUCCESS && i < n && vk.n_devices < SG_VK_MAX_DEVICES; i++) {
         struct sg_vk_device *d = calloc(1, sizeof *d);
@@ -125,5 +127,6 @@ sg_status sg_vk_instance_init(void) {
 
 int sg_vk_device_count(void) { return vk.n_devices; }
 
-struct sg_vk_device *sg_vk_device_get(int i) { return i >= 0 && i < vk.n_devices ? vk.devices[i] : NULL; }
-
+struct sg_vk_device *sg_vk_device_get(int i) {
+    return i >= 0 && i < vk.n_devices ? vk.devices[i] : NULL;
+}

@@ -9,13 +9,13 @@
 
 #include "vk_internal.h"
 
-#define SG_VK_ALIGN       256           /* >= minStorageBufferOffsetAlignment everywhere */
+#define SG_VK_ALIGN       256 /* >= minStorageBufferOffsetAlignment everywhere */
 #define SG_VK_STAGING_MIN ((size_t)1 << 20)
 #define SG_VK_STAGING_MAX ((size_t)64 << 20)
 
 struct sg_vk_buffer_ctx {
     struct sg_vk_device *dev;
-    struct sg_vk_mem     mem;
+    struct sg_vk_mem mem;
 };
 
 static int find_mem_type(const struct sg_vk_device *d, uint32_t bits, VkMemoryPropertyFlags need,
@@ -45,8 +45,9 @@ static sg_status mem_create(struct sg_vk_device *d, size_t size, VkMemoryPropert
     memset(out, 0, sizeof *out);
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = size,
-        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        .size  = size,
+        .usage =
+            VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
     VkResult r = vkCreateBuffer(d->dev, &bci, NULL, &out->buf);
@@ -60,8 +61,8 @@ static sg_status mem_create(struct sg_vk_device *d, size_t size, VkMemoryPropert
                         (unsigned)need);
     }
     VkMemoryAllocateInfo ai = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-        .allocationSize = req.size,
+        .sType           = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+        .allocationSize  = req.size,
         .memoryTypeIndex = (uint32_t)type,
     };
     r = vkAllocateMemory(d->dev, &ai, NULL, &out->mem);
@@ -76,7 +77,7 @@ static sg_status mem_create(struct sg_vk_device *d, size_t size, VkMemoryPropert
         sg_vk_mem_free(d, out);
         sg_vk_error(d, r, "allocating device memory");
         return sg_error_wrap(r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY ? SG_ERR_NO_MEMORY
-                                                                                                   : SG_ERR_BACKEND,
+                                                                                                    : SG_ERR_BACKEND,
                              "%zu bytes (%.1f MiB)", size, (double)size / (1 << 20));
     }
     out->size = size;
@@ -114,16 +115,16 @@ static sg_status staging_reserve(struct sg_vk_device *d, size_t size) {
     if (d->staging && d->staging_size >= size) return SG_OK;
     struct sg_vk_mem old = {.buf = d->staging, .mem = d->staging_mem, .held = d->staging_size};
     sg_vk_mem_free(d, &old);
-    d->staging = VK_NULL_HANDLE;
-    d->staging_mem = VK_NULL_HANDLE;
+    d->staging      = VK_NULL_HANDLE;
+    d->staging_mem  = VK_NULL_HANDLE;
     d->staging_size = 0;
     struct sg_vk_mem m;
     sg_status st = mem_create(d, size, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                               VK_MEMORY_PROPERTY_HOST_CACHED_BIT, &m);
     if (st != SG_OK) return st;
-    d->staging = m.buf;
-    d->staging_mem = m.mem;
-    d->staging_map = m.map;
+    d->staging      = m.buf;
+    d->staging_mem  = m.mem;
+    d->staging_map  = m.map;
     d->staging_size = m.held;
     return SG_OK;
 }
@@ -136,10 +137,10 @@ static sg_status xfer_run(struct sg_vk_device *d, enum xfer_kind kind, VkBuffer 
                           size_t b_off, size_t size, uint32_t fill) {
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    VkResult r = vkBeginCommandBuffer(d->xfer_cb, &bi);
+    VkResult r                  = vkBeginCommandBuffer(d->xfer_cb, &bi);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkBeginCommandBuffer");
     /* order after all earlier work on the queue (kernels that write what we copy) */
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    VkMemoryBarrier mb = {.sType         = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT,
                           .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
     vkCmdPipelineBarrier(d->xfer_cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0,
@@ -155,7 +156,7 @@ static sg_status xfer_run(struct sg_vk_device *d, enum xfer_kind kind, VkBuffer 
     case XFER_FILL: vkCmdFillBuffer(d->xfer_cb, b, b_off, size, fill); break;
     }
     /* make the writes visible to later kernels and to the host */
-    VkMemoryBarrier after = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    VkMemoryBarrier after = {.sType         = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                              .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                              .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_MEMORY_READ_BIT};
     vkCmdPipelineBarrier(d->xfer_cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
@@ -164,7 +165,7 @@ static sg_status xfer_run(struct sg_vk_device *d, enum xfer_kind kind, VkBuffer 
     r = vkEndCommandBuffer(d->xfer_cb);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkEndCommandBuffer");
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &d->xfer_cb};
-    r = vkQueueSubmit(d->queue, 1, &si, d->xfer_fence);
+    r               = vkQueueSubmit(d->queue, 1, &si, d->xfer_fence);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkQueueSubmit");
     r = vkWaitForFences(d->dev, 1, &d->xfer_fence, VK_TRUE, UINT64_MAX);
     vkResetFences(d->dev, 1, &d->xfer_fence);
@@ -189,7 +190,7 @@ static sg_status download(struct sg_vk_device *d, VkBuffer src, size_t off, void
     sg_status st = staging_reserve(d, size);
     for (size_t done = 0; st == SG_OK && done < size;) {
         size_t n = size - done < d->staging_size ? size - done : d->staging_size;
-        st = xfer_run(d, XFER_DOWNLOAD, src, off + done, d->staging, 0, n, 0);
+        st       = xfer_run(d, XFER_DOWNLOAD, src, off + done, d->staging, 0, n, 0);
         if (st == SG_OK) memcpy((char *)dst + done, d->staging_map, n);
         done += n;
     }
@@ -246,7 +247,7 @@ static void *vk_buffer_base(struct sg_buffer *buf) {
 static sg_status vk_buffer_set_tensor(struct sg_buffer *buf, struct sg_tensor *t, const void *data, size_t offset,
                                       size_t size) {
     struct sg_vk_buffer_ctx *c = buf_ctx(buf);
-    size_t at = sg_vk_tensor_offset(t) + offset;
+    size_t at                  = sg_vk_tensor_offset(t) + offset;
     if (c->mem.map) {
         sg_status st = sg_vk_queue_idle(c->dev);
         if (st == SG_OK) memcpy((char *)c->mem.map + at, data, size);
@@ -258,7 +259,7 @@ static sg_status vk_buffer_set_tensor(struct sg_buffer *buf, struct sg_tensor *t
 static sg_status vk_buffer_get_tensor(struct sg_buffer *buf, const struct sg_tensor *t, void *data, size_t offset,
                                       size_t size) {
     struct sg_vk_buffer_ctx *c = buf_ctx(buf);
-    size_t at = sg_vk_tensor_offset(t) + offset;
+    size_t at                  = sg_vk_tensor_offset(t) + offset;
     if (c->mem.map) {
         sg_status st = sg_vk_queue_idle(c->dev);
         if (st == SG_OK) memcpy(data, (const char *)c->mem.map + at, size);
@@ -270,7 +271,7 @@ static sg_status vk_buffer_get_tensor(struct sg_buffer *buf, const struct sg_ten
 static sg_status vk_buffer_memset_tensor(struct sg_buffer *buf, struct sg_tensor *t, uint8_t value, size_t offset,
                                          size_t size) {
     struct sg_vk_buffer_ctx *c = buf_ctx(buf);
-    size_t at = sg_vk_tensor_offset(t) + offset;
+    size_t at                  = sg_vk_tensor_offset(t) + offset;
     if (c->mem.map) {
         sg_status st = sg_vk_queue_idle(c->dev);
         if (st == SG_OK) memset((char *)c->mem.map + at, value, size);
@@ -306,8 +307,8 @@ static bool vk_buffer_copy_tensor(struct sg_buffer *buf, const struct sg_tensor 
         return true;
     }
     pthread_mutex_lock(&c->dev->lock);
-    sg_status st = xfer_run(c->dev, XFER_COPY, sc->mem.buf, sg_vk_tensor_offset(src), c->mem.buf,
-                            sg_vk_tensor_offset(dst), n, 0);
+    sg_status st =
+        xfer_run(c->dev, XFER_COPY, sc->mem.buf, sg_vk_tensor_offset(src), c->mem.buf, sg_vk_tensor_offset(dst), n, 0);
     pthread_mutex_unlock(&c->dev->lock);
     return st == SG_OK;
 }
@@ -325,16 +326,14 @@ static const struct sg_buffer_i vk_buffer_i = {
 
 /* ---- buffer type -------------------------------------------------------------------------- */
 
-static const char *vk_buft_name(const struct sg_buffer_type *buft) {
-    return sg_vk_dev(buft->device)->name;
-}
+static const char *vk_buft_name(const struct sg_buffer_type *buft) { return sg_vk_dev(buft->device)->name; }
 
 static sg_status vk_buft_alloc(struct sg_buffer_type *buft, size_t size, struct sg_buffer **out) {
     struct sg_vk_device *d = buft->context;
-    *out = NULL;
-    sg_status st = sg_vk_device_open(d);
+    *out                   = NULL;
+    sg_status st           = sg_vk_device_open(d);
     if (st != SG_OK) return st;
-    struct sg_buffer *buf = calloc(1, sizeof *buf);
+    struct sg_buffer *buf      = calloc(1, sizeof *buf);
     struct sg_vk_buffer_ctx *c = calloc(1, sizeof *c);
     if (!buf || !c) {
         free(buf);
@@ -342,7 +341,7 @@ static sg_status vk_buft_alloc(struct sg_buffer_type *buft, size_t size, struct 
         return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory", d->name);
     }
     c->dev = d;
-    st = sg_vk_mem_alloc(d, size, &c->mem);
+    st     = sg_vk_mem_alloc(d, size, &c->mem);
     if (st != SG_OK) {
         free(buf);
         free(c);

@@ -14,20 +14,20 @@ struct matmul_push {
 };
 
 enum {
-    A_MFAST = 1,   /* a is read 4 rows at a time (a transposed view), else 4 along k */
-    A_VEC   = 2,   /* ... with vec4 loads */
-    B_KFAST = 4,   /* b is read 4 along k, else 4 along n */
+    A_MFAST = 1, /* a is read 4 rows at a time (a transposed view), else 4 along k */
+    A_VEC   = 2, /* ... with vec4 loads */
+    B_KFAST = 4, /* b is read 4 along k, else 4 along n */
     B_VEC   = 8,
-    D_VEC   = 16,  /* the output is written 4 at a time */
+    D_VEC   = 16, /* the output is written 4 at a time */
 };
 
 /* Tile configurations: block M x N, depth K, per-thread M x N (multiples of 4). */
 struct tile {
     uint32_t bm, bn, bk, tm, tn;
 };
-static const struct tile tile_large = {128, 128, 8, 8, 8};   /* 256 threads */
-static const struct tile tile_medium = {64, 64, 16, 4, 4};   /* 256 threads */
-static const struct tile tile_small = {32, 32, 16, 4, 4};    /* 64 threads */
+static const struct tile tile_large  = {128, 128, 8, 8, 8}; /* 256 threads */
+static const struct tile tile_medium = {64, 64, 16, 4, 4};  /* 256 threads */
+static const struct tile tile_small  = {32, 32, 16, 4, 4};  /* 64 threads */
 
 bool sg_vk_matmul_supports(const struct sg_vk_device *d, const struct sg_tensor *node) {
     (void)d;
@@ -73,27 +73,34 @@ static uint32_t load_flags(const struct sg_tensor *a, const struct matmul_push *
 sg_status sg_vk_matmul_record(struct sg_vk_rec *r, const struct sg_tensor *node) {
     const struct sg_tensor *a = node->src[0], *b = node->src[1];
     struct matmul_push pc = {
-        .M = (uint32_t)node->ne[1], .N = (uint32_t)node->ne[0], .K = (uint32_t)a->ne[0],
-        .oa = sg_vk_elem_offset(a), .ob = sg_vk_elem_offset(b), .od = sg_vk_elem_offset(node),
-        .sa0 = sg_vk_stride(a, 0), .sa1 = sg_vk_stride(a, 1), .sb0 = sg_vk_stride(b, 0), .sb1 = sg_vk_stride(b, 1),
+        .M      = (uint32_t)node->ne[1],
+        .N      = (uint32_t)node->ne[0],
+        .K      = (uint32_t)a->ne[0],
+        .oa     = sg_vk_elem_offset(a),
+        .ob     = sg_vk_elem_offset(b),
+        .od     = sg_vk_elem_offset(node),
+        .sa0    = sg_vk_stride(a, 0),
+        .sa1    = sg_vk_stride(a, 1),
+        .sb0    = sg_vk_stride(b, 0),
+        .sb1    = sg_vk_stride(b, 1),
         .nbatch = 1,
     };
     for (int i = 0; i < 4; i++) {
-        int dim = i + 2;
+        int dim   = i + 2;
         pc.bne[i] = (uint32_t)node->ne[dim];
         pc.saz[i] = sg_vk_stride(a, dim);
         pc.sbz[i] = sg_vk_stride(b, dim);
         pc.nbatch *= pc.bne[i];
     }
-    pc.flags = load_flags(a, &pc);
+    pc.flags             = load_flags(a, &pc);
     const struct tile *t = pick_tile(pc.M, pc.N);
     SG_LOGD("%s: matmul %ux%ux%u (x%u): tile %ux%ux%u, loads 0x%x", r->dev->name, pc.M, pc.N, pc.K, pc.nbatch, t->bm,
             t->bn, t->bk, pc.flags);
-    uint32_t wg = (t->bm / t->tm) * (t->bn / t->tn);
-    struct sg_vk_pipeline_key key = {.shader = SG_VK_SHADER_MATMUL,
-                                     .n_spec = 7,
-                                     .spec = {wg, t->bm, t->bn, t->bk, t->tm, t->tn, (uint32_t)a->type}};
-    struct sg_vk_bind bind[3] = {sg_vk_bind_tensor(a, false), sg_vk_bind_tensor(b, false), sg_vk_bind_tensor(node, true)};
+    uint32_t wg                   = (t->bm / t->tm) * (t->bn / t->tn);
+    struct sg_vk_pipeline_key key = {
+        .shader = SG_VK_SHADER_MATMUL, .n_spec = 7, .spec = {wg, t->bm, t->bn, t->bk, t->tm, t->tn, (uint32_t)a->type}};
+    struct sg_vk_bind bind[3] = {sg_vk_bind_tensor(a, false), sg_vk_bind_tensor(b, false),
+                                 sg_vk_bind_tensor(node, true)};
     uint32_t gx = sg_vk_groups(r->dev, pc.N, t->bn), gy = sg_vk_groups(r->dev, pc.M, t->bm);
     uint32_t gz = sg_vk_groups(r->dev, pc.nbatch, 1);
     return sg_vk_dispatch(r, &key, bind, 3, &pc, sizeof pc, gx, gy, gz);

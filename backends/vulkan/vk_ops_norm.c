@@ -2,12 +2,11 @@
  * are reached through the source's strides. */
 #include "vk_internal.h"
 
-
 struct ln_push {
     uint32_t C, nrows;
     uint32_t rne[5], rsx[5], sx0;
     uint32_t ox, ow, sw, ob, sb, od;
-    float    eps;
+    float eps;
 };
 
 struct ln_back_push {
@@ -15,7 +14,7 @@ struct ln_back_push {
     uint32_t rne[5], rsx[5], rsy[5];
     uint32_t sx0, sy0;
     uint32_t ox, oy, ow, sw, od;
-    float    eps;
+    float eps;
 };
 
 struct softmax_push {
@@ -57,8 +56,12 @@ static struct sg_vk_bind bind_or(const struct sg_tensor *t, const struct sg_tens
 
 sg_status sg_vk_layer_norm_record(struct sg_vk_rec *r, const struct sg_tensor *node) {
     const struct sg_tensor *x = node->src[0], *w = node->src[1], *b = node->src[2];
-    struct ln_push pc = {.C = (uint32_t)x->ne[0], .nrows = (uint32_t)sg_nrows(x), .sx0 = sg_vk_stride(x, 0),
-                         .ox = sg_vk_elem_offset(x), .od = sg_vk_elem_offset(node), .eps = sg_get_param_f32(node, 0)};
+    struct ln_push pc = {.C     = (uint32_t)x->ne[0],
+                         .nrows = (uint32_t)sg_nrows(x),
+                         .sx0   = sg_vk_stride(x, 0),
+                         .ox    = sg_vk_elem_offset(x),
+                         .od    = sg_vk_elem_offset(node),
+                         .eps   = sg_get_param_f32(node, 0)};
     rows(x, pc.rne, pc.rsx);
     if (w) {
         pc.ow = sg_vk_elem_offset(w);
@@ -70,17 +73,22 @@ sg_status sg_vk_layer_norm_record(struct sg_vk_rec *r, const struct sg_tensor *n
     }
     struct sg_vk_pipeline_key key = {.shader = wg_shader(r, SG_VK_SHADER_LAYER_NORM, SG_VK_SHADER_LAYER_NORM_SG),
                                      .n_spec = 3,
-                                     .spec = {row_threads(pc.C), w != NULL, b != NULL}};
-    struct sg_vk_bind bind[4] = {sg_vk_bind_tensor(x, false), bind_or(w, x), bind_or(b, x),
-                                 sg_vk_bind_tensor(node, true)};
+                                     .spec   = {row_threads(pc.C), w != NULL, b != NULL}};
+    struct sg_vk_bind bind[4]     = {sg_vk_bind_tensor(x, false), bind_or(w, x), bind_or(b, x),
+                                     sg_vk_bind_tensor(node, true)};
     return sg_vk_dispatch(r, &key, bind, 4, &pc, sizeof pc, sg_vk_groups(r->dev, pc.nrows, 1), 1, 1);
 }
 
 sg_status sg_vk_layer_norm_back_record(struct sg_vk_rec *r, const struct sg_tensor *node) {
     const struct sg_tensor *x = node->src[0], *dy = node->src[1], *w = node->src[2];
-    struct ln_back_push pc = {.C = (uint32_t)x->ne[0], .nrows = (uint32_t)sg_nrows(x), .sx0 = sg_vk_stride(x, 0),
-                              .sy0 = sg_vk_stride(dy, 0), .ox = sg_vk_elem_offset(x), .oy = sg_vk_elem_offset(dy),
-                              .od = sg_vk_elem_offset(node), .eps = sg_get_param_f32(node, 0)};
+    struct ln_back_push pc = {.C     = (uint32_t)x->ne[0],
+                              .nrows = (uint32_t)sg_nrows(x),
+                              .sx0   = sg_vk_stride(x, 0),
+                              .sy0   = sg_vk_stride(dy, 0),
+                              .ox    = sg_vk_elem_offset(x),
+                              .oy    = sg_vk_elem_offset(dy),
+                              .od    = sg_vk_elem_offset(node),
+                              .eps   = sg_get_param_f32(node, 0)};
     rows(x, pc.rne, pc.rsx);
     uint32_t ne_unused[5];
     rows(dy, ne_unused, pc.rsy);
@@ -88,26 +96,30 @@ sg_status sg_vk_layer_norm_back_record(struct sg_vk_rec *r, const struct sg_tens
         pc.ow = sg_vk_elem_offset(w);
         pc.sw = sg_vk_stride(w, 0);
     }
-    struct sg_vk_pipeline_key key = {
-        .shader = wg_shader(r, SG_VK_SHADER_LAYER_NORM_BACK, SG_VK_SHADER_LAYER_NORM_BACK_SG),
-        .n_spec = 2,
-        .spec = {row_threads(pc.C), w != NULL}};
-    struct sg_vk_bind bind[4] = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(dy, false), bind_or(w, x),
-                                 sg_vk_bind_tensor(node, true)};
+    struct sg_vk_pipeline_key key = {.shader =
+                                         wg_shader(r, SG_VK_SHADER_LAYER_NORM_BACK, SG_VK_SHADER_LAYER_NORM_BACK_SG),
+                                     .n_spec = 2,
+                                     .spec   = {row_threads(pc.C), w != NULL}};
+    struct sg_vk_bind bind[4]     = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(dy, false), bind_or(w, x),
+                                     sg_vk_bind_tensor(node, true)};
     return sg_vk_dispatch(r, &key, bind, 4, &pc, sizeof pc, sg_vk_groups(r->dev, pc.nrows, 1), 1, 1);
 }
 
 sg_status sg_vk_softmax_record(struct sg_vk_rec *r, const struct sg_tensor *node) {
     const struct sg_tensor *x = node->src[0];
-    struct softmax_push pc = {.C = (uint32_t)x->ne[0], .nrows = (uint32_t)sg_nrows(x), .sx0 = sg_vk_stride(x, 0),
-                              .sd0 = sg_vk_stride(node, 0), .ox = sg_vk_elem_offset(x), .od = sg_vk_elem_offset(node)};
+    struct softmax_push pc    = {.C     = (uint32_t)x->ne[0],
+                                 .nrows = (uint32_t)sg_nrows(x),
+                                 .sx0   = sg_vk_stride(x, 0),
+                                 .sd0   = sg_vk_stride(node, 0),
+                                 .ox    = sg_vk_elem_offset(x),
+                                 .od    = sg_vk_elem_offset(node)};
     uint32_t ne_unused[5];
     rows(x, pc.rne, pc.rsx);
     rows(node, ne_unused, pc.rsd);
     if (x->ne[0] == 1) pc.sx0 = pc.sd0 = 0;
     struct sg_vk_pipeline_key key = {.shader = wg_shader(r, SG_VK_SHADER_SOFTMAX, SG_VK_SHADER_SOFTMAX_SG),
                                      .n_spec = 1,
-                                     .spec = {row_threads(pc.C)}};
-    struct sg_vk_bind bind[2] = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(node, true)};
+                                     .spec   = {row_threads(pc.C)}};
+    struct sg_vk_bind bind[2]     = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(node, true)};
     return sg_vk_dispatch(r, &key, bind, 2, &pc, sizeof pc, sg_vk_groups(r->dev, pc.nrows, 1), 1, 1);
 }

@@ -20,15 +20,15 @@ bool sg_vk_sum_to_supports(const struct sg_vk_device *d, const struct sg_tensor 
 
 sg_status sg_vk_sum_to_record(struct sg_vk_rec *r, const struct sg_tensor *node) {
     const struct sg_tensor *a = node->src[0];
-    struct sum_push pc = {.os = sg_vk_elem_offset(a), .od = sg_vk_elem_offset(node), .nk = 1, .nr = 1};
+    struct sum_push pc        = {.os = sg_vk_elem_offset(a), .od = sg_vk_elem_offset(node), .nk = 1, .nr = 1};
     uint32_t kst[1][SG_MAX_DIMS], rst[1][SG_MAX_DIMS];
     int first_kept = -1, first_summed = -1;
     for (int d = 0; d < SG_MAX_DIMS; d++) {
         bool summed = node->ne[d] == 1 && a->ne[d] > 1;
-        pc.kne[d] = summed ? 1 : (uint32_t)a->ne[d];
-        kst[0][d] = summed ? 0 : sg_vk_stride(a, d);
-        pc.rne[d] = summed ? (uint32_t)a->ne[d] : 1;
-        rst[0][d] = summed ? sg_vk_stride(a, d) : 0;
+        pc.kne[d]   = summed ? 1 : (uint32_t)a->ne[d];
+        kst[0][d]   = summed ? 0 : sg_vk_stride(a, d);
+        pc.rne[d]   = summed ? (uint32_t)a->ne[d] : 1;
+        rst[0][d]   = summed ? sg_vk_stride(a, d) : 0;
         pc.nk *= pc.kne[d];
         pc.nr *= pc.rne[d];
         if (a->ne[d] > 1 && summed && first_summed < 0) first_summed = d;
@@ -40,12 +40,12 @@ sg_status sg_vk_sum_to_record(struct sg_vk_rec *r, const struct sg_tensor *node)
     memcpy(pc.rst, rst[0], sizeof pc.rst);
 
     struct sg_vk_bind b[2] = {sg_vk_bind_tensor(a, false), sg_vk_bind_tensor(node, true)};
-    bool rows = first_kept < 0 || (first_summed >= 0 && first_summed < first_kept);
+    bool rows              = first_kept < 0 || (first_summed >= 0 && first_summed < first_kept);
     if (rows) {
         struct sg_vk_pipeline_key key = {
             .shader = r->dev->caps.subgroup_arith ? SG_VK_SHADER_SUM_ROWS_SG : SG_VK_SHADER_SUM_ROWS,
             .n_spec = 1,
-            .spec = {pc.nr <= 1024 ? 64 : 256}};   /* short sums waste fewer threads and barriers */
+            .spec   = {pc.nr <= 1024 ? 64 : 256}}; /* short sums waste fewer threads and barriers */
         return sg_vk_dispatch(r, &key, b, 2, &pc, sizeof pc, sg_vk_groups(r->dev, pc.nk, 1), 1, 1);
     }
     struct sg_vk_pipeline_key key = {.shader = SG_VK_SHADER_SUM_COLS};

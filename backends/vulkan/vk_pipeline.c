@@ -12,23 +12,22 @@
 sg_status sg_vk_layouts_create(struct sg_vk_device *d) {
     VkDescriptorSetLayoutBinding b[SG_VK_MAX_BINDINGS];
     for (int i = 0; i < SG_VK_MAX_BINDINGS; i++)
-        b[i] = (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
-                                              .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        b[i] = (VkDescriptorSetLayoutBinding){.binding         = (uint32_t)i,
+                                              .descriptorType  = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                               .descriptorCount = 1,
-                                              .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+                                              .stageFlags      = VK_SHADER_STAGE_COMPUTE_BIT};
     VkPushConstantRange pc = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = SG_VK_PUSH_SIZE};
     for (int n = 1; n <= SG_VK_MAX_BINDINGS; n++) {
-        VkDescriptorSetLayoutCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                               .bindingCount = (uint32_t)n,
-                                               .pBindings = b};
+        VkDescriptorSetLayoutCreateInfo dci = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = (uint32_t)n, .pBindings = b};
         VkResult r = vkCreateDescriptorSetLayout(d->dev, &dci, NULL, &d->dsl[n]);
         if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkCreateDescriptorSetLayout");
-        VkPipelineLayoutCreateInfo lci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-                                          .setLayoutCount = 1,
-                                          .pSetLayouts = &d->dsl[n],
+        VkPipelineLayoutCreateInfo lci = {.sType                  = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                          .setLayoutCount         = 1,
+                                          .pSetLayouts            = &d->dsl[n],
                                           .pushConstantRangeCount = 1,
-                                          .pPushConstantRanges = &pc};
-        r = vkCreatePipelineLayout(d->dev, &lci, NULL, &d->layout[n]);
+                                          .pPushConstantRanges    = &pc};
+        r                              = vkCreatePipelineLayout(d->dev, &lci, NULL, &d->layout[n]);
         if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkCreatePipelineLayout");
     }
     return SG_OK;
@@ -45,28 +44,26 @@ static sg_status pipeline_create(struct sg_vk_device *d, const struct sg_vk_pipe
     const struct sg_vk_shader_blob *blob = &sg_vk_shader_blobs[key->shader];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    VkShaderModuleCreateInfo mci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                    .codeSize = blob->size,
-                                    .pCode = blob->code};
+    VkShaderModuleCreateInfo mci = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = blob->size, .pCode = blob->code};
     VkShaderModule module;
     VkResult r = vkCreateShaderModule(d->dev, &mci, NULL, &module);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkCreateShaderModule");
     VkSpecializationMapEntry entries[SG_VK_MAX_SPEC];
     for (int i = 0; i < key->n_spec; i++)
-        entries[i] = (VkSpecializationMapEntry){.constantID = (uint32_t)i,
-                                                .offset = (uint32_t)(i * sizeof(uint32_t)),
-                                                .size = sizeof(uint32_t)};
-    VkSpecializationInfo spec = {.mapEntryCount = (uint32_t)key->n_spec,
-                                 .pMapEntries = entries,
-                                 .dataSize = (size_t)key->n_spec * sizeof(uint32_t),
-                                 .pData = key->spec};
+        entries[i] = (VkSpecializationMapEntry){
+            .constantID = (uint32_t)i, .offset = (uint32_t)(i * sizeof(uint32_t)), .size = sizeof(uint32_t)};
+    VkSpecializationInfo spec      = {.mapEntryCount = (uint32_t)key->n_spec,
+                                      .pMapEntries   = entries,
+                                      .dataSize      = (size_t)key->n_spec * sizeof(uint32_t),
+                                      .pData         = key->spec};
     VkComputePipelineCreateInfo ci = {
-        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                  .module = module,
-                  .pName = "main",
-                  .pSpecializationInfo = key->n_spec ? &spec : NULL},
+        .sType  = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage  = {.sType               = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                   .stage               = VK_SHADER_STAGE_COMPUTE_BIT,
+                   .module              = module,
+                   .pName               = "main",
+                   .pSpecializationInfo = key->n_spec ? &spec : NULL},
         .layout = d->layout[n_bindings],
     };
     r = vkCreateComputePipelines(d->dev, d->cache, 1, &ci, NULL, &out->pipeline);
@@ -75,10 +72,10 @@ static sg_status pipeline_create(struct sg_vk_device *d, const struct sg_vk_pipe
     clock_gettime(CLOCK_MONOTONIC, &t1);
     SG_LOGD("%s: pipeline %s compiled in %.0f ms", d->name, blob->name,
             (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6);
-    out->key = *key;
+    out->key        = *key;
     out->n_bindings = n_bindings;
-    out->layout = d->layout[n_bindings];
-    d->cache_dirty = true;
+    out->layout     = d->layout[n_bindings];
+    d->cache_dirty  = true;
     return SG_OK;
 }
 
@@ -88,7 +85,7 @@ sg_status sg_vk_pipeline_get(struct sg_vk_device *d, const struct sg_vk_pipeline
         return sg_error(SG_ERR_INVALID_ARG, "%s: bad pipeline request for %s", d->name,
                         sg_vk_shader_blobs[key->shader].name);
     pthread_mutex_lock(&d->lock);
-    sg_status st = SG_OK;
+    sg_status st             = SG_OK;
     struct sg_vk_pipeline *p = NULL;
     for (int i = 0; i < d->n_pipelines && !p; i++)
         if (key_equal(&d->pipelines[i].key, key)) p = &d->pipelines[i];

@@ -28,9 +28,9 @@ static bool cache_enabled(void) {
 static bool make_dirs(char *path) {
     for (char *p = path + 1; *p; p++) {
         if (*p != '/') continue;
-        *p = '\0';
+        *p      = '\0';
         bool ok = mkdir(path, 0755) == 0 || errno == EEXIST;
-        *p = '/';
+        *p      = '/';
         if (!ok) return false;
     }
     return mkdir(path, 0755) == 0 || errno == EEXIST;
@@ -38,13 +38,16 @@ static bool make_dirs(char *path) {
 
 static bool cache_path(const struct sg_vk_device *d, char *dir, size_t dir_size, char *file, size_t file_size) {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && xdg[0] == '/') snprintf(dir, dir_size, "%s/saeg", xdg);
-    else if (home && *home) snprintf(dir, dir_size, "%s/.cache/saeg", home);
-    else return false;
+    if (xdg && xdg[0] == '/')
+        snprintf(dir, dir_size, "%s/saeg", xdg);
+    else if (home && *home)
+        snprintf(dir, dir_size, "%s/.cache/saeg", home);
+    else
+        return false;
     uint64_t h = 0xcbf29ce484222325ull;
     for (int i = 0; i < SG_VK_SHADER_COUNT; i++) h = fnv1a(h, sg_vk_shader_blobs[i].code, sg_vk_shader_blobs[i].size);
-    h = fnv1a(h, &d->props.driverVersion, sizeof d->props.driverVersion);
-    h = fnv1a(h, d->props.pipelineCacheUUID, VK_UUID_SIZE);
+    h     = fnv1a(h, &d->props.driverVersion, sizeof d->props.driverVersion);
+    h     = fnv1a(h, d->props.pipelineCacheUUID, VK_UUID_SIZE);
     int n = snprintf(file, file_size, "%s/vulkan-%04x-%04x-%016llx.bin", dir, d->props.vendorID, d->props.deviceID,
                      (unsigned long long)h);
     return n > 0 && (size_t)n < file_size;
@@ -56,15 +59,17 @@ static bool header_matches(const struct sg_vk_device *d, const unsigned char *da
     if (n < sizeof hdr) return false;
     memcpy(&hdr, data, sizeof hdr);
     return hdr.headerVersion == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && hdr.vendorID == d->props.vendorID &&
-           hdr.deviceID == d->props.deviceID && memcmp(hdr.pipelineCacheUUID, d->props.pipelineCacheUUID, VK_UUID_SIZE) == 0;
+           hdr.deviceID == d->props.deviceID &&
+           memcmp(hdr.pipelineCacheUUID, d->props.pipelineCacheUUID, VK_UUID_SIZE) == 0;
 }
 
 static void *read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     void *data = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) && fread(data, 1, (size_t)n, f) != (size_t)n) {
+    long n     = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) &&
+        fread(data, 1, (size_t)n, f) != (size_t)n) {
         free(data);
         data = NULL;
     }
@@ -76,7 +81,7 @@ static void *read_file(const char *path, size_t *size) {
 void sg_vk_pipeline_cache_load(struct sg_vk_device *d) {
     char dir[PATH_MAX], file[PATH_MAX + 64];
     size_t size = 0;
-    void *data = NULL;
+    void *data  = NULL;
     if (cache_enabled() && cache_path(d, dir, sizeof dir, file, sizeof file)) {
         data = read_file(file, &size);
         if (data && !header_matches(d, data, size)) {
@@ -86,17 +91,18 @@ void sg_vk_pipeline_cache_load(struct sg_vk_device *d) {
             size = 0;
         }
     }
-    VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
-                                    .initialDataSize = size,
-                                    .pInitialData = data};
+    VkPipelineCacheCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO, .initialDataSize = size, .pInitialData = data};
     VkResult r = vkCreatePipelineCache(d->dev, &ci, NULL, &d->cache);
-    if (r != VK_SUCCESS && data) {  /* a corrupt file: start empty */
+    if (r != VK_SUCCESS && data) { /* a corrupt file: start empty */
         ci.initialDataSize = 0;
-        ci.pInitialData = NULL;
-        r = vkCreatePipelineCache(d->dev, &ci, NULL, &d->cache);
+        ci.pInitialData    = NULL;
+        r                  = vkCreatePipelineCache(d->dev, &ci, NULL, &d->cache);
     }
-    if (r != VK_SUCCESS) d->cache = VK_NULL_HANDLE;  /* pipelines still work, uncached */
-    else if (data) SG_LOGD("%s: loaded %zu bytes of pipeline cache from %s", d->name, size, file);
+    if (r != VK_SUCCESS)
+        d->cache = VK_NULL_HANDLE; /* pipelines still work, uncached */
+    else if (data)
+        SG_LOGD("%s: loaded %zu bytes of pipeline cache from %s", d->name, size, file);
     free(data);
 }
 

@@ -7,17 +7,17 @@
 #include "vk_internal.h"
 
 struct sg_vk_plan {
-    VkCommandPool    pool;
-    VkCommandBuffer  cb;
-    VkFence          fence;
-    bool             pending;   /* submitted, fence not yet waited for */
-    struct sg_vk_rec rec;       /* owns the descriptor sets the command buffer uses */
+    VkCommandPool pool;
+    VkCommandBuffer cb;
+    VkFence fence;
+    bool pending;         /* submitted, fence not yet waited for */
+    struct sg_vk_rec rec; /* owns the descriptor sets the command buffer uses */
     struct sg_vk_mem scratch[SG_VK_MAX_SCRATCH];
 };
 
 struct sg_vk_stream {
     struct sg_vk_device *dev;
-    struct sg_vk_plan   *inflight;
+    struct sg_vk_plan *inflight;
 };
 
 static struct sg_vk_stream *stream_ctx(const struct sg_stream *s) { return s->context; }
@@ -37,8 +37,8 @@ static sg_status plan_wait(struct sg_vk_device *d, struct sg_vk_plan *p) {
 
 static void vk_plan_free(struct sg_stream *s, void *plan) {
     struct sg_vk_stream *vs = stream_ctx(s);
-    struct sg_vk_device *d = vs->dev;
-    struct sg_vk_plan *p = plan;
+    struct sg_vk_device *d  = vs->dev;
+    struct sg_vk_plan *p    = plan;
     if (!p) return;
     plan_wait(d, p);
     if (vs->inflight == p) vs->inflight = NULL;
@@ -83,19 +83,19 @@ static sg_status alloc_scratch(struct sg_vk_device *d, struct sg_vk_plan *p, str
 
 static void full_barrier(VkCommandBuffer cb, VkPipelineStageFlags src, VkAccessFlags src_access,
                          VkPipelineStageFlags dst, VkAccessFlags dst_access) {
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = src_access,
-                          .dstAccessMask = dst_access};
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = src_access, .dstAccessMask = dst_access};
     vkCmdPipelineBarrier(cb, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
 static sg_status record(struct sg_vk_device *d, struct sg_vk_plan *p, struct sg_tensor *const *nodes, int n) {
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    VkResult r = vkBeginCommandBuffer(p->cb, &bi);
+    VkResult r                  = vkBeginCommandBuffer(p->cb, &bi);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkBeginCommandBuffer");
     /* after whatever ran before on the queue (transfers, other plans) */
     full_barrier(p->cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT,
                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-    p->rec = (struct sg_vk_rec){.dev = d, .cb = p->cb, .scratch = p->scratch};
+    p->rec       = (struct sg_vk_rec){.dev = d, .cb = p->cb, .scratch = p->scratch};
     sg_status st = SG_OK;
     for (int i = 0; st == SG_OK && i < n; i++) {
         const struct sg_tensor *t = nodes[i];
@@ -117,7 +117,7 @@ static sg_status record(struct sg_vk_device *d, struct sg_vk_plan *p, struct sg_
 
 static sg_status vk_plan_create(struct sg_stream *s, struct sg_tensor *const *nodes, int n, void **out) {
     struct sg_vk_device *d = stream_ctx(s)->dev;
-    *out = NULL;
+    *out                   = NULL;
     for (int i = 0; i < n; i++) {
         if (!node_runs(nodes[i])) continue;
         sg_status st = check_node(d, nodes[i]);
@@ -126,21 +126,21 @@ static sg_status vk_plan_create(struct sg_stream *s, struct sg_tensor *const *no
     struct sg_vk_plan *p = calloc(1, sizeof *p);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory", d->name);
     sg_status st = alloc_scratch(d, p, nodes, n);
-    VkResult r = VK_SUCCESS;
+    VkResult r   = VK_SUCCESS;
     if (st == SG_OK) {
-        VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        VkCommandPoolCreateInfo pci = {.sType            = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                        .queueFamilyIndex = d->queue_family};
-        r = vkCreateCommandPool(d->dev, &pci, NULL, &p->pool);
+        r                           = vkCreateCommandPool(d->dev, &pci, NULL, &p->pool);
         if (r == VK_SUCCESS) {
-            VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                              .commandPool = p->pool,
-                                              .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+            VkCommandBufferAllocateInfo ai = {.sType              = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                              .commandPool        = p->pool,
+                                              .level              = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                               .commandBufferCount = 1};
-            r = vkAllocateCommandBuffers(d->dev, &ai, &p->cb);
+            r                              = vkAllocateCommandBuffers(d->dev, &ai, &p->cb);
         }
         if (r == VK_SUCCESS) {
             VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-            r = vkCreateFence(d->dev, &fci, NULL, &p->fence);
+            r                     = vkCreateFence(d->dev, &fci, NULL, &p->fence);
         }
         if (r != VK_SUCCESS) st = sg_vk_error(d, r, "creating a command buffer");
     }
@@ -150,7 +150,7 @@ static sg_status vk_plan_create(struct sg_stream *s, struct sg_tensor *const *no
         return st;
     }
     pthread_mutex_lock(&d->lock);
-    sg_vk_pipeline_cache_save(d);  /* new pipelines were compiled: keep them for the next run */
+    sg_vk_pipeline_cache_save(d); /* new pipelines were compiled: keep them for the next run */
     pthread_mutex_unlock(&d->lock);
     *out = p;
     return SG_OK;
@@ -158,16 +158,16 @@ static sg_status vk_plan_create(struct sg_stream *s, struct sg_tensor *const *no
 
 static sg_status vk_plan_compute(struct sg_stream *s, void *plan) {
     struct sg_vk_stream *vs = stream_ctx(s);
-    struct sg_vk_device *d = vs->dev;
-    struct sg_vk_plan *p = plan;
-    sg_status st = plan_wait(d, p);
+    struct sg_vk_device *d  = vs->dev;
+    struct sg_vk_plan *p    = plan;
+    sg_status st            = plan_wait(d, p);
     if (st != SG_OK) return st;
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &p->cb};
     pthread_mutex_lock(&d->lock);
     VkResult r = vkQueueSubmit(d->queue, 1, &si, p->fence);
     pthread_mutex_unlock(&d->lock);
     if (r != VK_SUCCESS) return sg_vk_error(d, r, "vkQueueSubmit");
-    p->pending = true;
+    p->pending   = true;
     vs->inflight = p;
     return SG_OK;
 }
@@ -212,10 +212,10 @@ static const struct sg_stream_i vk_stream_i = {
 sg_status sg_vk_stream_open(struct sg_device *dev, int n_threads, struct sg_stream **out) {
     (void)n_threads;
     struct sg_vk_device *d = sg_vk_dev(dev);
-    *out = NULL;
-    sg_status st = sg_vk_device_open(d);
+    *out                   = NULL;
+    sg_status st           = sg_vk_device_open(d);
     if (st != SG_OK) return st;
-    struct sg_stream *s = calloc(1, sizeof *s);
+    struct sg_stream *s     = calloc(1, sizeof *s);
     struct sg_vk_stream *vs = calloc(1, sizeof *vs);
     if (!s || !vs) {
         free(s);
@@ -223,7 +223,7 @@ sg_status sg_vk_stream_open(struct sg_device *dev, int n_threads, struct sg_stre
         return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory", d->name);
     }
     vs->dev = d;
-    *s = (struct sg_stream){.iface = &vk_stream_i, .device = dev, .context = vs};
-    *out = s;
+    *s      = (struct sg_stream){.iface = &vk_stream_i, .device = dev, .context = vs};
+    *out    = s;
     return SG_OK;
 }

@@ -5,37 +5,38 @@
 
 const char *sg_vk_result_str(VkResult r) {
     switch (r) {
-#define CASE(x) case x: return #x
-    CASE(VK_SUCCESS);
-    CASE(VK_NOT_READY);
-    CASE(VK_TIMEOUT);
-    CASE(VK_INCOMPLETE);
-    CASE(VK_ERROR_OUT_OF_HOST_MEMORY);
-    CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY);
-    CASE(VK_ERROR_INITIALIZATION_FAILED);
-    CASE(VK_ERROR_DEVICE_LOST);
-    CASE(VK_ERROR_MEMORY_MAP_FAILED);
-    CASE(VK_ERROR_LAYER_NOT_PRESENT);
-    CASE(VK_ERROR_EXTENSION_NOT_PRESENT);
-    CASE(VK_ERROR_FEATURE_NOT_PRESENT);
-    CASE(VK_ERROR_INCOMPATIBLE_DRIVER);
-    CASE(VK_ERROR_TOO_MANY_OBJECTS);
-    CASE(VK_ERROR_FORMAT_NOT_SUPPORTED);
-    CASE(VK_ERROR_FRAGMENTED_POOL);
-    CASE(VK_ERROR_UNKNOWN);
-    CASE(VK_ERROR_OUT_OF_POOL_MEMORY);
-    CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE);
-    CASE(VK_ERROR_FRAGMENTATION);
-    CASE(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS);
-    CASE(VK_PIPELINE_COMPILE_REQUIRED);
+#define CASE(x)                                                                                                        \
+    case x: return #x
+        CASE(VK_SUCCESS);
+        CASE(VK_NOT_READY);
+        CASE(VK_TIMEOUT);
+        CASE(VK_INCOMPLETE);
+        CASE(VK_ERROR_OUT_OF_HOST_MEMORY);
+        CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY);
+        CASE(VK_ERROR_INITIALIZATION_FAILED);
+        CASE(VK_ERROR_DEVICE_LOST);
+        CASE(VK_ERROR_MEMORY_MAP_FAILED);
+        CASE(VK_ERROR_LAYER_NOT_PRESENT);
+        CASE(VK_ERROR_EXTENSION_NOT_PRESENT);
+        CASE(VK_ERROR_FEATURE_NOT_PRESENT);
+        CASE(VK_ERROR_INCOMPATIBLE_DRIVER);
+        CASE(VK_ERROR_TOO_MANY_OBJECTS);
+        CASE(VK_ERROR_FORMAT_NOT_SUPPORTED);
+        CASE(VK_ERROR_FRAGMENTED_POOL);
+        CASE(VK_ERROR_UNKNOWN);
+        CASE(VK_ERROR_OUT_OF_POOL_MEMORY);
+        CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+        CASE(VK_ERROR_FRAGMENTATION);
+        CASE(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS);
+        CASE(VK_PIPELINE_COMPILE_REQUIRED);
 #undef CASE
     default: return "VkResult(unknown)";
     }
 }
 
 sg_status sg_vk_error(const struct sg_vk_device *d, VkResult r, const char *what) {
-    sg_status st = r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY ? SG_ERR_NO_MEMORY
-                                                                                           : SG_ERR_BACKEND;
+    sg_status st =
+        r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY ? SG_ERR_NO_MEMORY : SG_ERR_BACKEND;
     return sg_error(st, "%s: %s failed: %s", d ? d->name : "vulkan", what, sg_vk_result_str(r));
 }
 
@@ -63,7 +64,7 @@ bool sg_vk_fits_u32(const struct sg_tensor *t) {
 }
 
 uint32_t sg_vk_groups(const struct sg_vk_device *d, uint64_t n, uint32_t per_group) {
-    uint64_t g = (n + per_group - 1) / per_group;
+    uint64_t g   = (n + per_group - 1) / per_group;
     uint64_t max = d->caps.max_groups[0] < 65535 ? d->caps.max_groups[0] : 65535;
     if (g > max) g = max;
     return g ? (uint32_t)g : 1;

@@ -40,25 +40,25 @@ enum tbo_mode {
 /* ---- input data ------------------------------------------------------------------------ */
 
 enum tbo_fill_kind {
-    TBO_FILL_UNIFORM,    /* uniform in [lo, hi) */
-    TBO_FILL_AWAY,       /* uniform in [lo, hi), nudged at least `margin` away from k[0..n_k) */
-    TBO_FILL_KINKS,      /* uniform in [lo, hi), one element in four exactly one of k[0..n_k) */
-    TBO_FILL_INDEX,      /* integers uniform in [lo, hi) */
-    TBO_FILL_INDEX_OOR,  /* integers in [0, hi), one in six out of range (negative, hi, INT32_MAX...) */
-    TBO_FILL_TIES,       /* values from {-1, -0, 0, 0.5, 2}, so rows are full of ties (top_k) */
-    TBO_FILL_SPECIAL,    /* casts: f16/bf16 edge values (overflow, subnormals, halfway cases) */
-    TBO_FILL_NEG_INF,    /* uniform in [lo, hi), one element in five -inf (masked logits) */
-    TBO_FILL_MASK,       /* attention key mask I32 [Sk, B]: a different pattern per batch */
-    TBO_FILL_ADAM,       /* Adam hyper-parameters; lo is the clip norm (0: off) */
-    TBO_FILL_CONST,      /* every element lo */
+    TBO_FILL_UNIFORM,   /* uniform in [lo, hi) */
+    TBO_FILL_AWAY,      /* uniform in [lo, hi), nudged at least `margin` away from k[0..n_k) */
+    TBO_FILL_KINKS,     /* uniform in [lo, hi), one element in four exactly one of k[0..n_k) */
+    TBO_FILL_INDEX,     /* integers uniform in [lo, hi) */
+    TBO_FILL_INDEX_OOR, /* integers in [0, hi), one in six out of range (negative, hi, INT32_MAX...) */
+    TBO_FILL_TIES,      /* values from {-1, -0, 0, 0.5, 2}, so rows are full of ties (top_k) */
+    TBO_FILL_SPECIAL,   /* casts: f16/bf16 edge values (overflow, subnormals, halfway cases) */
+    TBO_FILL_NEG_INF,   /* uniform in [lo, hi), one element in five -inf (masked logits) */
+    TBO_FILL_MASK,      /* attention key mask I32 [Sk, B]: a different pattern per batch */
+    TBO_FILL_ADAM,      /* Adam hyper-parameters; lo is the clip norm (0: off) */
+    TBO_FILL_CONST,     /* every element lo */
 };
 
 struct tbo_fill {
     enum tbo_fill_kind kind;
-    double             lo, hi;
-    double             k[3];     /* AWAY and KINKS points */
-    int                n_k;
-    double             margin;   /* AWAY */
+    double lo, hi;
+    double k[3]; /* AWAY and KINKS points */
+    int n_k;
+    double margin; /* AWAY */
 };
 
 static inline struct tbo_fill tbo_uniform(double lo, double hi) {
@@ -87,20 +87,20 @@ static inline struct tbo_fill tbo_fill_of(enum tbo_fill_kind kind, double lo, do
 /* How an input is laid out in memory. Kernels must honour strides, so every family takes some
  * of its inputs as views. */
 enum tbo_layout {
-    TBO_CONT = 0,   /* contiguous */
-    TBO_TRANS,      /* a transposed view of a contiguous tensor (dims 0 and 1 swapped) */
-    TBO_PERM,       /* a permuted view: dims 0,1,2 of the base rotated (falls back to TRANS below rank 3) */
-    TBO_STRIDED,    /* a slice: rows padded by 3 elements and starting 2 elements in */
+    TBO_CONT = 0, /* contiguous */
+    TBO_TRANS,    /* a transposed view of a contiguous tensor (dims 0 and 1 swapped) */
+    TBO_PERM,     /* a permuted view: dims 0,1,2 of the base rotated (falls back to TRANS below rank 3) */
+    TBO_STRIDED,  /* a slice: rows padded by 3 elements and starting 2 elements in */
     TBO_N_LAYOUTS
 };
 extern const char *const tbo_layout_names[TBO_N_LAYOUTS];
 
 struct tbo_builder {
-    struct sg_ctx   *ctx;
-    unsigned         mode;       /* the one mode being built for */
-    struct tbo_fill *fills;      /* by tensor id; kind of leafs the builder created */
-    bool            *is_input;   /* by tensor id */
-    int              cap;
+    struct sg_ctx *ctx;
+    unsigned mode;          /* the one mode being built for */
+    struct tbo_fill *fills; /* by tensor id; kind of leafs the builder created */
+    bool *is_input;         /* by tensor id */
+    int cap;
 };
 
 /* A new input (a leaf with data) of the given shape, followed by a guard tensor in test mode. */
@@ -123,27 +123,27 @@ typedef struct sg_tensor *(*tbo_build_fn)(struct tbo_builder *b, const void *par
 /* ---- cases ------------------------------------------------------------------------------ */
 
 enum tbo_cmp {
-    TBO_CMP_NMSE = 0,  /* floats: NMSE against max_nmse, NaN/Inf must match the reference */
-    TBO_CMP_EXACT,     /* integers and bit-exact copies */
-    TBO_CMP_TOP_K,     /* exact indices; a mismatch is diagnosed as tie order or wrong selection */
+    TBO_CMP_NMSE = 0, /* floats: NMSE against max_nmse, NaN/Inf must match the reference */
+    TBO_CMP_EXACT,    /* integers and bit-exact copies */
+    TBO_CMP_TOP_K,    /* exact indices; a mismatch is diagnosed as tie order or wrong selection */
 };
 
 struct tbo_case {
-    int          op;             /* the op under test: -o filters on it, support reports it */
-    unsigned     modes;
-    char         name[192];      /* "matmul(m=64,n=33,k=17,a=f16,transA=1)" */
+    int op; /* the op under test: -o filters on it, support reports it */
+    unsigned modes;
+    char name[192]; /* "matmul(m=64,n=33,k=17,a=f16,transA=1)" */
     tbo_build_fn build;
-    void        *params;         /* owned copy of the family's parameter struct */
+    void *params; /* owned copy of the family's parameter struct */
     enum tbo_cmp cmp;
-    double       max_nmse;       /* test: default 1e-7 */
-    const char  *why;            /* reason for a looser tolerance, printed with -v */
-    double       max_grad_err;   /* grad: mean absolute asymmetric error, default 1e-4 */
-    double       grad_eps;       /* grad: finite-difference step (a power of two) */
+    double max_nmse;     /* test: default 1e-7 */
+    const char *why;     /* reason for a looser tolerance, printed with -v */
+    double max_grad_err; /* grad: mean absolute asymmetric error, default 1e-4 */
+    double grad_eps;     /* grad: finite-difference step (a power of two) */
 };
 
 struct tbo_case_list {
     struct tbo_case *v;
-    int              n, cap;
+    int n, cap;
 };
 
 /* Appends a case; params (size bytes) are copied. The name is printf-formatted. Returns the
@@ -162,15 +162,15 @@ void tbo_cases_sparse(struct tbo_case_list *l);
 struct tbo_device {
     struct sg_device *dev;
     struct sg_stream *stream;
-    const char       *name;
-    int               n_ok, n_fail, n_unsupported, n_skipped;
-    bool              lacks[SG_OP_COUNT];   /* ops supports_op rejected in some case */
+    const char *name;
+    int n_ok, n_fail, n_unsupported, n_skipped;
+    bool lacks[SG_OP_COUNT]; /* ops supports_op rejected in some case */
 };
 
 struct tbo_env {
-    struct sg_stream *ref;       /* CPU stream in reference mode: the oracle */
-    bool              verbose;
-    int               threads;
+    struct sg_stream *ref; /* CPU stream in reference mode: the oracle */
+    bool verbose;
+    int threads;
 };
 
 enum tbo_result { TBO_OK, TBO_FAIL, TBO_UNSUPPORTED, TBO_SKIP };
@@ -214,7 +214,7 @@ static inline double tbo_rand01(uint64_t *s) {
     return (double)(*s >> 11) * (1.0 / 9007199254740992.0);
 }
 
-double tbo_now(void);  /* seconds, monotonic */
+double tbo_now(void); /* seconds, monotonic */
 /* "10x5x4x3" (the first nd dims of ne) into buf; returns buf. */
 const char *tbo_dims(char *buf, size_t size, int nd, const int64_t *ne);
 /* Rank of ne: dims up to the last one > 1 (at least 1). */

@@ -24,8 +24,9 @@ double tbo_now(void) {
 
 const char *tbo_dims(char *buf, size_t size, int nd, const int64_t *ne) {
     size_t n = 0;
-    buf[0] = '\0';
-    for (int d = 0; d < nd && n < size; d++) n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? "x" : "", (long long)ne[d]);
+    buf[0]   = '\0';
+    for (int d = 0; d < nd && n < size; d++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? "x" : "", (long long)ne[d]);
     return buf;
 }
 
@@ -40,18 +41,18 @@ int tbo_rank(const int64_t *ne, int max_dims) {
 struct tbo_case *tbo_add(struct tbo_case_list *l, int op, unsigned modes, tbo_build_fn build, const void *params,
                          size_t size, const char *fmt, ...) {
     if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 256;
+        int cap            = l->cap ? 2 * l->cap : 256;
         struct tbo_case *v = realloc(l->v, (size_t)cap * sizeof *v);
         if (!v) {
             fprintf(stderr, "test-backend-ops: out of memory for the case table\n");
             exit(1);
         }
-        l->v = v;
+        l->v   = v;
         l->cap = cap;
     }
     struct tbo_case *c = &l->v[l->n++];
-    *c = (struct tbo_case){.op = op, .modes = modes, .build = build, .max_nmse = 1e-7, .max_grad_err = 1e-4,
-                           .grad_eps = 0.0625};
+    *c                 = (struct tbo_case){
+                        .op = op, .modes = modes, .build = build, .max_nmse = 1e-7, .max_grad_err = 1e-4, .grad_eps = 0.0625};
     c->params = malloc(size ? size : 1);
     if (!c->params) {
         fprintf(stderr, "test-backend-ops: out of memory for the case table\n");
@@ -109,7 +110,7 @@ static struct sg_tensor *tbo_new_input(struct tbo_builder *b, enum sg_type type,
     int n_inputs = 0;
     for (int i = 0; i < t->id; i++) n_inputs += b->is_input[i];
     sg_set_name(t, "%s%d", param ? "p" : "in", n_inputs);
-    b->fills[t->id] = fill;
+    b->fills[t->id]    = fill;
     b->is_input[t->id] = true;
     if (param && b->mode == TBO_GRAD) sg_set_param(t);
     tbo_guard(b);
@@ -141,7 +142,7 @@ struct sg_tensor *tbo_input_view(struct tbo_builder *b, enum sg_type type, int n
         base_ne[0] = full[1];
         base_ne[1] = full[0];
         break;
-    case TBO_PERM:  /* base dims 0,1,2 land at 1,2,0 */
+    case TBO_PERM: /* base dims 0,1,2 land at 1,2,0 */
         base_ne[0] = full[1];
         base_ne[1] = full[2];
         base_ne[2] = full[0];
@@ -212,8 +213,22 @@ bool tbo_graph_supported(const struct sg_device *dev, const struct sg_graph *g, 
 /* Values that exercise f16/bf16 conversion: the largest finite values and just past them,
  * overflow to infinity, subnormals, halfway cases that round to even either way, signed zero. */
 static const double tbo_special_values[] = {
-    65504.0, 65519.0, 65520.0, 70000.0, -70000.0, 5.9604644775390625e-8, 1e-5, -3e-39,
-    1.0 + 1.0 / 2048, 1.0 + 3.0 / 2048, 1.0 + 1.0 / 256, 1.0 + 3.0 / 256, -0.0, 1e38, 3.4e38, 0.1,
+    65504.0,
+    65519.0,
+    65520.0,
+    70000.0,
+    -70000.0,
+    5.9604644775390625e-8,
+    1e-5,
+    -3e-39,
+    1.0 + 1.0 / 2048,
+    1.0 + 3.0 / 2048,
+    1.0 + 1.0 / 256,
+    1.0 + 3.0 / 256,
+    -0.0,
+    1e38,
+    3.4e38,
+    0.1,
 };
 
 /* The Adam step the hyper-parameters describe: t = 3 with the usual betas. */
@@ -241,7 +256,7 @@ static int32_t tbo_fill_int(const struct tbo_fill *f, const struct sg_tensor *t,
     case TBO_FILL_INDEX_OOR: {
         int64_t n = (int64_t)f->hi;
         if (tbo_rand01(s) < 1.0 / 6) {
-            int k = (int)(tbo_rand01(s) * 6);
+            int k     = (int)(tbo_rand01(s) * 6);
             int32_t v = tbo_oor_values[k];
             return k == 2 || k == 3 ? (int32_t)(n + v) : v;
         }
@@ -253,7 +268,7 @@ static int32_t tbo_fill_int(const struct tbo_fill *f, const struct sg_tensor *t,
         int64_t sk = t->ne[0], j = i % sk, b = i / sk;
         switch (b % 4) {
         case 0: {
-            if (j < 3) return (int32_t)j;  /* every code at least once */
+            if (j < 3) return (int32_t)j; /* every code at least once */
             double r = tbo_rand01(s);
             return r < 0.25 ? SG_ATTN_KEY_HIDDEN : r < 0.75 ? SG_ATTN_KEY_VISIBLE : SG_ATTN_KEY_SELF;
         }
@@ -284,7 +299,7 @@ static double tbo_fill_float(const struct tbo_fill *f, const struct sg_tensor *t
     case TBO_FILL_TIES: {
         /* -0 and +0 compare equal: a radix select on the raw bits would rank them apart */
         static const double set[] = {-1.0, -0.0, 0.0, 0.5, 2.0};
-        v = set[(int)(tbo_rand01(s) * 5) % 5];
+        v                         = set[(int)(tbo_rand01(s) * 5) % 5];
         break;
     }
     case TBO_FILL_SPECIAL: {
@@ -293,7 +308,7 @@ static double tbo_fill_float(const struct tbo_fill *f, const struct sg_tensor *t
         break;
     }
     case TBO_FILL_NEG_INF:
-        if (i % t->ne[0] != 0 && tbo_rand01(s) < 0.2) v = -INFINITY;  /* element 0 of a row stays finite */
+        if (i % t->ne[0] != 0 && tbo_rand01(s) < 0.2) v = -INFINITY; /* element 0 of a row stays finite */
         break;
     case TBO_FILL_ADAM: v = tbo_adam_value((int)i, f->lo); break;
     case TBO_FILL_CONST: v = f->lo; break;
@@ -303,13 +318,13 @@ static double tbo_fill_float(const struct tbo_fill *f, const struct sg_tensor *t
 }
 
 void tbo_fill_host(const struct sg_tensor *t, const struct tbo_fill *f, uint64_t seed, void *host, bool grad) {
-    uint64_t s = seed;
-    int64_t n = sg_nelements(t);
+    uint64_t s    = seed;
+    int64_t n     = sg_nelements(t);
     bool int_kind = f->kind == TBO_FILL_INDEX || f->kind == TBO_FILL_INDEX_OOR || f->kind == TBO_FILL_MASK;
     for (int64_t i = 0; i < n; i++) {
         if (t->type == SG_TYPE_I32) {
-            ((int32_t *)host)[i] = int_kind || f->kind == TBO_FILL_CONST ? tbo_fill_int(f, t, i, &s)
-                                                                         : (int32_t)floor(8 * tbo_rand01(&s));
+            ((int32_t *)host)[i] =
+                int_kind || f->kind == TBO_FILL_CONST ? tbo_fill_int(f, t, i, &s) : (int32_t)floor(8 * tbo_rand01(&s));
             continue;
         }
         float v = (float)tbo_fill_float(f, t, i, &s, grad);
@@ -329,7 +344,7 @@ void tbo_free_copies(void **copies, int n) {
 }
 
 sg_status tbo_fill_inputs(struct tbo_builder *b, uint64_t seed, void ***copies) {
-    int n = sg_ctx_n_tensors(b->ctx);
+    int n       = sg_ctx_n_tensors(b->ctx);
     void **keep = NULL;
     if (copies) {
         keep = calloc((size_t)(n ? n : 1), sizeof *keep);
@@ -339,8 +354,8 @@ sg_status tbo_fill_inputs(struct tbo_builder *b, uint64_t seed, void ***copies) 
     for (int i = 0; i < n && i < b->cap; i++) {
         if (!b->is_input[i]) continue;
         struct sg_tensor *t = sg_ctx_tensor(b->ctx, i);
-        size_t bytes = sg_nbytes(t);
-        void *host = malloc(bytes);
+        size_t bytes        = sg_nbytes(t);
+        void *host          = malloc(bytes);
         if (!host) return sg_error(SG_ERR_NO_MEMORY, "out of memory for %zu bytes of input", bytes);
         tbo_fill_host(t, &b->fills[i], tbo_mix(seed ^ tbo_mix((uint64_t)i)), host, b->mode == TBO_GRAD);
         sg_status st = sg_tensor_set(t, host, 0, bytes);
@@ -357,7 +372,7 @@ sg_status tbo_fill_inputs(struct tbo_builder *b, uint64_t seed, void ***copies) 
 
 sg_status tbo_read(const struct sg_tensor *t, double *out) {
     size_t span = sg_nbytes(t);
-    char *raw = malloc(span ? span : 1);
+    char *raw   = malloc(span ? span : 1);
     if (!raw) return sg_error(SG_ERR_NO_MEMORY, "out of memory reading '%s'", t->name);
     sg_status st = sg_tensor_get(t, raw, 0, span);
     if (st == SG_OK) {

@@ -9,28 +9,30 @@
 
 #include "tests/backends/tbo.h"
 
-#define F32 SG_TYPE_F32
-#define F16 SG_TYPE_F16
-#define BF16 SG_TYPE_BF16
-#define I32 SG_TYPE_I32
+#define F32        SG_TYPE_F32
+#define F16        SG_TYPE_F16
+#define BF16       SG_TYPE_BF16
+#define I32        SG_TYPE_I32
 #define NDIMS(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
 
 /* ---- binary: add, sub, mul, div ----------------------------------------------------------- */
 
 struct p_binary {
-    int             op;
-    int64_t         a[SG_MAX_DIMS], b[SG_MAX_DIMS];
+    int op;
+    int64_t a[SG_MAX_DIMS], b[SG_MAX_DIMS];
     enum tbo_layout la, lb;
 };
 
 static struct sg_tensor *build_binary(struct tbo_builder *b, const void *pp) {
     const struct p_binary *p = pp;
     /* 1/b has a pole at 0: keep divisors at least 0.5 away */
-    struct tbo_fill fb = p->op == SG_OP_DIV ? tbo_away(-2.0, 2.0, 0.0, 0.0, 1, 0.5) : tbo_uniform(-1.0, 1.0);
+    struct tbo_fill fb  = p->op == SG_OP_DIV ? tbo_away(-2.0, 2.0, 0.0, 0.0, 1, 0.5) : tbo_uniform(-1.0, 1.0);
     struct sg_tensor *x = tbo_input_view(b, F32, SG_MAX_DIMS, p->a, p->la, tbo_uniform(-1.0, 1.0), true);
     struct sg_tensor *y = tbo_input_view(b, F32, SG_MAX_DIMS, p->b, p->lb, fb, true);
-    struct sg_tensor *(*fn)(struct sg_ctx *, struct sg_tensor *, struct sg_tensor *) =
-        p->op == SG_OP_ADD ? sg_add : p->op == SG_OP_SUB ? sg_sub : p->op == SG_OP_MUL ? sg_mul : sg_div;
+    struct sg_tensor *(*fn)(struct sg_ctx *, struct sg_tensor *, struct sg_tensor *) = p->op == SG_OP_ADD   ? sg_add
+                                                                                       : p->op == SG_OP_SUB ? sg_sub
+                                                                                       : p->op == SG_OP_MUL ? sg_mul
+                                                                                                            : sg_div;
     return tbo_node(b, fn(b->ctx, x, y));
 }
 
@@ -53,17 +55,17 @@ static void cases_binary(struct tbo_case_list *l) {
     } shapes[] = {
         {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 0},
         {{17, 3, 1, 1, 1, 1}, {17, 3, 1, 1, 1, 1}, 0, 0},
-        {{31, 1, 1, 1, 1, 1}, {31, 1, 1, 1, 1, 1}, 0, 0},           /* one short of 8-, 16-, 32-wide */
+        {{31, 1, 1, 1, 1, 1}, {31, 1, 1, 1, 1, 1}, 0, 0}, /* one short of 8-, 16-, 32-wide */
         {{65, 2, 1, 1, 1, 1}, {65, 2, 1, 1, 1, 1}, 0, 0},
         {{129, 33, 1, 1, 1, 1}, {129, 33, 1, 1, 1, 1}, 0, 0},
-        {{4099, 3, 1, 1, 1, 1}, {4099, 1, 1, 1, 1, 1}, 0, 0},       /* bias row on a long row */
-        {{10, 5, 4, 3, 1, 1}, {1, 5, 4, 3, 1, 1}, 0, 0},            /* broadcast on each dim */
+        {{4099, 3, 1, 1, 1, 1}, {4099, 1, 1, 1, 1, 1}, 0, 0}, /* bias row on a long row */
+        {{10, 5, 4, 3, 1, 1}, {1, 5, 4, 3, 1, 1}, 0, 0},      /* broadcast on each dim */
         {{10, 5, 4, 3, 1, 1}, {10, 1, 4, 3, 1, 1}, 0, 0},
         {{10, 5, 4, 3, 1, 1}, {10, 5, 1, 3, 1, 1}, 0, 0},
         {{10, 5, 4, 3, 1, 1}, {10, 5, 4, 1, 1, 1}, 0, 0},
         {{10, 5, 4, 3, 1, 1}, {1, 1, 1, 1, 1, 1}, 0, 0},
-        {{10, 1, 4, 1, 1, 1}, {1, 5, 1, 3, 1, 1}, 0, 0},            /* both sides broadcast */
-        {{3, 2, 2, 2, 2, 3}, {3, 1, 2, 1, 2, 1}, 0, 0},             /* rank 6 */
+        {{10, 1, 4, 1, 1, 1}, {1, 5, 1, 3, 1, 1}, 0, 0}, /* both sides broadcast */
+        {{3, 2, 2, 2, 2, 3}, {3, 1, 2, 1, 2, 1}, 0, 0},  /* rank 6 */
         {{1, 2, 1, 2, 1, 3}, {3, 2, 2, 2, 2, 1}, 0, 0},
         {{33, 17, 1, 1, 1, 1}, {33, 17, 1, 1, 1, 1}, TBO_TRANS, 0},
         {{33, 17, 1, 1, 1, 1}, {33, 17, 1, 1, 1, 1}, 0, TBO_TRANS},
@@ -86,16 +88,16 @@ static void cases_binary(struct tbo_case_list *l) {
 
 /* ---- unary: scale, sqr, sqrt, relu, gelu, leaky_relu, sigmoid, tanh, clamp ----------------- */
 
-#define CLAMP_LO -0.5
-#define CLAMP_HI 0.75
+#define CLAMP_LO    -0.5
+#define CLAMP_HI    0.75
 #define LEAKY_SLOPE 0.1
 
 struct p_unary {
-    int             op;
-    int64_t         ne[SG_MAX_DIMS];
+    int op;
+    int64_t ne[SG_MAX_DIMS];
     enum tbo_layout l;
-    double          lo, hi;   /* input range; lo == hi: the op's default */
-    bool            bias;     /* scale: s*x + b rather than s*x */
+    double lo, hi; /* input range; lo == hi: the op's default */
+    bool bias;     /* scale: s*x + b rather than s*x */
 };
 
 /* The op's input: kinks are hit exactly in test mode (kernels must follow the documented
@@ -104,7 +106,7 @@ static struct tbo_fill unary_fill(const struct p_unary *p, bool grad) {
     double lo = p->lo, hi = p->hi;
     if (lo == hi) lo = -3.0, hi = 3.0;
     switch (p->op) {
-    case SG_OP_SQRT: return tbo_uniform(grad ? 0.25 : 0.0, lo == -3.0 ? 4.0 : hi);  /* sqrt' is infinite at 0 */
+    case SG_OP_SQRT: return tbo_uniform(grad ? 0.25 : 0.0, lo == -3.0 ? 4.0 : hi); /* sqrt' is infinite at 0 */
     case SG_OP_RELU:
     case SG_OP_LEAKY_RELU: return grad ? tbo_away(lo, hi, 0.0, 0.0, 1, 0.125) : tbo_kinks(lo, hi, 0.0, 0.0, 0.0, 1);
     case SG_OP_CLAMP:
@@ -115,7 +117,7 @@ static struct tbo_fill unary_fill(const struct p_unary *p, bool grad) {
 
 static struct sg_tensor *build_unary(struct tbo_builder *b, const void *pp) {
     const struct p_unary *p = pp;
-    struct sg_ctx *ctx = b->ctx;
+    struct sg_ctx *ctx      = b->ctx;
     struct sg_tensor *x = tbo_input_view(b, F32, SG_MAX_DIMS, p->ne, p->l, unary_fill(p, b->mode == TBO_GRAD), true);
     struct sg_tensor *y = NULL;
     switch (p->op) {
@@ -146,15 +148,17 @@ static void add_unary(struct tbo_case_list *l, unsigned modes, int op, const int
 
 static void cases_unary(struct tbo_case_list *l) {
     static const struct {
-        int64_t         ne[SG_MAX_DIMS];
+        int64_t ne[SG_MAX_DIMS];
         enum tbo_layout l;
     } shapes[] = {
-        {{1, 1, 1, 1, 1, 1}, 0},      {{17, 1, 1, 1, 1, 1}, 0},       {{129, 3, 1, 1, 1, 1}, 0},
-        {{4099, 3, 1, 1, 1, 1}, 0},   {{3, 5, 2, 2, 1, 2}, 0},        {{33, 17, 1, 1, 1, 1}, TBO_TRANS},
-        {{5, 4, 3, 1, 1, 1}, TBO_PERM}, {{17, 5, 1, 1, 1, 1}, TBO_STRIDED}, {{31, 1, 1, 1, 1, 1}, 0},
-        {{65, 2, 1, 1, 1, 1}, 0},     {{3, 5, 2, 2, 1, 2}, TBO_PERM},
+        {{1, 1, 1, 1, 1, 1}, 0},        {{17, 1, 1, 1, 1, 1}, 0},
+        {{129, 3, 1, 1, 1, 1}, 0},      {{4099, 3, 1, 1, 1, 1}, 0},
+        {{3, 5, 2, 2, 1, 2}, 0},        {{33, 17, 1, 1, 1, 1}, TBO_TRANS},
+        {{5, 4, 3, 1, 1, 1}, TBO_PERM}, {{17, 5, 1, 1, 1, 1}, TBO_STRIDED},
+        {{31, 1, 1, 1, 1, 1}, 0},       {{65, 2, 1, 1, 1, 1}, 0},
+        {{3, 5, 2, 2, 1, 2}, TBO_PERM},
     };
-    static const int ops[] = {SG_OP_SCALE, SG_OP_SQR,     SG_OP_SQRT, SG_OP_RELU, SG_OP_GELU,
+    static const int ops[] = {SG_OP_SCALE,      SG_OP_SQR,     SG_OP_SQRT, SG_OP_RELU, SG_OP_GELU,
                               SG_OP_LEAKY_RELU, SG_OP_SIGMOID, SG_OP_TANH, SG_OP_CLAMP};
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -174,8 +178,8 @@ static void cases_unary(struct tbo_case_list *l) {
 /* ---- act_back: dy * f'(x) ----------------------------------------------------------------- */
 
 struct p_act {
-    enum sg_act     act;
-    int64_t         ne[2];
+    enum sg_act act;
+    int64_t ne[2];
     enum tbo_layout lx;
 };
 
@@ -184,17 +188,19 @@ static const char *const act_names[] = {"relu", "leaky_relu", "gelu", "clamp"};
 static struct sg_tensor *build_act_back(struct tbo_builder *b, const void *pp) {
     const struct p_act *p = pp;
     /* x hits the kinks exactly: relu'(0) = 0, leaky'(0) = slope, clamp passes lo <= x <= hi */
-    struct tbo_fill fx = p->act == SG_ACT_CLAMP ? tbo_kinks(-2, 2, CLAMP_LO, CLAMP_HI, 0, 2) : tbo_kinks(-3, 3, 0, 0, 0, 1);
-    struct sg_tensor *x = tbo_input_view(b, F32, 2, p->ne, p->lx, fx, false);
+    struct tbo_fill fx =
+        p->act == SG_ACT_CLAMP ? tbo_kinks(-2, 2, CLAMP_LO, CLAMP_HI, 0, 2) : tbo_kinks(-3, 3, 0, 0, 0, 1);
+    struct sg_tensor *x  = tbo_input_view(b, F32, 2, p->ne, p->lx, fx, false);
     struct sg_tensor *dy = tbo_input(b, F32, 2, p->ne, tbo_uniform(-1, 1));
     return tbo_node(b, sg_act_back(b->ctx, p->act, x, dy, (float)LEAKY_SLOPE, (float)CLAMP_LO, (float)CLAMP_HI));
 }
 
 static void cases_act_back(struct tbo_case_list *l) {
     static const struct {
-        int64_t         ne[2];
+        int64_t ne[2];
         enum tbo_layout lx;
-    } shapes[] = {{{1, 1}, 0}, {{17, 3}, 0}, {{129, 33}, 0}, {{4099, 2}, 0}, {{33, 17}, TBO_TRANS}, {{17, 5}, TBO_STRIDED}};
+    } shapes[] = {{{1, 1}, 0},    {{17, 3}, 0},          {{129, 33}, 0},
+                  {{4099, 2}, 0}, {{33, 17}, TBO_TRANS}, {{17, 5}, TBO_STRIDED}};
     for (int a = SG_ACT_RELU; a <= SG_ACT_CLAMP; a++) {
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
             struct p_act p = {.act = (enum sg_act)a, .ne = {shapes[i].ne[0], shapes[i].ne[1]}, .lx = shapes[i].lx};
@@ -210,15 +216,15 @@ static void cases_act_back(struct tbo_case_list *l) {
 /* ---- sum_to and repeat -------------------------------------------------------------------- */
 
 struct p_reduce {
-    int             op;        /* SUM_TO or REPEAT */
-    int64_t         ne[SG_MAX_DIMS], to[SG_MAX_DIMS];
+    int op; /* SUM_TO or REPEAT */
+    int64_t ne[SG_MAX_DIMS], to[SG_MAX_DIMS];
     enum tbo_layout l;
-    bool            mean;      /* sum_to followed by a scale, as sg_mean builds it */
+    bool mean; /* sum_to followed by a scale, as sg_mean builds it */
 };
 
 static struct sg_tensor *build_reduce(struct tbo_builder *b, const void *pp) {
     const struct p_reduce *p = pp;
-    struct sg_tensor *x = tbo_input_view(b, F32, SG_MAX_DIMS, p->ne, p->l, tbo_uniform(-1, 1), true);
+    struct sg_tensor *x      = tbo_input_view(b, F32, SG_MAX_DIMS, p->ne, p->l, tbo_uniform(-1, 1), true);
     if (p->op == SG_OP_REPEAT) {
         struct sg_tensor like = {.type = F32};
         memcpy(like.ne, p->to, sizeof like.ne);
@@ -234,24 +240,25 @@ static void add_reduce(struct tbo_case_list *l, unsigned modes, int op, const in
     memcpy(p.ne, ne, sizeof p.ne);
     memcpy(p.to, to, sizeof p.to);
     char s[64], t[64];
-    int r = tbo_rank(ne, SG_MAX_DIMS) > tbo_rank(to, SG_MAX_DIMS) ? tbo_rank(ne, SG_MAX_DIMS) : tbo_rank(to, SG_MAX_DIMS);
+    int r =
+        tbo_rank(ne, SG_MAX_DIMS) > tbo_rank(to, SG_MAX_DIMS) ? tbo_rank(ne, SG_MAX_DIMS) : tbo_rank(to, SG_MAX_DIMS);
     tbo_add(l, op, modes, build_reduce, &p, sizeof p, "%s(ne=%s,to=%s%s%s)", mean ? "mean" : sg_op_name(op),
             tbo_dims(s, 64, r, ne), tbo_dims(t, 64, r, to), lay ? ",x=" : "", lay ? tbo_layout_names[lay] : "");
 }
 
 static void cases_reduce(struct tbo_case_list *l) {
     static const struct {
-        int64_t         ne[SG_MAX_DIMS], to[SG_MAX_DIMS];
+        int64_t ne[SG_MAX_DIMS], to[SG_MAX_DIMS];
         enum tbo_layout l;
     } sums[] = {
-        {{17, 5, 3, 2, 1, 1}, {1, 5, 3, 2, 1, 1}, 0},  /* each dim, and combinations */
+        {{17, 5, 3, 2, 1, 1}, {1, 5, 3, 2, 1, 1}, 0}, /* each dim, and combinations */
         {{17, 5, 3, 2, 1, 1}, {17, 1, 3, 2, 1, 1}, 0},
         {{17, 5, 3, 2, 1, 1}, {17, 5, 1, 2, 1, 1}, 0},
         {{17, 5, 3, 2, 1, 1}, {17, 5, 3, 1, 1, 1}, 0},
         {{17, 5, 3, 2, 1, 1}, {1, 5, 1, 2, 1, 1}, 0},
         {{17, 5, 3, 2, 1, 1}, {1, 1, 1, 1, 1, 1}, 0},
-        {{17, 5, 3, 2, 1, 1}, {17, 5, 3, 2, 1, 1}, 0}, /* nothing to sum: a copy */
-        {{65537, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0}, /* one long reduction */
+        {{17, 5, 3, 2, 1, 1}, {17, 5, 3, 2, 1, 1}, 0},    /* nothing to sum: a copy */
+        {{65537, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, 0},  /* one long reduction */
         {{3, 100003, 1, 1, 1, 1}, {3, 1, 1, 1, 1, 1}, 0}, /* long and strided */
         {{4099, 3, 5, 1, 1, 1}, {4099, 1, 1, 1, 1, 1}, 0},
         {{4099, 33, 1, 1, 1, 1}, {1, 33, 1, 1, 1, 1}, 0},
@@ -267,40 +274,41 @@ static void cases_reduce(struct tbo_case_list *l) {
     add_reduce(l, TBO_TEST, SG_OP_SUM_TO, (int64_t[]){129, 7, 1, 1, 1, 1}, (int64_t[]){1, 1, 1, 1, 1, 1}, 0, true);
 
     static const struct {
-        int64_t         ne[SG_MAX_DIMS], to[SG_MAX_DIMS];
+        int64_t ne[SG_MAX_DIMS], to[SG_MAX_DIMS];
         enum tbo_layout l;
     } reps[] = {
-        {{1, 5, 1, 2, 1, 1}, {17, 5, 3, 2, 1, 1}, 0},
-        {{17, 1, 3, 1, 1, 1}, {17, 5, 3, 2, 1, 1}, 0},
-        {{1, 1, 1, 1, 1, 1}, {33, 17, 1, 1, 1, 1}, 0},
-        {{4099, 1, 1, 1, 1, 1}, {4099, 9, 1, 1, 1, 1}, 0},
-        {{3, 1, 2, 1, 2, 1}, {3, 2, 2, 2, 2, 3}, 0},
-        {{17, 5, 1, 1, 1, 1}, {17, 5, 3, 1, 1, 1}, TBO_TRANS},
+        {{1, 5, 1, 2, 1, 1}, {17, 5, 3, 2, 1, 1}, 0},          {{17, 1, 3, 1, 1, 1}, {17, 5, 3, 2, 1, 1}, 0},
+        {{1, 1, 1, 1, 1, 1}, {33, 17, 1, 1, 1, 1}, 0},         {{4099, 1, 1, 1, 1, 1}, {4099, 9, 1, 1, 1, 1}, 0},
+        {{3, 1, 2, 1, 2, 1}, {3, 2, 2, 2, 2, 3}, 0},           {{17, 5, 1, 1, 1, 1}, {17, 5, 3, 1, 1, 1}, TBO_TRANS},
         {{5, 4, 1, 1, 1, 1}, {5, 4, 3, 2, 1, 1}, TBO_STRIDED},
     };
     for (size_t i = 0; i < sizeof reps / sizeof reps[0]; i++)
         add_reduce(l, TBO_TEST, SG_OP_REPEAT, reps[i].ne, reps[i].to, reps[i].l, false);
 
     add_reduce(l, TBO_GRAD, SG_OP_SUM_TO, (int64_t[]){5, 4, 3, 1, 1, 1}, (int64_t[]){1, 4, 1, 1, 1, 1}, 0, false);
-    add_reduce(l, TBO_GRAD, SG_OP_SUM_TO, (int64_t[]){5, 4, 3, 1, 1, 1}, (int64_t[]){1, 1, 1, 1, 1, 1}, TBO_PERM, false);
+    add_reduce(l, TBO_GRAD, SG_OP_SUM_TO, (int64_t[]){5, 4, 3, 1, 1, 1}, (int64_t[]){1, 1, 1, 1, 1, 1}, TBO_PERM,
+               false);
     add_reduce(l, TBO_GRAD, SG_OP_REPEAT, (int64_t[]){1, 4, 1, 1, 1, 1}, (int64_t[]){5, 4, 3, 1, 1, 1}, 0, false);
-    add_reduce(l, TBO_GRAD, SG_OP_REPEAT, (int64_t[]){4, 1, 1, 1, 1, 1}, (int64_t[]){4, 6, 1, 1, 1, 1}, TBO_TRANS, false);
+    add_reduce(l, TBO_GRAD, SG_OP_REPEAT, (int64_t[]){4, 1, 1, 1, 1, 1}, (int64_t[]){4, 6, 1, 1, 1, 1}, TBO_TRANS,
+               false);
 
-    add_reduce(l, TBO_PERF, SG_OP_SUM_TO, (int64_t[]){512, 65536, 1, 1, 1, 1}, (int64_t[]){512, 1, 1, 1, 1, 1}, 0, false);
+    add_reduce(l, TBO_PERF, SG_OP_SUM_TO, (int64_t[]){512, 65536, 1, 1, 1, 1}, (int64_t[]){512, 1, 1, 1, 1, 1}, 0,
+               false);
     add_reduce(l, TBO_PERF, SG_OP_SUM_TO, (int64_t[]){512, 65536, 1, 1, 1, 1}, (int64_t[]){1, 65536, 1, 1, 1, 1}, 0,
                false);
-    add_reduce(l, TBO_PERF, SG_OP_REPEAT, (int64_t[]){512, 1, 1, 1, 1, 1}, (int64_t[]){512, 65536, 1, 1, 1, 1}, 0, false);
+    add_reduce(l, TBO_PERF, SG_OP_REPEAT, (int64_t[]){512, 1, 1, 1, 1, 1}, (int64_t[]){512, 65536, 1, 1, 1, 1}, 0,
+               false);
 }
 
 /* ---- cont (copies and casts) and cpy ------------------------------------------------------ */
 
 struct p_copy {
-    int             op;              /* CONT or CPY */
-    int64_t         ne[SG_MAX_DIMS];     /* source shape */
-    int64_t         dst_ne[SG_MAX_DIMS]; /* cpy: the target's shape (same element count) */
-    enum sg_type    src, dst;
-    enum tbo_layout ls, ld;          /* source layout; cpy: the layout of the view written */
-    bool            special;         /* f16/bf16 edge values */
+    int op;                      /* CONT or CPY */
+    int64_t ne[SG_MAX_DIMS];     /* source shape */
+    int64_t dst_ne[SG_MAX_DIMS]; /* cpy: the target's shape (same element count) */
+    enum sg_type src, dst;
+    enum tbo_layout ls, ld; /* source layout; cpy: the layout of the view written */
+    bool special;           /* f16/bf16 edge values */
 };
 
 static struct tbo_fill copy_fill(const struct p_copy *p) {
@@ -310,12 +318,12 @@ static struct tbo_fill copy_fill(const struct p_copy *p) {
 
 static struct sg_tensor *build_copy(struct tbo_builder *b, const void *pp) {
     const struct p_copy *p = pp;
-    struct sg_tensor *x = tbo_input_view(b, p->src, SG_MAX_DIMS, p->ne, p->ls, copy_fill(p), true);
+    struct sg_tensor *x    = tbo_input_view(b, p->src, SG_MAX_DIMS, p->ne, p->ls, copy_fill(p), true);
     if (p->op == SG_OP_CONT) return tbo_node(b, p->dst == p->src ? sg_cont(b->ctx, x) : sg_cast(b->ctx, x, p->dst));
-    struct tbo_fill ft = p->dst == I32 ? tbo_index(-5, 5) : tbo_uniform(-1, 1);
+    struct tbo_fill ft       = p->dst == I32 ? tbo_index(-5, 5) : tbo_uniform(-1, 1);
     struct sg_tensor *target = tbo_input_view(b, p->dst, SG_MAX_DIMS, p->dst_ne, p->ld, ft, false);
     if (!target) return NULL;
-    sg_set_output(target->view_src ? target->view_src : target);  /* written in place: compared */
+    sg_set_output(target->view_src ? target->view_src : target); /* written in place: compared */
     return tbo_node(b, sg_cpy(b->ctx, x, target));
 }
 
@@ -330,12 +338,11 @@ static void add_copy(struct tbo_case_list *l, unsigned modes, int op, const int6
         char d[48];
         snprintf(t, sizeof t, ",dst=%s", tbo_dims(d, sizeof d, tbo_rank(p.dst_ne, SG_MAX_DIMS), p.dst_ne));
     }
-    struct tbo_case *c =
-        tbo_add(l, op, modes, build_copy, &p, sizeof p, "%s(ne=%s%s,%s->%s%s%s%s%s%s)", sg_op_name(op),
-                tbo_dims(s, 64, tbo_rank(ne, SG_MAX_DIMS), ne), t, sg_type_name(src), sg_type_name(dst),
-                ls ? ",src=" : "", ls ? tbo_layout_names[ls] : "", ld ? ",dst_view=" : "", ld ? tbo_layout_names[ld] : "",
-                special ? ",special" : "");
-    c->cmp = TBO_CMP_EXACT;  /* conversions round to nearest even: every backend gets the same bits */
+    struct tbo_case *c = tbo_add(l, op, modes, build_copy, &p, sizeof p, "%s(ne=%s%s,%s->%s%s%s%s%s%s)", sg_op_name(op),
+                                 tbo_dims(s, 64, tbo_rank(ne, SG_MAX_DIMS), ne), t, sg_type_name(src),
+                                 sg_type_name(dst), ls ? ",src=" : "", ls ? tbo_layout_names[ls] : "",
+                                 ld ? ",dst_view=" : "", ld ? tbo_layout_names[ld] : "", special ? ",special" : "");
+    c->cmp             = TBO_CMP_EXACT; /* conversions round to nearest even: every backend gets the same bits */
 }
 
 static void cases_copy(struct tbo_case_list *l) {
@@ -361,10 +368,11 @@ static void cases_copy(struct tbo_case_list *l) {
     const int64_t m[SG_MAX_DIMS] = {17, 5, 1, 1, 1, 1};
     add_copy(l, TBO_TEST, SG_OP_CPY, m, NULL, F32, F32, 0, 0, false);
     add_copy(l, TBO_TEST, SG_OP_CPY, a, NULL, F32, F32, TBO_TRANS, 0, false);
-    add_copy(l, TBO_TEST, SG_OP_CPY, a, NULL, F32, F32, 0, TBO_TRANS, false);  /* strided writes */
+    add_copy(l, TBO_TEST, SG_OP_CPY, a, NULL, F32, F32, 0, TBO_TRANS, false); /* strided writes */
     add_copy(l, TBO_TEST, SG_OP_CPY, r4, NULL, F32, F32, 0, TBO_PERM, false);
     add_copy(l, TBO_TEST, SG_OP_CPY, m, NULL, F32, F32, 0, TBO_STRIDED, false); /* a slice: the rest stays */
-    add_copy(l, TBO_TEST, SG_OP_CPY, (int64_t[]){6, 4, 1, 1, 1, 1}, (int64_t[]){24, 1, 1, 1, 1, 1}, F32, F32, 0, 0, false);
+    add_copy(l, TBO_TEST, SG_OP_CPY, (int64_t[]){6, 4, 1, 1, 1, 1}, (int64_t[]){24, 1, 1, 1, 1, 1}, F32, F32, 0, 0,
+             false);
     add_copy(l, TBO_TEST, SG_OP_CPY, (int64_t[]){6, 4, 1, 1, 1, 1}, (int64_t[]){4, 3, 2, 1, 1, 1}, F32, F32, TBO_TRANS,
              0, false);
     add_copy(l, TBO_TEST, SG_OP_CPY, m, NULL, F32, F16, 0, 0, false);

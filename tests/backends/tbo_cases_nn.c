@@ -6,26 +6,26 @@
 
 #include "tests/backends/tbo.h"
 
-#define F32 SG_TYPE_F32
-#define F16 SG_TYPE_F16
+#define F32  SG_TYPE_F32
+#define F16  SG_TYPE_F16
 #define BF16 SG_TYPE_BF16
-#define I32 SG_TYPE_I32
+#define I32  SG_TYPE_I32
 
 /* ---- matmul ------------------------------------------------------------------------------- */
 
 struct p_matmul {
-    int64_t         m, n, k;
-    int64_t         ba[4], bb[4];   /* batch dims 2..5 of a and b (each 1 or the other's) */
-    enum sg_type    ta;
-    enum tbo_layout la, lb;         /* TRANS: the operand is a transposed view (transA/transB) */
+    int64_t m, n, k;
+    int64_t ba[4], bb[4]; /* batch dims 2..5 of a and b (each 1 or the other's) */
+    enum sg_type ta;
+    enum tbo_layout la, lb; /* TRANS: the operand is a transposed view (transA/transB) */
 };
 
 static struct sg_tensor *build_matmul(struct tbo_builder *b, const void *pp) {
     const struct p_matmul *p = pp;
-    int64_t na[SG_MAX_DIMS] = {p->k, p->m, p->ba[0], p->ba[1], p->ba[2], p->ba[3]};
-    int64_t nb[SG_MAX_DIMS] = {p->n, p->k, p->bb[0], p->bb[1], p->bb[2], p->bb[3]};
-    struct sg_tensor *a = tbo_input_view(b, p->ta, SG_MAX_DIMS, na, p->la, tbo_uniform(-1, 1), p->ta == F32);
-    struct sg_tensor *x = tbo_input_view(b, F32, SG_MAX_DIMS, nb, p->lb, tbo_uniform(-1, 1), true);
+    int64_t na[SG_MAX_DIMS]  = {p->k, p->m, p->ba[0], p->ba[1], p->ba[2], p->ba[3]};
+    int64_t nb[SG_MAX_DIMS]  = {p->n, p->k, p->bb[0], p->bb[1], p->bb[2], p->bb[3]};
+    struct sg_tensor *a      = tbo_input_view(b, p->ta, SG_MAX_DIMS, na, p->la, tbo_uniform(-1, 1), p->ta == F32);
+    struct sg_tensor *x      = tbo_input_view(b, F32, SG_MAX_DIMS, nb, p->lb, tbo_uniform(-1, 1), true);
     return tbo_node(b, sg_matmul(b->ctx, a, x));
 }
 
@@ -38,7 +38,7 @@ static struct tbo_case *add_matmul(struct tbo_case_list *l, unsigned modes, int6
     if (ba) memcpy(p.ba, ba, sizeof p.ba);
     if (bb) memcpy(p.bb, bb, sizeof p.bb);
     char extra[160] = "";
-    size_t e = 0;
+    size_t e        = 0;
     if (ta != F32) e += (size_t)snprintf(extra + e, sizeof extra - e, ",a=%s", sg_type_name(ta));
     if (la == TBO_TRANS) e += (size_t)snprintf(extra + e, sizeof extra - e, ",transA=1");
     if (lb == TBO_TRANS) e += (size_t)snprintf(extra + e, sizeof extra - e, ",transB=1");
@@ -53,21 +53,21 @@ static struct tbo_case *add_matmul(struct tbo_case_list *l, unsigned modes, int6
                                  (long long)m, (long long)n, (long long)k, extra);
     if (ta == F16) {
         c->max_nmse = 1e-6;
-        c->why = "a tensor-core path may round b to f16 (2^-11 relative per element, nmse ~1e-7)";
+        c->why      = "a tensor-core path may round b to f16 (2^-11 relative per element, nmse ~1e-7)";
     } else if (ta == BF16) {
         c->max_nmse = 2e-5;
-        c->why = "a tensor-core path may round b to bf16 (2^-8 relative per element, nmse ~5e-6)";
+        c->why      = "a tensor-core path may round b to bf16 (2^-8 relative per element, nmse ~5e-6)";
     }
     return c;
 }
 
 static void cases_matmul(struct tbo_case_list *l) {
     static const int64_t small[][3] = {
-        {1, 1, 1}, {64, 33, 17}, {33, 17, 3}, {17, 1, 129}, {1, 33, 129}, {3, 17, 33}, {129, 129, 129},
-        {5, 7, 4099},                             /* one long dot product per element */
-        {129, 65, 70}, {200, 129, 300},           /* big enough for a BLAS / tiled path */
-        {64, 64, 64}, {16, 16, 1024},             /* at the CPU's BLAS threshold */
-        {257, 3, 257}, {3, 257, 257}, {300, 300, 15}, {129, 65, 4099},
+        {1, 1, 1},     {64, 33, 17},    {33, 17, 3},     {17, 1, 129},
+        {1, 33, 129},  {3, 17, 33},     {129, 129, 129}, {5, 7, 4099}, /* one long dot product per element */
+        {129, 65, 70}, {200, 129, 300},                                /* big enough for a BLAS / tiled path */
+        {64, 64, 64},  {16, 16, 1024},                                 /* at the CPU's BLAS threshold */
+        {257, 3, 257}, {3, 257, 257},   {300, 300, 15},  {129, 65, 4099},
     };
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
         add_matmul(l, TBO_TEST, small[i][0], small[i][1], small[i][2], F32, 0, 0, NULL, NULL);
@@ -111,24 +111,24 @@ static void cases_matmul(struct tbo_case_list *l) {
     add_matmul(l, TBO_PERF, 4096, 16384, 512, F32, 0, 0, NULL, NULL);         /* SAE encoder: x W_enc */
     add_matmul(l, TBO_PERF, 4096, 512, 16384, F32, 0, TBO_TRANS, NULL, NULL); /* dense decoder, W^T */
     add_matmul(l, TBO_PERF, 512, 16384, 4096, F32, 0, 0, NULL, NULL);
-    add_matmul(l, TBO_PERF, 2048, 1536, 512, F32, 0, TBO_TRANS, NULL, NULL);  /* fused QKV projection */
+    add_matmul(l, TBO_PERF, 2048, 1536, 512, F32, 0, TBO_TRANS, NULL, NULL); /* fused QKV projection */
     add_matmul(l, TBO_PERF, 64, 64, 64, F32, 0, 0, NULL, NULL);
 }
 
 /* ---- layer_norm and layer_norm_back ------------------------------------------------------- */
 
 struct p_norm {
-    int             op;             /* LAYER_NORM or LAYER_NORM_BACK */
-    int64_t         ne[SG_MAX_DIMS];
+    int op; /* LAYER_NORM or LAYER_NORM_BACK */
+    int64_t ne[SG_MAX_DIMS];
     enum tbo_layout l;
-    bool            w, bias;
-    double          offset;         /* added to the inputs: cancellation in the variance */
-    bool            constant;       /* every x equal: zero variance, eps alone in the denominator */
+    bool w, bias;
+    double offset; /* added to the inputs: cancellation in the variance */
+    bool constant; /* every x equal: zero variance, eps alone in the denominator */
 };
 
 static struct sg_tensor *build_norm(struct tbo_builder *b, const void *pp) {
     const struct p_norm *p = pp;
-    struct tbo_fill fx = p->constant ? tbo_fill_of(TBO_FILL_CONST, 0.3, 0) : tbo_uniform(p->offset - 1, p->offset + 1);
+    struct tbo_fill fx  = p->constant ? tbo_fill_of(TBO_FILL_CONST, 0.3, 0) : tbo_uniform(p->offset - 1, p->offset + 1);
     struct sg_tensor *x = tbo_input_view(b, F32, SG_MAX_DIMS, p->ne, p->l, fx, true);
     struct sg_tensor *w = p->w ? tbo_param(b, F32, 1, p->ne, tbo_uniform(0.5, 1.5)) : NULL;
     if (p->op == SG_OP_LAYER_NORM_BACK) {
@@ -146,36 +146,39 @@ static struct tbo_case *add_norm(struct tbo_case_list *l, unsigned modes, int op
     char s[64], off[32] = "";
     if (offset != 0) snprintf(off, sizeof off, ",offset=%g", offset);
     return tbo_add(l, op, modes, build_norm, &p, sizeof p, "%s(ne=%s%s%s%s%s%s)", sg_op_name(op),
-                   tbo_dims(s, 64, tbo_rank(ne, SG_MAX_DIMS), ne), w ? ",w" : "", bias ? ",b" : "",
-                   lay ? ",x=" : "", lay ? tbo_layout_names[lay] : "", off);
+                   tbo_dims(s, 64, tbo_rank(ne, SG_MAX_DIMS), ne), w ? ",w" : "", bias ? ",b" : "", lay ? ",x=" : "",
+                   lay ? tbo_layout_names[lay] : "", off);
 }
 
 static void cases_norm(struct tbo_case_list *l) {
     static const struct {
-        int64_t         ne[SG_MAX_DIMS];
+        int64_t ne[SG_MAX_DIMS];
         enum tbo_layout l;
-        bool            w, b;
+        bool w, b;
     } shapes[] = {
-        {{17, 3, 1, 1, 1, 1}, 0, true, true},     {{1, 5, 1, 1, 1, 1}, 0, true, true},  /* rows of one: var 0 */
-        {{129, 33, 1, 1, 1, 1}, 0, false, false}, {{129, 33, 1, 1, 1, 1}, 0, true, false},
-        {{4099, 3, 1, 1, 1, 1}, 0, true, true},   {{512, 64, 1, 1, 1, 1}, 0, true, true},
+        {{17, 3, 1, 1, 1, 1}, 0, true, true},          {{1, 5, 1, 1, 1, 1}, 0, true, true}, /* rows of one: var 0 */
+        {{129, 33, 1, 1, 1, 1}, 0, false, false},      {{129, 33, 1, 1, 1, 1}, 0, true, false},
+        {{4099, 3, 1, 1, 1, 1}, 0, true, true},        {{512, 64, 1, 1, 1, 1}, 0, true, true},
         {{33, 17, 1, 1, 1, 1}, TBO_TRANS, true, true}, {{8, 5, 3, 1, 1, 1}, TBO_PERM, true, true},
-        {{5, 2, 3, 1, 2, 2}, 0, true, true},      {{17, 5, 1, 1, 1, 1}, TBO_STRIDED, true, false},
+        {{5, 2, 3, 1, 2, 2}, 0, true, true},           {{17, 5, 1, 1, 1, 1}, TBO_STRIDED, true, false},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         add_norm(l, TBO_TEST, SG_OP_LAYER_NORM, shapes[i].ne, shapes[i].l, shapes[i].w, shapes[i].b, 0);
         add_norm(l, TBO_TEST, SG_OP_LAYER_NORM_BACK, shapes[i].ne, shapes[i].l, shapes[i].w, false, 0);
     }
     struct tbo_case *c = add_norm(l, TBO_TEST, SG_OP_LAYER_NORM, (int64_t[]){257, 4, 1, 1, 1, 1}, 0, true, true, 100);
+    c->max_nmse        = 1e-5;
+    c->why             = "inputs offset by 100 (std 0.6): f32 rounding of the mean is amplified ~170x; a one-pass "
+                         "E[x^2]-E[x]^2 variance fails by orders of magnitude";
+    c           = add_norm(l, TBO_TEST, SG_OP_LAYER_NORM_BACK, (int64_t[]){257, 4, 1, 1, 1, 1}, 0, true, false, 100);
     c->max_nmse = 1e-5;
-    c->why = "inputs offset by 100 (std 0.6): f32 rounding of the mean is amplified ~170x; a one-pass "
-             "E[x^2]-E[x]^2 variance fails by orders of magnitude";
-    c = add_norm(l, TBO_TEST, SG_OP_LAYER_NORM_BACK, (int64_t[]){257, 4, 1, 1, 1, 1}, 0, true, false, 100);
-    c->max_nmse = 1e-5;
-    c->why = "inputs offset by 100: see layer_norm";
+    c->why      = "inputs offset by 100: see layer_norm";
     for (int o = 0; o < 2; o++) {
-        struct p_norm p = {.op = o ? SG_OP_LAYER_NORM_BACK : SG_OP_LAYER_NORM, .ne = {4099, 3, 1, 1, 1, 1}, .w = true,
-                           .bias = !o, .constant = true};
+        struct p_norm p = {.op       = o ? SG_OP_LAYER_NORM_BACK : SG_OP_LAYER_NORM,
+                           .ne       = {4099, 3, 1, 1, 1, 1},
+                           .w        = true,
+                           .bias     = !o,
+                           .constant = true};
         tbo_add(l, p.op, TBO_TEST, build_norm, &p, sizeof p, "%s(ne=4099x3,w%s,constant)", sg_op_name(p.op),
                 o ? "" : ",b");
     }
@@ -193,24 +196,24 @@ static void cases_norm(struct tbo_case_list *l) {
 /* ---- softmax ------------------------------------------------------------------------------ */
 
 struct p_softmax {
-    int64_t         ne[SG_MAX_DIMS];
+    int64_t ne[SG_MAX_DIMS];
     enum tbo_layout l;
-    int             fill;   /* 0: [-3, 3]; 1: [-100, 100] (needs the max subtracted); 2: some -inf */
+    int fill; /* 0: [-3, 3]; 1: [-100, 100] (needs the max subtracted); 2: some -inf */
 };
 
 static struct sg_tensor *build_softmax(struct tbo_builder *b, const void *pp) {
     const struct p_softmax *p = pp;
-    struct tbo_fill f = p->fill == 1 ? tbo_uniform(-100, 100)
-                      : p->fill == 2 ? tbo_fill_of(TBO_FILL_NEG_INF, -3, 3)
-                                     : tbo_uniform(-3, 3);
-    struct sg_tensor *x = tbo_input_view(b, F32, SG_MAX_DIMS, p->ne, p->l, f, true);
+    struct tbo_fill f         = p->fill == 1   ? tbo_uniform(-100, 100)
+                                : p->fill == 2 ? tbo_fill_of(TBO_FILL_NEG_INF, -3, 3)
+                                               : tbo_uniform(-3, 3);
+    struct sg_tensor *x       = tbo_input_view(b, F32, SG_MAX_DIMS, p->ne, p->l, f, true);
     return tbo_node(b, sg_softmax(b->ctx, x));
 }
 
 static void add_softmax(struct tbo_case_list *l, unsigned modes, const int64_t ne[SG_MAX_DIMS], enum tbo_layout lay,
                         int fill) {
     static const char *const fills[] = {"", ",range=-100..100", ",some=-inf"};
-    struct p_softmax p = {.l = lay, .fill = fill};
+    struct p_softmax p               = {.l = lay, .fill = fill};
     memcpy(p.ne, ne, sizeof p.ne);
     char s[64];
     tbo_add(l, SG_OP_SOFTMAX, modes, build_softmax, &p, sizeof p, "softmax(ne=%s%s%s%s)",
@@ -220,14 +223,14 @@ static void add_softmax(struct tbo_case_list *l, unsigned modes, const int64_t n
 
 static void cases_softmax(struct tbo_case_list *l) {
     static const struct {
-        int64_t         ne[SG_MAX_DIMS];
+        int64_t ne[SG_MAX_DIMS];
         enum tbo_layout l;
-        int             fill;
+        int fill;
     } shapes[] = {
-        {{1, 3, 1, 1, 1, 1}, 0, 0},      {{17, 3, 1, 1, 1, 1}, 0, 0},       {{129, 33, 1, 1, 1, 1}, 0, 0},
-        {{4099, 2, 1, 1, 1, 1}, 0, 0},   {{16384, 2, 1, 1, 1, 1}, 0, 0},    {{33, 17, 1, 1, 1, 1}, TBO_TRANS, 0},
-        {{8, 5, 3, 1, 1, 1}, TBO_PERM, 0}, {{5, 2, 3, 1, 2, 2}, 0, 0},      {{17, 5, 1, 1, 1, 1}, TBO_STRIDED, 0},
-        {{129, 5, 1, 1, 1, 1}, 0, 1},    {{33, 17, 1, 1, 1, 1}, 0, 2},
+        {{1, 3, 1, 1, 1, 1}, 0, 0},        {{17, 3, 1, 1, 1, 1}, 0, 0},    {{129, 33, 1, 1, 1, 1}, 0, 0},
+        {{4099, 2, 1, 1, 1, 1}, 0, 0},     {{16384, 2, 1, 1, 1, 1}, 0, 0}, {{33, 17, 1, 1, 1, 1}, TBO_TRANS, 0},
+        {{8, 5, 3, 1, 1, 1}, TBO_PERM, 0}, {{5, 2, 3, 1, 2, 2}, 0, 0},     {{17, 5, 1, 1, 1, 1}, TBO_STRIDED, 0},
+        {{129, 5, 1, 1, 1, 1}, 0, 1},      {{33, 17, 1, 1, 1, 1}, 0, 2},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         add_softmax(l, TBO_TEST, shapes[i].ne, shapes[i].l, shapes[i].fill);
@@ -241,19 +244,19 @@ static void cases_softmax(struct tbo_case_list *l) {
 /* ---- attention and attention_back --------------------------------------------------------- */
 
 enum attn_layout {
-    ATTN_SEPARATE,   /* q, k, v contiguous [D, H, S, B] */
-    ATTN_FUSED,      /* q, k, v strided views of one fused QKV activation [3 D H, S, B] */
-    ATTN_PERM,       /* q, k, v permuted views of [D, S, H, B] */
-    ATTN_TRANS,      /* q, k, v transposed views of [H, D, S, B]: elements of a head are not adjacent */
+    ATTN_SEPARATE, /* q, k, v contiguous [D, H, S, B] */
+    ATTN_FUSED,    /* q, k, v strided views of one fused QKV activation [3 D H, S, B] */
+    ATTN_PERM,     /* q, k, v permuted views of [D, S, H, B] */
+    ATTN_TRANS,    /* q, k, v transposed views of [H, D, S, B]: elements of a head are not adjacent */
 };
 static const char *const attn_layout_names[] = {"separate", "fused_qkv", "heads_perm", "head_dim_strided"};
 
 struct p_attn {
-    int              op;     /* ATTENTION or ATTENTION_BACK */
-    int64_t          D, Dv, H, Sq, Sk, B;
+    int op; /* ATTENTION or ATTENTION_BACK */
+    int64_t D, Dv, H, Sq, Sk, B;
     enum attn_layout layout;
-    bool             mask;
-    float            scale;  /* 0: 1/sqrt(D) */
+    bool mask;
+    float scale; /* 0: 1/sqrt(D) */
 };
 
 /* q, k or v of shape [d, H, S, B] in the case's layout. */
@@ -269,7 +272,7 @@ static struct sg_tensor *attn_operand(struct tbo_builder *b, const struct p_attn
 
 static struct sg_tensor *build_attention(struct tbo_builder *b, const void *pp) {
     const struct p_attn *p = pp;
-    struct sg_ctx *ctx = b->ctx;
+    struct sg_ctx *ctx     = b->ctx;
     struct sg_tensor *q, *k, *v;
     if (p->layout == ATTN_FUSED) {
         /* as a transformer computes them: one projection, then q, k and v are views into it
@@ -277,19 +280,19 @@ static struct sg_tensor *build_attention(struct tbo_builder *b, const void *pp) 
         const int64_t D = p->D, H = p->H, S = p->Sq;
         struct sg_tensor *qkv = tbo_param(b, F32, 3, (int64_t[]){3 * D * H, S, p->B}, tbo_uniform(-1, 1));
         if (!qkv) return NULL;
-        const size_t f = sizeof(float);
-        const size_t nb[4] = {f, (size_t)D * f, (size_t)(3 * D * H) * f, (size_t)(3 * D * H * S) * f};
+        const size_t f      = sizeof(float);
+        const size_t nb[4]  = {f, (size_t)D * f, (size_t)(3 * D * H) * f, (size_t)(3 * D * H * S) * f};
         const int64_t ne[4] = {D, H, S, p->B};
-        q = sg_view(ctx, qkv, 4, ne, nb, 0);
-        k = sg_view(ctx, qkv, 4, ne, nb, (size_t)(D * H) * f);
-        v = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * D * H) * f);
+        q                   = sg_view(ctx, qkv, 4, ne, nb, 0);
+        k                   = sg_view(ctx, qkv, 4, ne, nb, (size_t)(D * H) * f);
+        v                   = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * D * H) * f);
     } else {
         q = attn_operand(b, p, p->D, p->Sq);
         k = attn_operand(b, p, p->D, p->Sk);
         v = attn_operand(b, p, p->Dv, p->Sk);
     }
-    struct sg_tensor *mask = p->mask ? tbo_input(b, I32, 2, (int64_t[]){p->Sk, p->B}, tbo_fill_of(TBO_FILL_MASK, 0, 0))
-                                     : NULL;
+    struct sg_tensor *mask =
+        p->mask ? tbo_input(b, I32, 2, (int64_t[]){p->Sk, p->B}, tbo_fill_of(TBO_FILL_MASK, 0, 0)) : NULL;
     float scale = p->scale != 0 ? p->scale : (float)(1.0 / sqrt((double)p->D));
     if (p->op == SG_OP_ATTENTION_BACK) {
         struct sg_tensor *dout = tbo_input(b, F32, 4, (int64_t[]){p->Dv, p->H, p->Sq, p->B}, tbo_uniform(-1, 1));
@@ -300,8 +303,8 @@ static struct sg_tensor *build_attention(struct tbo_builder *b, const void *pp) 
 
 static struct tbo_case *add_attn(struct tbo_case_list *l, unsigned modes, int op, int64_t D, int64_t Dv, int64_t H,
                                  int64_t Sq, int64_t Sk, int64_t B, enum attn_layout lay, bool mask, float scale) {
-    struct p_attn p = {.op = op, .D = D, .Dv = Dv, .H = H, .Sq = Sq, .Sk = Sk, .B = B, .layout = lay, .mask = mask,
-                       .scale = scale};
+    struct p_attn p = {
+        .op = op, .D = D, .Dv = Dv, .H = H, .Sq = Sq, .Sk = Sk, .B = B, .layout = lay, .mask = mask, .scale = scale};
     char sc[32] = "";
     if (scale != 0) snprintf(sc, sizeof sc, ",scale=%g", scale);
     return tbo_add(l, op, modes, build_attention, &p, sizeof p,
@@ -316,18 +319,18 @@ static void cases_attention(struct tbo_case_list *l) {
         /* B = 4 with a mask gives every mask pattern: mixed codes, fully hidden, all SELF, padding */
         add_attn(l, TBO_TEST, op, 16, 16, 2, 17, 17, 2, ATTN_SEPARATE, false, 0);
         add_attn(l, TBO_TEST, op, 16, 16, 2, 17, 17, 4, ATTN_SEPARATE, true, 0);
-        add_attn(l, TBO_TEST, op, 16, 16, 2, 5, 33, 4, ATTN_SEPARATE, true, 0);   /* Sq < Sk */
-        add_attn(l, TBO_TEST, op, 16, 16, 2, 33, 5, 4, ATTN_SEPARATE, true, 0);   /* Sq > Sk: late queries see nothing */
-        add_attn(l, TBO_TEST, op, 16, 8, 2, 17, 17, 4, ATTN_SEPARATE, true, 0);   /* D != Dv */
+        add_attn(l, TBO_TEST, op, 16, 16, 2, 5, 33, 4, ATTN_SEPARATE, true, 0); /* Sq < Sk */
+        add_attn(l, TBO_TEST, op, 16, 16, 2, 33, 5, 4, ATTN_SEPARATE, true, 0); /* Sq > Sk: late queries see nothing */
+        add_attn(l, TBO_TEST, op, 16, 8, 2, 17, 17, 4, ATTN_SEPARATE, true, 0); /* D != Dv */
         add_attn(l, TBO_TEST, op, 8, 32, 3, 9, 13, 2, ATTN_SEPARATE, true, 0);
         add_attn(l, TBO_TEST, op, 3, 5, 1, 1, 1, 1, ATTN_SEPARATE, false, 0);
         add_attn(l, TBO_TEST, op, 1, 1, 3, 7, 7, 4, ATTN_SEPARATE, true, 0.7f);
         add_attn(l, TBO_TEST, op, 16, 16, 4, 33, 33, 4, ATTN_FUSED, true, 0);
         add_attn(l, TBO_TEST, op, 16, 16, 3, 17, 17, 2, ATTN_PERM, true, 0);
         add_attn(l, TBO_TEST, op, 16, 8, 3, 17, 9, 2, ATTN_TRANS, true, 0);
-        add_attn(l, TBO_TEST, op, 128, 128, 2, 65, 65, 2, ATTN_SEPARATE, true, 0);  /* a large head */
-        add_attn(l, TBO_TEST, op, 65, 33, 2, 19, 23, 4, ATTN_SEPARATE, true, 0);   /* odd head sizes */
-        add_attn(l, TBO_TEST, op, 16, 16, 2, 17, 17, 2, ATTN_SEPARATE, false, 3.0f);  /* sharp softmax */
+        add_attn(l, TBO_TEST, op, 128, 128, 2, 65, 65, 2, ATTN_SEPARATE, true, 0);   /* a large head */
+        add_attn(l, TBO_TEST, op, 65, 33, 2, 19, 23, 4, ATTN_SEPARATE, true, 0);     /* odd head sizes */
+        add_attn(l, TBO_TEST, op, 16, 16, 2, 17, 17, 2, ATTN_SEPARATE, false, 3.0f); /* sharp softmax */
         add_attn(l, TBO_TEST, op, 64, 64, 8, 129, 129, 2, ATTN_FUSED, true, 0);      /* a transformer block */
     }
     /* long sequences cross every tile boundary of a flash-style kernel */
@@ -358,27 +361,27 @@ struct p_block {
 
 static struct sg_tensor *build_block(struct tbo_builder *b, const void *pp) {
     const struct p_block *p = pp;
-    struct sg_ctx *ctx = b->ctx;
+    struct sg_ctx *ctx      = b->ctx;
     const int64_t d = p->d, D = d / p->H, S = p->S, B = p->B;
-    const float wscale = (float)(1.0 / sqrt((double)d));
-    struct sg_tensor *x = tbo_input(b, F32, 3, (int64_t[]){d, S, B}, tbo_uniform(-1, 1));
-    struct sg_tensor *lw = tbo_input(b, F32, 1, (int64_t[]){d}, tbo_uniform(0.5, 1.5));
-    struct sg_tensor *lb = tbo_input(b, F32, 1, (int64_t[]){d}, tbo_uniform(-0.5, 0.5));
+    const float wscale     = (float)(1.0 / sqrt((double)d));
+    struct sg_tensor *x    = tbo_input(b, F32, 3, (int64_t[]){d, S, B}, tbo_uniform(-1, 1));
+    struct sg_tensor *lw   = tbo_input(b, F32, 1, (int64_t[]){d}, tbo_uniform(0.5, 1.5));
+    struct sg_tensor *lb   = tbo_input(b, F32, 1, (int64_t[]){d}, tbo_uniform(-0.5, 0.5));
     struct sg_tensor *wqkv = tbo_input(b, F32, 2, (int64_t[]){d, 3 * d}, tbo_uniform(-wscale, wscale));
-    struct sg_tensor *wo = tbo_input(b, F32, 2, (int64_t[]){d, d}, tbo_uniform(-wscale, wscale));
+    struct sg_tensor *wo   = tbo_input(b, F32, 2, (int64_t[]){d, d}, tbo_uniform(-wscale, wscale));
     struct sg_tensor *mask = tbo_input(b, I32, 2, (int64_t[]){S, B}, tbo_fill_of(TBO_FILL_MASK, 0, 0));
-    struct sg_tensor *h = tbo_node(b, sg_layer_norm(ctx, x, lw, lb, 1e-5f));
-    struct sg_tensor *qkv = tbo_node(b, sg_matmul(ctx, h, sg_transpose(ctx, wqkv)));   /* [3d, S, B] */
+    struct sg_tensor *h    = tbo_node(b, sg_layer_norm(ctx, x, lw, lb, 1e-5f));
+    struct sg_tensor *qkv  = tbo_node(b, sg_matmul(ctx, h, sg_transpose(ctx, wqkv))); /* [3d, S, B] */
     if (!qkv) return NULL;
-    const size_t f = sizeof(float);
-    const size_t nb[4] = {f, (size_t)D * f, qkv->nb[1], qkv->nb[2]};
-    const int64_t ne[4] = {D, p->H, S, B};
-    struct sg_tensor *q = sg_view(ctx, qkv, 4, ne, nb, 0);
-    struct sg_tensor *k = sg_view(ctx, qkv, 4, ne, nb, (size_t)d * f);
-    struct sg_tensor *v = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * d) * f);
-    struct sg_tensor *att = tbo_node(b, sg_attention(ctx, q, k, v, mask, (float)(1.0 / sqrt((double)D))));
+    const size_t f           = sizeof(float);
+    const size_t nb[4]       = {f, (size_t)D * f, qkv->nb[1], qkv->nb[2]};
+    const int64_t ne[4]      = {D, p->H, S, B};
+    struct sg_tensor *q      = sg_view(ctx, qkv, 4, ne, nb, 0);
+    struct sg_tensor *k      = sg_view(ctx, qkv, 4, ne, nb, (size_t)d * f);
+    struct sg_tensor *v      = sg_view(ctx, qkv, 4, ne, nb, (size_t)(2 * d) * f);
+    struct sg_tensor *att    = tbo_node(b, sg_attention(ctx, q, k, v, mask, (float)(1.0 / sqrt((double)D))));
     struct sg_tensor *merged = sg_reshape(ctx, att, 3, (int64_t[]){d, S, B});
-    struct sg_tensor *proj = tbo_node(b, sg_matmul(ctx, merged, sg_transpose(ctx, wo)));
+    struct sg_tensor *proj   = tbo_node(b, sg_matmul(ctx, merged, sg_transpose(ctx, wo)));
     return tbo_node(b, sg_add(ctx, x, proj));
 }
 

@@ -30,14 +30,14 @@
 /* ---- sentinels --------------------------------------------------------------------------- */
 
 struct tbo_sentinels {
-    struct sg_ctx          *ctx;      /* holds the whole-buffer tensors */
-    int                     n;
-    struct sg_tensor      **whole;    /* one per buffer, NULL where placing it failed */
-    struct sg_buffer_list  *bufs;
+    struct sg_ctx *ctx; /* holds the whole-buffer tensors */
+    int n;
+    struct sg_tensor **whole; /* one per buffer, NULL where placing it failed */
+    struct sg_buffer_list *bufs;
 };
 
 static void tbo_pattern(void *p, size_t bytes) {
-    uint32_t w = TBO_PATTERN;
+    uint32_t w       = TBO_PATTERN;
     unsigned char *c = p;
     for (size_t i = 0; i < bytes; i++) c[i] = ((const unsigned char *)&w)[i % 4];
 }
@@ -50,12 +50,12 @@ static bool tbo_is_pattern(const unsigned char *c, size_t off) {
 /* Writes the pattern over every buffer of the case (or over each tensor with memory when a
  * whole-buffer tensor cannot be placed). */
 static sg_status tbo_sentinels_arm(struct tbo_sentinels *s, struct sg_ctx *ctx, struct sg_buffer_list *bufs) {
-    *s = (struct tbo_sentinels){.ctx = sg_ctx_new(), .n = bufs->n, .bufs = bufs};
+    *s       = (struct tbo_sentinels){.ctx = sg_ctx_new(), .n = bufs->n, .bufs = bufs};
     s->whole = calloc((size_t)(bufs->n ? bufs->n : 1), sizeof *s->whole);
     if (!s->ctx || !s->whole) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     bool all = true;
     for (int i = 0; i < bufs->n; i++) {
-        size_t size = sg_buffer_size(bufs->bufs[i]);
+        size_t size         = sg_buffer_size(bufs->bufs[i]);
         struct sg_tensor *w = sg_new_tensor_1d(s->ctx, SG_TYPE_I32, (int64_t)(size / 4));
         if (!w) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
         sg_set_name(w, "~buffer%d", i);
@@ -72,11 +72,11 @@ static sg_status tbo_sentinels_arm(struct tbo_sentinels *s, struct sg_ctx *ctx, 
         s->whole[i] = w;
     }
     if (all) return SG_OK;
-    for (int i = 0; i < sg_ctx_n_tensors(ctx); i++) {  /* fallback: tensor by tensor */
+    for (int i = 0; i < sg_ctx_n_tensors(ctx); i++) { /* fallback: tensor by tensor */
         struct sg_tensor *t = sg_ctx_tensor(ctx, i);
         if (t->view_src || !t->data) continue;
         size_t bytes = sg_nbytes(t);
-        void *host = malloc(bytes);
+        void *host   = malloc(bytes);
         if (!host) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
         tbo_pattern(host, bytes);
         sg_status st = sg_tensor_set(t, host, 0, bytes);
@@ -94,7 +94,7 @@ static void tbo_sentinels_free(struct tbo_sentinels *s) {
 
 /* Bytes of a tensor that the test reads as its own. */
 struct tbo_range {
-    size_t                  off, end;
+    size_t off, end;
     const struct sg_tensor *t;
 };
 
@@ -118,10 +118,10 @@ static bool tbo_check_buffer(const unsigned char *raw, size_t size, const struct
         struct sg_tensor *t = sg_ctx_tensor(ctx, i);
         if (t->view_src || t->buffer != buf || !t->data || tbo_is_guard(t)) continue;
         size_t off = (size_t)((const char *)t->data - (const char *)whole->data);
-        r[nr++] = (struct tbo_range){off, off + sg_nbytes(t), t};
+        r[nr++]    = (struct tbo_range){off, off + sg_nbytes(t), t};
     }
     qsort(r, (size_t)nr, sizeof *r, tbo_range_cmp);
-    bool ok = true;
+    bool ok    = true;
     size_t pos = 0;
     for (int k = 0; k <= nr && ok; k++) {
         size_t stop = k < nr ? r[k].off : size;
@@ -133,7 +133,8 @@ static bool tbo_check_buffer(const unsigned char *raw, size_t size, const struct
                 snprintf(msg, msg_size, "out-of-bounds write: bytes %zu..%zu past the end of '%s' (%s) were changed",
                          p - r[k - 1].end, q - r[k - 1].end, r[k - 1].t->name, sg_op_name(r[k - 1].t->op));
             else
-                snprintf(msg, msg_size, "out-of-bounds write: bytes %zu..%zu before the first tensor were changed", p, q);
+                snprintf(msg, msg_size, "out-of-bounds write: bytes %zu..%zu before the first tensor were changed", p,
+                         q);
             ok = false;
             break;
         }
@@ -154,9 +155,9 @@ static bool tbo_check_buffer(const unsigned char *raw, size_t size, const struct
 static bool tbo_check_tensors(struct sg_ctx *ctx, void **inputs, char *msg, size_t msg_size) {
     for (int i = 0; i < sg_ctx_n_tensors(ctx); i++) {
         struct sg_tensor *t = sg_ctx_tensor(ctx, i);
-        bool input = inputs && inputs[i] && !tbo_updated_in_place(t);
+        bool input          = inputs && inputs[i] && !tbo_updated_in_place(t);
         if (t->view_src || !t->data || !(tbo_is_guard(t) || input)) continue;
-        size_t bytes = sg_nbytes(t);
+        size_t bytes       = sg_nbytes(t);
         unsigned char *raw = malloc(bytes);
         if (!raw || sg_tensor_get(t, raw, 0, bytes) != SG_OK) {
             free(raw);
@@ -189,7 +190,7 @@ static bool tbo_sentinels_check(struct tbo_sentinels *s, struct sg_ctx *ctx, voi
             fallback = true;
             continue;
         }
-        size_t size = sg_nbytes(s->whole[i]);
+        size_t size        = sg_nbytes(s->whole[i]);
         unsigned char *raw = malloc(size);
         if (!raw || sg_tensor_get(s->whole[i], raw, 0, size) != SG_OK) {
             free(raw);
@@ -207,7 +208,7 @@ static bool tbo_sentinels_check(struct tbo_sentinels *s, struct sg_ctx *ctx, voi
 
 /* "[3, 1]" for element k of t. */
 static void tbo_index_str(const struct sg_tensor *t, int64_t k, char *buf, size_t size) {
-    int r = sg_rank(t);
+    int r    = sg_rank(t);
     size_t n = (size_t)snprintf(buf, size, "[");
     for (int d = 0; d < r && n < size; d++) {
         n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? ", " : "", (long long)(k % t->ne[d]));
@@ -236,11 +237,11 @@ static bool tbo_cmp_nmse(const struct sg_tensor *t, const double *a, const doubl
         den += r[i] * r[i];
         if (e > worst) worst = e, iw = i;
     }
-    *nmse = den > 0.0 ? num / den : num;  /* an all-zero reference: the absolute squared error */
+    *nmse = den > 0.0 ? num / den : num; /* an all-zero reference: the absolute squared error */
     /* NMSE averages: one wrong element in a large tensor barely moves it. So the worst element
      * must also stay within TBO_ELEM_FACTOR x max_nmse of the mean squared reference value
      * (rounding spreads evenly; a bug in one tile or tail element does not). */
-    double ms = den > 0.0 ? den / (double)n : 1.0;
+    double ms    = den > 0.0 ? den / (double)n : 1.0;
     bool elem_ok = worst <= TBO_ELEM_FACTOR * max_nmse * ms;
     if (*nmse <= max_nmse && elem_ok) return true;
     tbo_index_str(t, iw, at, sizeof at);
@@ -264,8 +265,7 @@ static bool tbo_cmp_exact(const struct sg_tensor *t, const double *a, const doub
 
 /* top_k: the contract fixes the order (value descending, ties to the lower index), so indices
  * must match exactly; a mismatch is explained as a tie-order or a selection error. */
-static bool tbo_cmp_top_k(const struct sg_tensor *t_ref, const double *a, const double *r, char *msg,
-                          size_t msg_size) {
+static bool tbo_cmp_top_k(const struct sg_tensor *t_ref, const double *a, const double *r, char *msg, size_t msg_size) {
     const struct sg_tensor *x = t_ref->src[0];
     int64_t k = t_ref->ne[0], rows = sg_nrows(t_ref), N = x->ne[0];
     int64_t bad = -1;
@@ -273,7 +273,7 @@ static bool tbo_cmp_top_k(const struct sg_tensor *t_ref, const double *a, const 
         if (a[i] != r[i]) bad = i;
     if (bad < 0) return true;
     int64_t row = bad / k;
-    double *xv = malloc((size_t)sg_nelements(x) * sizeof *xv);
+    double *xv  = malloc((size_t)sg_nelements(x) * sizeof *xv);
     if (!xv || tbo_read(x, xv) != SG_OK) {
         free(xv);
         snprintf(msg, msg_size, "top_k row %lld rank %lld: index %g, reference %g", (long long)row,
@@ -315,7 +315,7 @@ static bool tbo_is_result(const struct sg_tensor *t, const struct sg_graph *g) {
 static bool tbo_compare(const struct tbo_case *c, struct tbo_builder *bd, struct sg_graph *gd, struct tbo_builder *br,
                         double *worst, char *msg, size_t msg_size) {
     *worst = -1.0;
-    int n = sg_ctx_n_tensors(bd->ctx);
+    int n  = sg_ctx_n_tensors(bd->ctx);
     for (int i = 0; i < n; i++) {
         const struct sg_tensor *td = sg_ctx_tensor(bd->ctx, i), *tr = sg_ctx_tensor(br->ctx, i);
         if (!tbo_is_result(td, gd)) continue;
@@ -384,7 +384,7 @@ static bool tbo_replay(struct tbo_env *env, struct tbo_device *d, const struct t
                        struct tbo_sentinels *sent, void ***inputs, uint64_t seed, double *nmse, char *msg,
                        size_t msg_size) {
     struct sg_sched *sched = NULL;
-    bool ok = false;
+    bool ok                = false;
     char why[768];
     if (sg_sched_new(d->stream, env->threads, &sched) != SG_OK) {
         snprintf(msg, msg_size, "replay: cannot create a scheduler: %s", sg_last_error());
@@ -412,8 +412,8 @@ enum tbo_result tbo_run_test(struct tbo_env *env, struct tbo_device *d, const st
     struct sg_graph *gd = NULL, *gr = NULL;
     struct sg_buffer_list bufs_d = {0}, bufs_r = {0};
     struct tbo_sentinels sent = {0};
-    void **inputs = NULL;
-    enum tbo_result res = TBO_FAIL;
+    void **inputs             = NULL;
+    enum tbo_result res       = TBO_FAIL;
     char err[512];
     int op;
 

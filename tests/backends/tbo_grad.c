@@ -29,11 +29,11 @@
 
 struct tbo_fd {
     struct sg_stream *stream;
-    struct sg_graph  *fwd;
+    struct sg_graph *fwd;
     struct sg_tensor *out;
-    const float      *R;
-    double           *buf;   /* out, read back */
-    int64_t           n_out;
+    const float *R;
+    double *buf; /* out, read back */
+    int64_t n_out;
 };
 
 /* The loss for the current inputs, from a forward run. */
@@ -54,7 +54,7 @@ static sg_status tbo_fd_grad(struct tbo_fd *fd, struct sg_tensor *p, const float
     static const double steps[4] = {0.5, -0.5, 1.0, -1.0};
     double f[4];
     for (int s = 0; s < 4; s++) {
-        float xp = (float)((double)x[i] + steps[s] * h);
+        float xp     = (float)((double)x[i] + steps[s] * h);
         sg_status st = sg_tensor_set(p, &xp, (size_t)i * sizeof(float), sizeof(float));
         if (st == SG_OK) st = tbo_fd_loss(fd, &f[s]);
         if (st != SG_OK) return st;
@@ -77,10 +77,10 @@ static bool tbo_grad_params(struct tbo_fd *fd, struct tbo_builder *b, struct sg_
             snprintf(msg, msg_size, "no gradient reaches parameter '%s'", p->name);
             return false;
         }
-        int64_t n = sg_nelements(p);
+        int64_t n   = sg_nelements(p);
         double *ana = malloc((size_t)n * sizeof *ana), *num = malloc((size_t)n * sizeof *num);
         int64_t *sel = malloc((size_t)n * sizeof *sel);
-        bool ok = ana && num && sel;
+        bool ok      = ana && num && sel;
         if (!ok) snprintf(msg, msg_size, "out of memory");
         if (ok && tbo_read(gp, ana) != SG_OK) {
             snprintf(msg, msg_size, "reading the gradient of '%s' failed: %s", p->name, sg_last_error());
@@ -92,10 +92,10 @@ static bool tbo_grad_params(struct tbo_fd *fd, struct tbo_builder *b, struct sg_
         if (ok && n > TBO_GRAD_NMAX) {
             uint64_t s = tbo_mix(seed ^ (uint64_t)t);
             for (int64_t i = 0; i < TBO_GRAD_NMAX; i++) {
-                int64_t j = i + (int64_t)(tbo_rand01(&s) * (double)(n - i));
+                int64_t j   = i + (int64_t)(tbo_rand01(&s) * (double)(n - i));
                 int64_t tmp = sel[i];
-                sel[i] = sel[j];
-                sel[j] = tmp;
+                sel[i]      = sel[j];
+                sel[j]      = tmp;
             }
             m = TBO_GRAD_NMAX;
         }
@@ -117,7 +117,7 @@ static bool tbo_grad_params(struct tbo_fd *fd, struct tbo_builder *b, struct sg_
         rms = sqrt(rms / (double)(m ? m : 1));
         for (int64_t k = 0; ok && k < m; k++) {
             int64_t i = sel[k];
-            double e = fabs(ana[i] - num[i]) / (fabs(ana[i]) + fabs(num[i]) + 0.1 * rms + 1e-30);
+            double e  = fabs(ana[i] - num[i]) / (fabs(ana[i]) + fabs(num[i]) + 0.1 * rms + 1e-30);
             *err_sum += e;
             (*n_err)++;
             if (e > *worst) {
@@ -141,12 +141,12 @@ static bool tbo_grad_params(struct tbo_fd *fd, struct tbo_builder *b, struct sg_
 enum tbo_result tbo_run_grad(struct tbo_env *env, struct tbo_device *d, const struct tbo_case *c, uint64_t seed,
                              char *msg, size_t msg_size) {
     (void)env;
-    struct tbo_builder b = {0};
-    struct sg_graph *g0 = NULL;
+    struct tbo_builder b       = {0};
+    struct sg_graph *g0        = NULL;
     struct sg_buffer_list bufs = {0};
-    void **copies = NULL;
-    double *outbuf = NULL;
-    enum tbo_result res = TBO_FAIL;
+    void **copies              = NULL;
+    double *outbuf             = NULL;
+    enum tbo_result res        = TBO_FAIL;
     char err[512];
     int op;
 
@@ -155,9 +155,9 @@ enum tbo_result tbo_run_grad(struct tbo_env *env, struct tbo_device *d, const st
         snprintf(msg, msg_size, "%s", err);
         goto done;
     }
-    struct sg_tensor *R = tbo_input(&b, SG_TYPE_F32, SG_MAX_DIMS, out->ne, tbo_uniform(-1.0, 1.0));
+    struct sg_tensor *R    = tbo_input(&b, SG_TYPE_F32, SG_MAX_DIMS, out->ne, tbo_uniform(-1.0, 1.0));
     struct sg_tensor *loss = sg_sum(b.ctx, sg_mul(b.ctx, out, R));
-    struct sg_graph *g = sg_graph_new(b.ctx);
+    struct sg_graph *g     = sg_graph_new(b.ctx);
     if (!loss || !g || sg_graph_expand(g, loss) != SG_OK) {
         snprintf(msg, msg_size, "building the loss failed: %s", sg_ctx_error(b.ctx));
         goto done;
@@ -192,10 +192,10 @@ enum tbo_result tbo_run_grad(struct tbo_env *env, struct tbo_device *d, const st
         snprintf(msg, msg_size, "out of memory");
         goto done;
     }
-    struct tbo_fd fd = {.stream = d->stream, .fwd = g0, .out = out, .R = copies[R->id], .buf = outbuf,
-                        .n_out = sg_nelements(out)};
+    struct tbo_fd fd = {
+        .stream = d->stream, .fwd = g0, .out = out, .R = copies[R->id], .buf = outbuf, .n_out = sg_nelements(out)};
     double err_sum = 0.0, worst = 0.0;
-    int64_t n_err = 0;
+    int64_t n_err      = 0;
     char worst_at[192] = "";
     if (!tbo_grad_params(&fd, &b, g, copies, c, seed, &err_sum, &n_err, &worst, worst_at, sizeof worst_at, msg,
                          msg_size))

@@ -19,10 +19,10 @@ static sg_status tbo_perf_run(struct sg_stream *s, struct sg_graph *g) {
 enum tbo_result tbo_run_perf(struct tbo_env *env, struct tbo_device *d, const struct tbo_case *c, uint64_t seed,
                              char *msg, size_t msg_size) {
     (void)env;
-    struct tbo_builder b = {0};
-    struct sg_graph *g = NULL;
+    struct tbo_builder b       = {0};
+    struct sg_graph *g         = NULL;
     struct sg_buffer_list bufs = {0};
-    enum tbo_result res = TBO_FAIL;
+    enum tbo_result res        = TBO_FAIL;
     char err[512];
     int op;
 
@@ -54,7 +54,7 @@ enum tbo_result tbo_run_perf(struct tbo_env *env, struct tbo_device *d, const st
         snprintf(msg, msg_size, "compute on %s failed: %s", d->name, sg_last_error());
         goto done;
     }
-    int runs = 0;
+    int runs  = 0;
     double t0 = tbo_now(), t;
     do {
         if (tbo_perf_run(d->stream, g) != SG_OK) {
@@ -65,7 +65,7 @@ enum tbo_result tbo_run_perf(struct tbo_env *env, struct tbo_device *d, const st
         t = tbo_now() - t0;
     } while (t < TBO_PERF_MIN_SECONDS || runs < TBO_PERF_MIN_RUNS);
     double per_run = t / runs;
-    int n = snprintf(msg, msg_size, "%10.1f us/run", 1e6 * per_run);
+    int n          = snprintf(msg, msg_size, "%10.1f us/run", 1e6 * per_run);
     if (n > 0 && (size_t)n < msg_size && flops > 0)
         n += snprintf(msg + n, msg_size - (size_t)n, "  %8.1f GFLOP/s", flops / per_run * 1e-9);
     if (n > 0 && (size_t)n < msg_size)

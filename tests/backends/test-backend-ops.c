@@ -22,35 +22,34 @@
 #include "core/context.h"
 #include "tests/backends/tbo.h"
 
-#define TBO_EXIT_SKIP 77
+#define TBO_EXIT_SKIP   77
 #define TBO_MAX_DEVICES 16
 
 struct tbo_opts {
-    unsigned    mode;                 /* one of TBO_TEST, TBO_GRAD, TBO_PERF; 0 for support */
-    bool        support;
-    bool        list;
-    const char *backend;              /* -b NAME[:N] */
-    bool        ops[SG_OP_COUNT];     /* -o */
-    bool        any_op;
-    const char *substr;               /* -p */
-    int         threads;
-    bool        verbose;
+    unsigned mode; /* one of TBO_TEST, TBO_GRAD, TBO_PERF; 0 for support */
+    bool support;
+    bool list;
+    const char *backend;   /* -b NAME[:N] */
+    bool ops[SG_OP_COUNT]; /* -o */
+    bool any_op;
+    const char *substr; /* -p */
+    int threads;
+    bool verbose;
 };
 
 static void tbo_usage(FILE *f) {
-    fprintf(f,
-            "usage: test-backend-ops [test|grad|perf|support] [-b BACKEND[:N]] [-o OP[,OP...]] [-p SUBSTRING]\n"
-            "                        [-t THREADS] [-v] [--list]\n"
-            "  test      compare every op on every device with the CPU reference kernels (default)\n"
-            "  grad      check gradients against finite differences\n"
-            "  perf      time each case: us/run, GFLOP/s, GB/s\n"
-            "  support   print which ops each device supports\n"
-            "  -b        only this backend (cpu, cuda, vulkan, opencl), optionally one device of it\n"
-            "  -o        only these ops (names as in core/ops.c: matmul, layer_norm, ...)\n"
-            "  -p        only cases whose name contains SUBSTRING\n"
-            "  -t        threads of CPU streams (default: SAEG_THREADS or the physical cores)\n"
-            "  -v        print tolerances and their reasons\n"
-            "  --list    print the cases of the mode and exit\n");
+    fprintf(f, "usage: test-backend-ops [test|grad|perf|support] [-b BACKEND[:N]] [-o OP[,OP...]] [-p SUBSTRING]\n"
+               "                        [-t THREADS] [-v] [--list]\n"
+               "  test      compare every op on every device with the CPU reference kernels (default)\n"
+               "  grad      check gradients against finite differences\n"
+               "  perf      time each case: us/run, GFLOP/s, GB/s\n"
+               "  support   print which ops each device supports\n"
+               "  -b        only this backend (cpu, cuda, vulkan, opencl), optionally one device of it\n"
+               "  -o        only these ops (names as in core/ops.c: matmul, layer_norm, ...)\n"
+               "  -p        only cases whose name contains SUBSTRING\n"
+               "  -t        threads of CPU streams (default: SAEG_THREADS or the physical cores)\n"
+               "  -v        print tolerances and their reasons\n"
+               "  --list    print the cases of the mode and exit\n");
 }
 
 static int tbo_parse_ops(struct tbo_opts *o, const char *list) {
@@ -63,7 +62,7 @@ static int tbo_parse_ops(struct tbo_opts *o, const char *list) {
             return -1;
         }
         o->ops[op] = true;
-        o->any_op = true;
+        o->any_op  = true;
     }
     return 0;
 }
@@ -71,16 +70,22 @@ static int tbo_parse_ops(struct tbo_opts *o, const char *list) {
 static int tbo_parse(struct tbo_opts *o, int argc, char **argv) {
     *o = (struct tbo_opts){.mode = TBO_TEST};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a  = argv[i];
         bool has_value = i + 1 < argc;
-        if (strcmp(a, "test") == 0) o->mode = TBO_TEST, o->support = false;
-        else if (strcmp(a, "grad") == 0) o->mode = TBO_GRAD, o->support = false;
-        else if (strcmp(a, "perf") == 0) o->mode = TBO_PERF, o->support = false;
-        else if (strcmp(a, "support") == 0) o->mode = TBO_TEST, o->support = true;
-        else if (strcmp(a, "-b") == 0 && has_value) o->backend = argv[++i];
+        if (strcmp(a, "test") == 0)
+            o->mode = TBO_TEST, o->support = false;
+        else if (strcmp(a, "grad") == 0)
+            o->mode = TBO_GRAD, o->support = false;
+        else if (strcmp(a, "perf") == 0)
+            o->mode = TBO_PERF, o->support = false;
+        else if (strcmp(a, "support") == 0)
+            o->mode = TBO_TEST, o->support = true;
+        else if (strcmp(a, "-b") == 0 && has_value)
+            o->backend = argv[++i];
         else if (strcmp(a, "-o") == 0 && has_value) {
             if (tbo_parse_ops(o, argv[++i]) != 0) return -1;
-        } else if (strcmp(a, "-p") == 0 && has_value) o->substr = argv[++i];
+        } else if (strcmp(a, "-p") == 0 && has_value)
+            o->substr = argv[++i];
         else if (strcmp(a, "-t") == 0 && has_value) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
@@ -89,8 +94,10 @@ static int tbo_parse(struct tbo_opts *o, int argc, char **argv) {
                 return -1;
             }
             o->threads = (int)n;
-        } else if (strcmp(a, "-v") == 0) o->verbose = true;
-        else if (strcmp(a, "--list") == 0) o->list = true;
+        } else if (strcmp(a, "-v") == 0)
+            o->verbose = true;
+        else if (strcmp(a, "--list") == 0)
+            o->list = true;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             tbo_usage(stdout);
             exit(0);
@@ -124,7 +131,7 @@ static int tbo_devices(const struct tbo_opts *o, struct tbo_device *d) {
     if (o->backend) {
         char name[64];
         const char *colon = strchr(o->backend, ':');
-        size_t len = colon ? (size_t)(colon - o->backend) : strlen(o->backend);
+        size_t len        = colon ? (size_t)(colon - o->backend) : strlen(o->backend);
         snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), o->backend);
         int index = -1;
         if (colon) {
@@ -169,7 +176,7 @@ static int tbo_devices(const struct tbo_opts *o, struct tbo_device *d) {
 }
 
 static sg_status tbo_open(const struct tbo_opts *o, struct tbo_device *d) {
-    d->name = sg_device_name(d->dev);
+    d->name  = sg_device_name(d->dev);
     bool cpu = sg_device_type(d->dev) == SG_DEVICE_CPU && d->dev == sg_device_cpu();
     return sg_device_open_stream(d->dev, cpu ? o->threads : 0, &d->stream);
 }
@@ -290,10 +297,14 @@ static void tbo_run_support(const struct tbo_opts *o, struct tbo_device *d, int 
                 tbo_builder_free(&b);
             }
             char cell[32];
-            if (n == 0) snprintf(cell, sizeof cell, "-");
-            else if (yes == n) snprintf(cell, sizeof cell, "yes");
-            else if (yes == 0) snprintf(cell, sizeof cell, "no");
-            else snprintf(cell, sizeof cell, "%d/%d", yes, n);
+            if (n == 0)
+                snprintf(cell, sizeof cell, "-");
+            else if (yes == n)
+                snprintf(cell, sizeof cell, "yes");
+            else if (yes == 0)
+                snprintf(cell, sizeof cell, "no");
+            else
+                snprintf(cell, sizeof cell, "%d/%d", yes, n);
             printf(" %-10s", cell);
         }
         printf("\n");
@@ -327,7 +338,7 @@ int main(int argc, char **argv) {
     }
 
     struct tbo_env env = {.verbose = o.verbose, .threads = o.threads};
-    int rc = 0;
+    int rc             = 0;
     if (sg_device_open_stream(sg_device_cpu(), 1, &env.ref) != SG_OK) {
         fprintf(stderr, "test-backend-ops: cannot open the reference stream: %s\n", sg_last_error());
         tbo_cases_free(&cases);

@@ -23,7 +23,7 @@ static float get_scalar(const struct sg_tensor *t) {
 }
 
 static void test_shape_errors_name_the_op_and_shapes(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *a = sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, 3, 4), "a");
     struct sg_tensor *b = sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, 5, 6), "b");
     struct sg_tensor *y = sg_matmul(ctx, a, b);
@@ -46,19 +46,19 @@ static void test_bad_arguments_never_abort(void) {
     struct sg_ctx *ctx = sg_ctx_new();
     CHECK(sg_new_tensor_2d(ctx, SG_TYPE_F32, 0, 3) == NULL);
     CHECK(sg_new_tensor(ctx, SG_TYPE_F32, 7, (int64_t[]){1, 1, 1, 1, 1, 1, 1}) == NULL);
-    struct sg_tensor *x = sg_new_tensor_2d(ctx, SG_TYPE_F32, 8, 2);
+    struct sg_tensor *x   = sg_new_tensor_2d(ctx, SG_TYPE_F32, 8, 2);
     struct sg_tensor *ids = sg_new_tensor_1d(ctx, SG_TYPE_F32, 2);
-    CHECK(sg_get_rows(ctx, x, ids) == NULL);        /* ids must be i32 */
-    CHECK(sg_top_k(ctx, x, 9) == NULL);              /* k beyond the row */
+    CHECK(sg_get_rows(ctx, x, ids) == NULL);                        /* ids must be i32 */
+    CHECK(sg_top_k(ctx, x, 9) == NULL);                             /* k beyond the row */
     CHECK(sg_reshape_2d(ctx, sg_transpose(ctx, x), 16, 1) == NULL); /* not contiguous */
-    CHECK(sg_view_1d(ctx, x, 17, 0) == NULL);        /* past the end */
+    CHECK(sg_view_1d(ctx, x, 17, 0) == NULL);                       /* past the end */
     CHECK(sg_clamp(ctx, x, 2.0f, 1.0f) == NULL);
-    CHECK(sg_set_loss(x) == NULL);                   /* not a scalar */
+    CHECK(sg_set_loss(x) == NULL); /* not a scalar */
     sg_ctx_free(ctx);
 }
 
 static void test_views_are_metadata_only(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *x = sg_new_tensor_3d(ctx, SG_TYPE_F32, 4, 3, 2);
     struct sg_tensor *t = sg_transpose(ctx, x);
     struct sg_tensor *p = sg_permute(ctx, x, (int[SG_MAX_DIMS]){2, 0, 1, 3, 4, 5});
@@ -80,12 +80,12 @@ static void test_views_are_metadata_only(void) {
 }
 
 static void test_graph_is_topological_and_deduplicated(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *x = sg_new_tensor_1d(ctx, SG_TYPE_F32, 4);
     struct sg_tensor *a = sg_relu(ctx, x);
     struct sg_tensor *b = sg_sqr(ctx, a);
     struct sg_tensor *c = sg_add(ctx, a, b); /* diamond: a feeds b and c */
-    struct sg_graph *g = sg_graph_new(ctx);
+    struct sg_graph *g  = sg_graph_new(ctx);
     CHECK(sg_graph_expand(g, c) == SG_OK);
     CHECK(sg_graph_expand(g, c) == SG_OK);
     CHECK(g->n_nodes == 3 && g->n_leafs == 1);
@@ -97,12 +97,12 @@ static void test_graph_is_topological_and_deduplicated(void) {
 
 /* loss = sum((w x + b)^2) for scalar-per-element w and b: dw = sum(2 (w x + b) x), db = sum(2 (w x + b)) */
 static void test_backward_matches_hand_derivatives(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
-    struct sg_tensor *x = sg_set_input(sg_new_tensor_1d(ctx, SG_TYPE_F32, 3));
-    struct sg_tensor *w = sg_set_param(sg_set_name(sg_new_tensor_1d(ctx, SG_TYPE_F32, 1), "w"));
-    struct sg_tensor *b = sg_set_param(sg_set_name(sg_new_tensor_1d(ctx, SG_TYPE_F32, 1), "b"));
+    struct sg_ctx *ctx     = sg_ctx_new();
+    struct sg_tensor *x    = sg_set_input(sg_new_tensor_1d(ctx, SG_TYPE_F32, 3));
+    struct sg_tensor *w    = sg_set_param(sg_set_name(sg_new_tensor_1d(ctx, SG_TYPE_F32, 1), "w"));
+    struct sg_tensor *b    = sg_set_param(sg_set_name(sg_new_tensor_1d(ctx, SG_TYPE_F32, 1), "b"));
     struct sg_tensor *loss = sg_sum(ctx, sg_sqr(ctx, sg_add(ctx, sg_mul(ctx, x, w), b)));
-    struct sg_graph *g = sg_graph_new(ctx);
+    struct sg_graph *g     = sg_graph_new(ctx);
     CHECK(sg_graph_expand(g, loss) == SG_OK);
     CHECK(sg_graph_backward(g, loss) == SG_OK);
     struct sg_tensor *dw = sg_graph_grad(g, w), *db = sg_graph_grad(g, b);
@@ -139,12 +139,12 @@ static void test_backward_matches_hand_derivatives(void) {
 }
 
 static void test_backward_reports_ops_without_rules(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *w = sg_set_param(sg_new_tensor_2d(ctx, SG_TYPE_F32, 8, 2));
     struct sg_tensor *x = sg_new_tensor_2d(ctx, SG_TYPE_F32, 8, 2);
     /* a general view has no gradient rule: saying so beats a silently wrong gradient */
     struct sg_tensor *loss = sg_sum(ctx, sg_mul(ctx, sg_view_2d(ctx, w, 4, 2, 32, 0), sg_view_2d(ctx, x, 4, 2, 32, 0)));
-    struct sg_graph *g = sg_graph_new(ctx);
+    struct sg_graph *g     = sg_graph_new(ctx);
     CHECK(sg_graph_expand(g, loss) == SG_OK);
     CHECK(sg_graph_backward(g, loss) == SG_ERR_UNSUPPORTED);
     CHECK_CONTAINS(sg_last_error(), "'view'");
@@ -158,8 +158,8 @@ static void test_backward_reports_ops_without_rules(void) {
 /* A chain of 32 elementwise ops on a 1 MiB tensor needs two live tensors at a time (in place
  * where allowed), not 32. */
 static void test_allocator_reuses_memory_by_liveness(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
-    const int64_t n = 1 << 18;
+    struct sg_ctx *ctx  = sg_ctx_new();
+    const int64_t n     = 1 << 18;
     struct sg_tensor *x = sg_set_input(sg_new_tensor_1d(ctx, SG_TYPE_F32, n));
     struct sg_tensor *h = x;
     for (int i = 0; i < 32; i++) h = (i % 2) ? sg_scale_bias(ctx, h, 0.5f, 1.0f) : sg_mul(ctx, h, x);
@@ -191,11 +191,11 @@ static void test_allocator_reuses_memory_by_liveness(void) {
 
 /* Outputs stay readable after the run even when later nodes could have reused their memory. */
 static void test_outputs_are_not_overwritten(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *x = sg_set_input(sg_new_tensor_1d(ctx, SG_TYPE_F32, 4));
     struct sg_tensor *a = sg_set_output(sg_scale(ctx, x, 2.0f));
     struct sg_tensor *b = sg_scale(ctx, sg_scale(ctx, a, 3.0f), 5.0f);
-    struct sg_graph *g = sg_graph_new(ctx);
+    struct sg_graph *g  = sg_graph_new(ctx);
     CHECK(sg_graph_expand(g, b) == SG_OK);
     struct sg_stream *s = cpu_stream();
     struct sg_sched *sched;
@@ -216,13 +216,13 @@ static void test_outputs_are_not_overwritten(void) {
 /* An output that is a view (here a reshape) keeps the memory of the tensor it views, even when
  * the graph goes on to compute more. */
 static void test_output_views_keep_their_base(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
-    struct sg_tensor *x = sg_set_input(sg_new_tensor_2d(ctx, SG_TYPE_F32, 4, 2));
-    struct sg_tensor *h = sg_scale(ctx, x, 2.0f);
+    struct sg_ctx *ctx    = sg_ctx_new();
+    struct sg_tensor *x   = sg_set_input(sg_new_tensor_2d(ctx, SG_TYPE_F32, 4, 2));
+    struct sg_tensor *h   = sg_scale(ctx, x, 2.0f);
     struct sg_tensor *out = sg_set_output(sg_reshape_2d(ctx, h, 8, 1));
     /* sqr(x) is allocated after h's last reader: without the rule it would take h's memory */
     struct sg_tensor *more = sg_add(ctx, sg_sqr(ctx, h), sg_sqr(ctx, x));
-    struct sg_graph *g = sg_graph_new(ctx);
+    struct sg_graph *g     = sg_graph_new(ctx);
     CHECK(sg_graph_expand(g, out) == SG_OK);
     CHECK(sg_graph_expand(g, more) == SG_OK);
     struct sg_stream *s = cpu_stream();
@@ -241,12 +241,12 @@ static void test_output_views_keep_their_base(void) {
 
 /* Adam with hyper-parameters in a tensor: the step count changes without rebuilding the graph. */
 static void test_adam_step_updates_in_place(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *w = sg_set_param(sg_new_tensor_1d(ctx, SG_TYPE_F32, 2));
     struct sg_tensor *m = sg_new_tensor_1d(ctx, SG_TYPE_F32, 2), *v = sg_new_tensor_1d(ctx, SG_TYPE_F32, 2);
-    struct sg_tensor *hp = sg_set_input(sg_new_tensor_1d(ctx, SG_TYPE_F32, SG_ADAM_N_PARAMS));
+    struct sg_tensor *hp   = sg_set_input(sg_new_tensor_1d(ctx, SG_TYPE_F32, SG_ADAM_N_PARAMS));
     struct sg_tensor *loss = sg_sum(ctx, sg_sqr(ctx, w));
-    struct sg_graph *g = sg_graph_new(ctx);
+    struct sg_graph *g     = sg_graph_new(ctx);
     CHECK(sg_graph_expand(g, loss) == SG_OK);
     CHECK(sg_graph_backward(g, loss) == SG_OK);
     CHECK(sg_graph_expand(g, sg_adam_step(ctx, w, sg_graph_grad(g, w), m, v, hp, NULL)) == SG_OK);
@@ -260,16 +260,18 @@ static void test_adam_step_updates_in_place(void) {
     double lr = 0.1, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     double wr[2] = {1.0, -2.0}, mr[2] = {0, 0}, vr[2] = {0, 0};
     for (int t = 1; t <= 3; t++) {
-        float hpv[SG_ADAM_N_PARAMS] = {[SG_ADAM_LR] = (float)lr, [SG_ADAM_BETA1] = (float)b1,
-                                       [SG_ADAM_BETA2] = (float)b2, [SG_ADAM_EPS] = (float)eps,
+        float hpv[SG_ADAM_N_PARAMS] = {[SG_ADAM_LR]     = (float)lr,
+                                       [SG_ADAM_BETA1]  = (float)b1,
+                                       [SG_ADAM_BETA2]  = (float)b2,
+                                       [SG_ADAM_EPS]    = (float)eps,
                                        [SG_ADAM_BETA1H] = (float)(1 / (1 - pow(b1, t))),
                                        [SG_ADAM_BETA2H] = (float)(1 / (1 - pow(b2, t)))};
         set_f32(hp, hpv);
         CHECK(sg_sched_compute(sched, g) == SG_OK);
         for (int i = 0; i < 2; i++) {
             double gr = 2 * wr[i];
-            mr[i] = b1 * mr[i] + (1 - b1) * gr;
-            vr[i] = b2 * vr[i] + (1 - b2) * gr * gr;
+            mr[i]     = b1 * mr[i] + (1 - b1) * gr;
+            vr[i]     = b2 * vr[i] + (1 - b2) * gr * gr;
             wr[i] -= lr * (mr[i] / (1 - pow(b1, t))) / (sqrt(vr[i] / (1 - pow(b2, t))) + eps);
         }
     }

@@ -33,11 +33,11 @@ static int n_passed;
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 struct fixture {
-    char     name[64];
-    int      type;                /* SG_TYPE_F32 or SG_TYPE_I32 */
-    int64_t  ne[SG_MAX_DIMS];
-    int64_t  n;
-    void    *data;                /* n elements of 4 bytes, aligned */
+    char name[64];
+    int type; /* SG_TYPE_F32 or SG_TYPE_I32 */
+    int64_t ne[SG_MAX_DIMS];
+    int64_t n;
+    void *data; /* n elements of 4 bytes, aligned */
 };
 
 static struct fixture *fixtures;
@@ -53,8 +53,8 @@ static bool fixtures_load(const char *path) {
     }
     char magic[4];
     uint32_t version, count;
-    bool ok = read_exact(f, magic, 4) && memcmp(magic, "SGFX", 4) == 0 && read_exact(f, &version, 4) &&
-              version == 1 && read_exact(f, &count, 4);
+    bool ok = read_exact(f, magic, 4) && memcmp(magic, "SGFX", 4) == 0 && read_exact(f, &version, 4) && version == 1 &&
+              read_exact(f, &count, 4);
     if (ok) fixtures = calloc(count, sizeof *fixtures);
     for (uint32_t i = 0; ok && i < count; i++) {
         struct fixture *fx = &fixtures[i];
@@ -63,14 +63,14 @@ static bool fixtures_load(const char *path) {
              read_exact(f, &type, 4) && read_exact(f, &n_dims, 4) && n_dims >= 1 && n_dims <= SG_MAX_DIMS;
         if (!ok) break;
         fx->type = (int)type;
-        fx->n = 1;
+        fx->n    = 1;
         for (int d = 0; d < SG_MAX_DIMS; d++) {
             fx->ne[d] = 1;
             if ((uint32_t)d < n_dims) ok = ok && read_exact(f, &fx->ne[d], 8);
             fx->n *= fx->ne[d];
         }
-        fx->data = malloc((size_t)fx->n * 4);
-        ok = ok && fx->data && read_exact(f, fx->data, (size_t)fx->n * 4);
+        fx->data   = malloc((size_t)fx->n * 4);
+        ok         = ok && fx->data && read_exact(f, fx->data, (size_t)fx->n * 4);
         n_fixtures = (int)i + 1;
     }
     fclose(f);
@@ -92,19 +92,19 @@ static float fixture_scalar(const char *name) { return ((const float *)fixture(n
 #define MAX_INPUTS 16
 
 struct tcase {
-    const char           *name;
-    struct sg_ctx        *ctx;
+    const char *name;
+    struct sg_ctx *ctx;
     struct sg_buffer_list bufs;
-    int                   n_in;
-    struct sg_tensor     *in[MAX_INPUTS];
+    int n_in;
+    struct sg_tensor *in[MAX_INPUTS];
     const struct fixture *in_fx[MAX_INPUTS];
-    bool                  failed;
+    bool failed;
 };
 
 static void tc_begin(struct tcase *tc, const char *name) {
     memset(tc, 0, sizeof *tc);
     tc->name = name;
-    tc->ctx = sg_ctx_new();
+    tc->ctx  = sg_ctx_new();
 }
 
 static void tc_fail(struct tcase *tc, const char *msg) {
@@ -116,10 +116,10 @@ static void tc_fail(struct tcase *tc, const char *msg) {
  * stored as F16 or BF16: the generator rounds those values so the conversion is exact). */
 static struct sg_tensor *tc_input(struct tcase *tc, const char *fx_name, enum sg_type type) {
     const struct fixture *fx = fixture(fx_name);
-    struct sg_tensor *t = sg_new_tensor(tc->ctx, type, SG_MAX_DIMS, fx->ne);
+    struct sg_tensor *t      = sg_new_tensor(tc->ctx, type, SG_MAX_DIMS, fx->ne);
     if (t && tc->n_in < MAX_INPUTS) {
         sg_set_name(t, "%s", fx_name);
-        tc->in[tc->n_in] = t;
+        tc->in[tc->n_in]      = t;
         tc->in_fx[tc->n_in++] = fx;
     }
     return t;
@@ -153,18 +153,26 @@ static bool tc_ready(struct tcase *tc, const struct sg_tensor *node) {
         if (!t->view_src) sg_tensor_memset(t, 0);
     }
     for (int i = 0; i < tc->n_in; i++) {
-        struct sg_tensor *t = tc->in[i];
+        struct sg_tensor *t      = tc->in[i];
         const struct fixture *fx = tc->in_fx[i];
-        size_t esize = sg_type_size(t->type);
-        unsigned char *buf = malloc((size_t)fx->n * esize);
+        size_t esize             = sg_type_size(t->type);
+        unsigned char *buf       = malloc((size_t)fx->n * esize);
         for (int64_t j = 0; j < fx->n; j++) {
             const void *src = (const char *)fx->data + j * 4;
             float x;
             memcpy(&x, src, 4);
             switch (t->type) {
-            case SG_TYPE_F16: { uint16_t h = sg_f32_to_f16(x); memcpy(buf + j * 2, &h, 2); break; }
-            case SG_TYPE_BF16: { uint16_t h = sg_f32_to_bf16(x); memcpy(buf + j * 2, &h, 2); break; }
-            default: memcpy(buf + j * 4, src, 4); break;   /* F32 from f32, I32 from i32 */
+            case SG_TYPE_F16: {
+                uint16_t h = sg_f32_to_f16(x);
+                memcpy(buf + j * 2, &h, 2);
+                break;
+            }
+            case SG_TYPE_BF16: {
+                uint16_t h = sg_f32_to_bf16(x);
+                memcpy(buf + j * 2, &h, 2);
+                break;
+            }
+            default: memcpy(buf + j * 4, src, 4); break; /* F32 from f32, I32 from i32 */
             }
         }
         sg_status st = sg_tensor_set(t, buf, 0, (size_t)fx->n * esize);
@@ -189,9 +197,9 @@ static void tc_run(struct tcase *tc, struct sg_tensor *node) {
 
 /* The elements of t in logical order (dim 0 fastest), read through its strides, as doubles. */
 static double *tensor_values(const struct sg_tensor *t) {
-    size_t nbytes = sg_nbytes(t);
+    size_t nbytes      = sg_nbytes(t);
     unsigned char *raw = malloc(nbytes ? nbytes : 1);
-    double *vals = malloc((size_t)sg_nelements(t) * sizeof *vals);
+    double *vals       = malloc((size_t)sg_nelements(t) * sizeof *vals);
     sg_tensor_get(t, raw, 0, nbytes);
     int64_t i[SG_MAX_DIMS] = {0};
     for (int64_t n = 0; n < sg_nelements(t); n++) {
@@ -202,10 +210,22 @@ static double *tensor_values(const struct sg_tensor *t) {
         float f;
         int32_t k;
         switch (t->type) {
-        case SG_TYPE_F16: memcpy(&h, p, 2); vals[n] = sg_f16_to_f32(h); break;
-        case SG_TYPE_BF16: memcpy(&h, p, 2); vals[n] = sg_bf16_to_f32(h); break;
-        case SG_TYPE_I32: memcpy(&k, p, 4); vals[n] = k; break;
-        default: memcpy(&f, p, 4); vals[n] = f; break;
+        case SG_TYPE_F16:
+            memcpy(&h, p, 2);
+            vals[n] = sg_f16_to_f32(h);
+            break;
+        case SG_TYPE_BF16:
+            memcpy(&h, p, 2);
+            vals[n] = sg_bf16_to_f32(h);
+            break;
+        case SG_TYPE_I32:
+            memcpy(&k, p, 4);
+            vals[n] = k;
+            break;
+        default:
+            memcpy(&f, p, 4);
+            vals[n] = f;
+            break;
         }
         for (int d = 0; d < SG_MAX_DIMS && ++i[d] == t->ne[d]; d++) i[d] = 0;
     }
@@ -224,7 +244,7 @@ static void tc_expect(struct tcase *tc, const struct sg_tensor *t, const char *f
         tc_fail(tc, msg);
         return;
     }
-    double *got = tensor_values(t);
+    double *got    = tensor_values(t);
     double max_abs = 0.0, max_rel = 0.0;
     int64_t n_bad = 0, first_bad = -1;
     for (int64_t j = 0; j < fx->n; j++) {
@@ -239,7 +259,7 @@ static void tc_expect(struct tcase *tc, const struct sg_tensor *t, const char *f
             want = f;
         }
         double err = (got[j] == want || (isnan(got[j]) && isnan(want))) ? 0.0 : fabs(got[j] - want);
-        if (isnan(err)) err = INFINITY;   /* NaN on one side only, or infinities of opposite sign */
+        if (isnan(err)) err = INFINITY; /* NaN on one side only, or infinities of opposite sign */
         if (err > max_abs) max_abs = err;
         if (want != 0.0 && err / fabs(want) > max_rel) max_rel = err / fabs(want);
         if (err > atol + rtol * fabs(want)) {
@@ -308,9 +328,9 @@ static void test_cast_rounds_like_torch(enum sg_type type, const char *want) {
 static void test_cpy_converts_into_a_flat_target(void) {
     struct tcase tc;
     tc_begin(&tc, "cpy f32 [6,4] -> f16 [24]");
-    struct sg_tensor *x = tc_input(&tc, "copy.x", SG_TYPE_F32);
+    struct sg_tensor *x      = tc_input(&tc, "copy.x", SG_TYPE_F32);
     struct sg_tensor *target = tc_new(&tc, SG_TYPE_F16, 1, (int64_t[]){24});
-    struct sg_tensor *y = sg_cpy(tc.ctx, x, target);
+    struct sg_tensor *y      = sg_cpy(tc.ctx, x, target);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, target, "copy.x_f16", 0, 0);
@@ -322,13 +342,13 @@ static void test_cpy_converts_into_a_flat_target(void) {
 static void test_cpy_writes_through_a_strided_view(void) {
     struct tcase tc;
     tc_begin(&tc, "cpy into transpose(target)");
-    struct sg_tensor *x = tc_input(&tc, "copy.x_f16", SG_TYPE_F16);
+    struct sg_tensor *x      = tc_input(&tc, "copy.x_f16", SG_TYPE_F16);
     struct sg_tensor *target = tc_new(&tc, SG_TYPE_F32, 2, (int64_t[]){4, 6});
-    struct sg_tensor *y = sg_cpy(tc.ctx, x, sg_transpose(tc.ctx, target));
+    struct sg_tensor *y      = sg_cpy(tc.ctx, x, sg_transpose(tc.ctx, target));
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, "copy.x_f16", 0, 0);
-        tc_expect(&tc, target, "copy.xt_f16", 0, 0);   /* in its own order the target holds x^T */
+        tc_expect(&tc, target, "copy.xt_f16", 0, 0); /* in its own order the target holds x^T */
     }
     tc_end(&tc);
 }
@@ -337,10 +357,10 @@ static void test_cpy_writes_through_a_strided_view(void) {
 static void test_cpy_leaves_gaps_of_a_view_untouched(void) {
     struct tcase tc;
     tc_begin(&tc, "cpy into a [6,4] window of [8,4]");
-    struct sg_tensor *x = tc_input(&tc, "copy.x", SG_TYPE_F32);
+    struct sg_tensor *x      = tc_input(&tc, "copy.x", SG_TYPE_F32);
     struct sg_tensor *target = tc_new(&tc, SG_TYPE_F32, 2, (int64_t[]){8, 4});
     struct sg_tensor *window = sg_view_2d(tc.ctx, target, 6, 4, target ? target->nb[1] : 0, sizeof(float));
-    struct sg_tensor *y = sg_cpy(tc.ctx, x, window);
+    struct sg_tensor *y      = sg_cpy(tc.ctx, x, window);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, target, "copy.x_framed", 0, 0);
@@ -351,9 +371,9 @@ static void test_cpy_leaves_gaps_of_a_view_untouched(void) {
 static void test_cpy_copies_i32_exactly(void) {
     struct tcase tc;
     tc_begin(&tc, "cpy i32 [5,3] -> i32 [15]");
-    struct sg_tensor *ids = tc_input(&tc, "copy.ids", SG_TYPE_I32);
+    struct sg_tensor *ids    = tc_input(&tc, "copy.ids", SG_TYPE_I32);
     struct sg_tensor *target = tc_new(&tc, SG_TYPE_I32, 1, (int64_t[]){15});
-    struct sg_tensor *y = sg_cpy(tc.ctx, ids, target);
+    struct sg_tensor *y      = sg_cpy(tc.ctx, ids, target);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, target, "copy.ids", 0, 0);
@@ -364,7 +384,10 @@ static void test_cpy_copies_i32_exactly(void) {
 /* ---- elementwise, unary, reductions ---------------------------------------------------- */
 
 static void test_binary_ops_broadcast(void) {
-    static const struct { const char *name, *b, *want; int op; } cases[] = {
+    static const struct {
+        const char *name, *b, *want;
+        int op;
+    } cases[] = {
         {"add [5,1,3] + [1,4,3]", "binary.b", "binary.add", SG_OP_ADD},
         {"sub [5,1,3] - [1,4,3]", "binary.b", "binary.sub", SG_OP_SUB},
         {"mul [5,1,3] * [1,4,3]", "binary.b", "binary.mul", SG_OP_MUL},
@@ -381,14 +404,17 @@ static void test_binary_ops_broadcast(void) {
                                                          : sg_div(tc.ctx, a, b);
         if (tc_ready(&tc, y)) {
             tc_run(&tc, y);
-            tc_expect(&tc, y, cases[c].want, 0, 0);   /* one correctly rounded f32 operation */
+            tc_expect(&tc, y, cases[c].want, 0, 0); /* one correctly rounded f32 operation */
         }
         tc_end(&tc);
     }
 }
 
 static void test_sum_to_and_repeat(void) {
-    static const struct { const char *name, *want; int64_t ne[SG_MAX_DIMS]; } cases[] = {
+    static const struct {
+        const char *name, *want;
+        int64_t ne[SG_MAX_DIMS];
+    } cases[] = {
         {"sum_to [6,5,4] -> [6,1,1]", "sum_to.rows", {6, 1, 1, 1, 1, 1}},
         {"sum_to [6,5,4] -> [6,1,4]", "sum_to.mid", {6, 1, 4, 1, 1, 1}},
         {"sum_to [6,5,4] -> [1]", "sum_to.all", {1, 1, 1, 1, 1, 1}},
@@ -407,9 +433,9 @@ static void test_sum_to_and_repeat(void) {
 
     struct tcase tc;
     tc_begin(&tc, "repeat [1,5,1] -> [6,5,4]");
-    struct sg_tensor *r = tc_input(&tc, "repeat.x", SG_TYPE_F32);
+    struct sg_tensor *r    = tc_input(&tc, "repeat.x", SG_TYPE_F32);
     struct sg_tensor *like = tc_input(&tc, "sum_to.x", SG_TYPE_F32);
-    struct sg_tensor *y = sg_repeat(tc.ctx, r, like);
+    struct sg_tensor *y    = sg_repeat(tc.ctx, r, like);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, "repeat.out", 0, 0);
@@ -448,8 +474,14 @@ static void test_unary_ops_match_torch(void) {
 
 /* Gradients at the kinks (x = 0, x = clamp bounds) follow PyTorch's conventions. */
 static void test_act_back_matches_autograd(void) {
-    static const struct { const char *name; enum sg_act act; } cases[] = {
-        {"relu", SG_ACT_RELU}, {"leaky_relu", SG_ACT_LEAKY_RELU}, {"gelu", SG_ACT_GELU}, {"clamp", SG_ACT_CLAMP},
+    static const struct {
+        const char *name;
+        enum sg_act act;
+    } cases[] = {
+        {"relu", SG_ACT_RELU},
+        {"leaky_relu", SG_ACT_LEAKY_RELU},
+        {"gelu", SG_ACT_GELU},
+        {"clamp", SG_ACT_CLAMP},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char name[64], want[64];
@@ -457,9 +489,9 @@ static void test_act_back_matches_autograd(void) {
         snprintf(want, sizeof want, "act_back.%s", cases[c].name);
         struct tcase tc;
         tc_begin(&tc, name);
-        struct sg_tensor *x = tc_input(&tc, "unary.x", SG_TYPE_F32);
+        struct sg_tensor *x  = tc_input(&tc, "unary.x", SG_TYPE_F32);
         struct sg_tensor *dy = tc_input(&tc, "act_back.dy", SG_TYPE_F32);
-        struct sg_tensor *y = sg_act_back(tc.ctx, cases[c].act, x, dy, 0.1f, -0.5f, 0.5f);
+        struct sg_tensor *y  = sg_act_back(tc.ctx, cases[c].act, x, dy, 0.1f, -0.5f, 0.5f);
         if (tc_ready(&tc, y)) {
             tc_run(&tc, y);
             tc_expect(&tc, y, want, TOL_ATOL, TOL_RTOL);
@@ -488,7 +520,7 @@ static void test_matmul_reads_transposed_operands(void) {
     tc_begin(&tc, "matmul at^T @ bt^T");
     struct sg_tensor *at = tc_input(&tc, "matmul_trans.at", SG_TYPE_F32);
     struct sg_tensor *bt = tc_input(&tc, "matmul_trans.bt", SG_TYPE_F32);
-    struct sg_tensor *y = sg_matmul(tc.ctx, sg_transpose(tc.ctx, at), sg_transpose(tc.ctx, bt));
+    struct sg_tensor *y  = sg_matmul(tc.ctx, sg_transpose(tc.ctx, at), sg_transpose(tc.ctx, bt));
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, "matmul_trans.out", TOL_ATOL, TOL_RTOL);
@@ -516,9 +548,9 @@ static void test_layer_norm_strided_input_with_affine(void) {
     struct tcase tc;
     tc_begin(&tc, "layer_norm transpose(xt), w, b");
     struct sg_tensor *xt = tc_input(&tc, "layer_norm.xt", SG_TYPE_F32);
-    struct sg_tensor *w = tc_input(&tc, "layer_norm.w", SG_TYPE_F32);
-    struct sg_tensor *b = tc_input(&tc, "layer_norm.b", SG_TYPE_F32);
-    struct sg_tensor *y = sg_layer_norm(tc.ctx, sg_transpose(tc.ctx, xt), w, b, fixture_scalar("layer_norm.eps"));
+    struct sg_tensor *w  = tc_input(&tc, "layer_norm.w", SG_TYPE_F32);
+    struct sg_tensor *b  = tc_input(&tc, "layer_norm.b", SG_TYPE_F32);
+    struct sg_tensor *y  = sg_layer_norm(tc.ctx, sg_transpose(tc.ctx, xt), w, b, fixture_scalar("layer_norm.eps"));
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, "layer_norm.out", TOL_ATOL, TOL_RTOL);
@@ -541,10 +573,10 @@ static void test_layer_norm_without_affine(void) {
 static void test_layer_norm_back_matches_autograd(bool with_weight) {
     struct tcase tc;
     tc_begin(&tc, with_weight ? "layer_norm_back with w" : "layer_norm_back no w");
-    struct sg_tensor *x = tc_input(&tc, "layer_norm_back.x", SG_TYPE_F32);
+    struct sg_tensor *x  = tc_input(&tc, "layer_norm_back.x", SG_TYPE_F32);
     struct sg_tensor *dy = tc_input(&tc, "layer_norm_back.dy", SG_TYPE_F32);
-    struct sg_tensor *w = with_weight ? tc_input(&tc, "layer_norm_back.w", SG_TYPE_F32) : NULL;
-    struct sg_tensor *y = sg_layer_norm_back(tc.ctx, x, dy, w, fixture_scalar("layer_norm.eps"));
+    struct sg_tensor *w  = with_weight ? tc_input(&tc, "layer_norm_back.w", SG_TYPE_F32) : NULL;
+    struct sg_tensor *y  = sg_layer_norm_back(tc.ctx, x, dy, w, fixture_scalar("layer_norm.eps"));
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, with_weight ? "layer_norm_back.dx" : "layer_norm_back.dx_noweight", TOL_ATOL, TOL_RTOL);
@@ -571,24 +603,24 @@ static void fused_qkv_views(struct tcase *tc, struct sg_tensor *qkv, int64_t H, 
                             struct sg_tensor **k, struct sg_tensor **v) {
     const int64_t S = qkv->ne[1], B = qkv->ne[2];
     const int64_t ne[4] = {D, H, S, B};
-    const size_t nb[4] = {4, 4 * (size_t)D, qkv->nb[1], qkv->nb[2]};
-    *q = sg_view(tc->ctx, qkv, 4, ne, nb, 0);
-    *k = sg_view(tc->ctx, qkv, 4, ne, nb, 4 * (size_t)(H * D));
-    *v = sg_view(tc->ctx, qkv, 4, ne, nb, 8 * (size_t)(H * D));
+    const size_t nb[4]  = {4, 4 * (size_t)D, qkv->nb[1], qkv->nb[2]};
+    *q                  = sg_view(tc->ctx, qkv, 4, ne, nb, 0);
+    *k                  = sg_view(tc->ctx, qkv, 4, ne, nb, 4 * (size_t)(H * D));
+    *v                  = sg_view(tc->ctx, qkv, 4, ne, nb, 8 * (size_t)(H * D));
 }
 
 /* Key padding, SELF (generative) codes, and queries that see no key (zeros), on views. */
 static void test_attention_with_key_mask(bool backward) {
     struct tcase tc;
     tc_begin(&tc, backward ? "attention_back, mask, fused qkv" : "attention, mask, fused qkv");
-    struct sg_tensor *qkv = tc_input(&tc, "attn_mask.qkv", SG_TYPE_F32);
+    struct sg_tensor *qkv  = tc_input(&tc, "attn_mask.qkv", SG_TYPE_F32);
     struct sg_tensor *mask = tc_input(&tc, "attn_mask.mask", SG_TYPE_I32);
     struct sg_tensor *dout = backward ? tc_input(&tc, "attn_mask.dout", SG_TYPE_F32) : NULL;
     struct sg_tensor *q, *k, *v;
     fused_qkv_views(&tc, qkv, 2, 8, &q, &k, &v);
     const float scale = fixture_scalar("attn_mask.scale");
-    struct sg_tensor *y = backward ? sg_attention_back(tc.ctx, q, k, v, mask, dout, scale)
-                                   : sg_attention(tc.ctx, q, k, v, mask, scale);
+    struct sg_tensor *y =
+        backward ? sg_attention_back(tc.ctx, q, k, v, mask, dout, scale) : sg_attention(tc.ctx, q, k, v, mask, scale);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, backward ? "attn_mask.grads" : "attn_mask.out", TOL_ATOL, TOL_RTOL);
@@ -600,13 +632,13 @@ static void test_attention_with_key_mask(bool backward) {
 static void test_attention_without_mask(bool backward) {
     struct tcase tc;
     tc_begin(&tc, backward ? "attention_back, no mask" : "attention, no mask");
-    struct sg_tensor *q = tc_input(&tc, "attn_plain.q", SG_TYPE_F32);
-    struct sg_tensor *k = tc_input(&tc, "attn_plain.k", SG_TYPE_F32);
-    struct sg_tensor *v = tc_input(&tc, "attn_plain.v", SG_TYPE_F32);
+    struct sg_tensor *q    = tc_input(&tc, "attn_plain.q", SG_TYPE_F32);
+    struct sg_tensor *k    = tc_input(&tc, "attn_plain.k", SG_TYPE_F32);
+    struct sg_tensor *v    = tc_input(&tc, "attn_plain.v", SG_TYPE_F32);
     struct sg_tensor *dout = backward ? tc_input(&tc, "attn_plain.dout", SG_TYPE_F32) : NULL;
-    const float scale = fixture_scalar("attn_plain.scale");
-    struct sg_tensor *y = backward ? sg_attention_back(tc.ctx, q, k, v, NULL, dout, scale)
-                                   : sg_attention(tc.ctx, q, k, v, NULL, scale);
+    const float scale      = fixture_scalar("attn_plain.scale");
+    struct sg_tensor *y =
+        backward ? sg_attention_back(tc.ctx, q, k, v, NULL, dout, scale) : sg_attention(tc.ctx, q, k, v, NULL, scale);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, backward ? "attn_plain.grads" : "attn_plain.out", TOL_ATOL, TOL_RTOL);
@@ -632,9 +664,9 @@ static void test_get_rows_zeroes_out_of_range(enum sg_type type) {
     const bool f16 = type == SG_TYPE_F16;
     struct tcase tc;
     tc_begin(&tc, f16 ? "get_rows f16 table" : "get_rows f32 table");
-    struct sg_tensor *w = tc_input(&tc, f16 ? "get_rows.w_f16" : "get_rows.w", type);
+    struct sg_tensor *w   = tc_input(&tc, f16 ? "get_rows.w_f16" : "get_rows.w", type);
     struct sg_tensor *ids = tc_input(&tc, "get_rows.ids", SG_TYPE_I32);
-    struct sg_tensor *y = sg_get_rows(tc.ctx, w, ids);
+    struct sg_tensor *y   = sg_get_rows(tc.ctx, w, ids);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, f16 ? "get_rows.out_f16" : "get_rows.out", 0, 0);
@@ -645,9 +677,9 @@ static void test_get_rows_zeroes_out_of_range(enum sg_type type) {
 static void test_gather_and_scatter(void) {
     struct tcase tc;
     tc_begin(&tc, "gather, out-of-range -> 0");
-    struct sg_tensor *x = tc_input(&tc, "gather.x", SG_TYPE_F32);
+    struct sg_tensor *x   = tc_input(&tc, "gather.x", SG_TYPE_F32);
     struct sg_tensor *idx = tc_input(&tc, "gather.idx", SG_TYPE_I32);
-    struct sg_tensor *y = sg_gather(tc.ctx, x, idx);
+    struct sg_tensor *y   = sg_gather(tc.ctx, x, idx);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, "gather.out", 0, 0);
@@ -656,8 +688,8 @@ static void test_gather_and_scatter(void) {
 
     tc_begin(&tc, "scatter, duplicates add");
     struct sg_tensor *v = tc_input(&tc, "scatter.v", SG_TYPE_F32);
-    idx = tc_input(&tc, "scatter.idx", SG_TYPE_I32);
-    y = sg_scatter(tc.ctx, v, idx, fixture("gather.x")->ne[0]);
+    idx                 = tc_input(&tc, "scatter.idx", SG_TYPE_I32);
+    y                   = sg_scatter(tc.ctx, v, idx, fixture("gather.x")->ne[0]);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, y, "scatter.out", TOL_ATOL, TOL_RTOL);
@@ -668,24 +700,29 @@ static void test_gather_and_scatter(void) {
 /* embed_bag, sparse_dot and scatter_outer, with valid and with out-of-range indices. */
 static void test_sparse_codes(bool oob) {
     const char *idx_name = oob ? "sparse.idx_oob" : "sparse.idx";
-    const int64_t n = fixture("sparse.w")->ne[1];
+    const int64_t n      = fixture("sparse.w")->ne[1];
     for (int c = 0; c < 4; c++) {
         static const char *names[] = {"embed_bag", "sparse_dot", "scatter_outer", "scatter_outer c=NULL"};
         if (oob && c == 3) break;
         char name[64], want[64];
         snprintf(name, sizeof name, "%s%s", names[c], oob ? ", out-of-range ids" : "");
-        snprintf(want, sizeof want, "%s.out%s", c == 0 ? "embed_bag" : c == 1 ? "sparse_dot" : "scatter_outer",
-                 oob ? "_oob" : c == 3 ? "_ones" : "");
+        snprintf(want, sizeof want, "%s.out%s",
+                 c == 0   ? "embed_bag"
+                 : c == 1 ? "sparse_dot"
+                          : "scatter_outer",
+                 oob      ? "_oob"
+                 : c == 3 ? "_ones"
+                          : "");
         struct tcase tc;
         tc_begin(&tc, name);
-        struct sg_tensor *w = tc_input(&tc, "sparse.w", SG_TYPE_F32);
+        struct sg_tensor *w   = tc_input(&tc, "sparse.w", SG_TYPE_F32);
         struct sg_tensor *idx = tc_input(&tc, idx_name, SG_TYPE_I32);
-        struct sg_tensor *cf = tc_input(&tc, "sparse.c", SG_TYPE_F32);
-        struct sg_tensor *x = tc_input(&tc, "sparse.x", SG_TYPE_F32);
-        struct sg_tensor *y = c == 0   ? sg_embed_bag(tc.ctx, w, idx, cf)
-                              : c == 1 ? sg_sparse_dot(tc.ctx, w, idx, x)
-                              : c == 2 ? sg_scatter_outer(tc.ctx, idx, cf, x, n)
-                                       : sg_scatter_outer(tc.ctx, idx, NULL, x, n);
+        struct sg_tensor *cf  = tc_input(&tc, "sparse.c", SG_TYPE_F32);
+        struct sg_tensor *x   = tc_input(&tc, "sparse.x", SG_TYPE_F32);
+        struct sg_tensor *y   = c == 0   ? sg_embed_bag(tc.ctx, w, idx, cf)
+                                : c == 1 ? sg_sparse_dot(tc.ctx, w, idx, x)
+                                : c == 2 ? sg_scatter_outer(tc.ctx, idx, cf, x, n)
+                                         : sg_scatter_outer(tc.ctx, idx, NULL, x, n);
         if (tc_ready(&tc, y)) {
             tc_run(&tc, y);
             tc_expect(&tc, y, want, TOL_ATOL, TOL_RTOL);
@@ -712,13 +749,13 @@ static void test_adam_step_matches_torch(const char *prefix) {
 
     struct tcase tc;
     tc_begin(&tc, prefix);
-    struct sg_tensor *w = tc_input(&tc, n_w, SG_TYPE_F32);
-    struct sg_tensor *g = tc_input(&tc, n_g, SG_TYPE_F32);
-    struct sg_tensor *m = tc_input(&tc, n_m, SG_TYPE_F32);
-    struct sg_tensor *v = tc_input(&tc, n_v, SG_TYPE_F32);
-    struct sg_tensor *hp = tc_input(&tc, n_hp, SG_TYPE_F32);
+    struct sg_tensor *w   = tc_input(&tc, n_w, SG_TYPE_F32);
+    struct sg_tensor *g   = tc_input(&tc, n_g, SG_TYPE_F32);
+    struct sg_tensor *m   = tc_input(&tc, n_m, SG_TYPE_F32);
+    struct sg_tensor *v   = tc_input(&tc, n_v, SG_TYPE_F32);
+    struct sg_tensor *hp  = tc_input(&tc, n_hp, SG_TYPE_F32);
     struct sg_tensor *gn2 = tc_input(&tc, n_gn2, SG_TYPE_F32);
-    struct sg_tensor *y = sg_adam_step(tc.ctx, w, g, m, v, hp, gn2);
+    struct sg_tensor *y   = sg_adam_step(tc.ctx, w, g, m, v, hp, gn2);
     if (tc_ready(&tc, y)) {
         tc_run(&tc, y);
         tc_expect(&tc, w, n_wo, TOL_ATOL, 1e-6);

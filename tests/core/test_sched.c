@@ -52,14 +52,20 @@ static const struct sg_buffer_i mock_buffer_i = {
     .clear         = mock_clear,
 };
 
-static const char *mock_buft_name(const struct sg_buffer_type *b) { (void)b; return "mock"; }
-static size_t mock_alignment(const struct sg_buffer_type *b) { (void)b; return 64; }
+static const char *mock_buft_name(const struct sg_buffer_type *b) {
+    (void)b;
+    return "mock";
+}
+static size_t mock_alignment(const struct sg_buffer_type *b) {
+    (void)b;
+    return 64;
+}
 static sg_status mock_alloc(struct sg_buffer_type *buft, size_t size, struct sg_buffer **out) {
     struct sg_buffer *buf = calloc(1, sizeof *buf);
-    buf->iface = &mock_buffer_i;
-    buf->buft = buft;
-    buf->context = aligned_alloc(64, (size + 63) / 64 * 64);
-    *out = buf;
+    buf->iface            = &mock_buffer_i;
+    buf->buft             = buft;
+    buf->context          = aligned_alloc(64, (size + 63) / 64 * 64);
+    *out                  = buf;
     return SG_OK;
 }
 static const struct sg_buffer_type_i mock_buft_i = {
@@ -70,7 +76,7 @@ static const struct sg_buffer_type_i mock_buft_i = {
 
 struct mock_plan {
     struct sg_tensor *const *nodes;
-    int                      n;
+    int n;
 };
 
 static sg_status mock_compute(struct sg_stream *s, struct sg_tensor *const *nodes, int n) {
@@ -82,8 +88,8 @@ static sg_status mock_compute(struct sg_stream *s, struct sg_tensor *const *node
 static sg_status mock_plan_create(struct sg_stream *s, struct sg_tensor *const *nodes, int n, void **plan) {
     (void)s;
     struct mock_plan *p = malloc(sizeof *p);
-    *p = (struct mock_plan){nodes, n};
-    *plan = p;
+    *p                  = (struct mock_plan){nodes, n};
+    *plan               = p;
     mock_plans_created++;
     return SG_OK;
 }
@@ -92,7 +98,10 @@ static sg_status mock_plan_compute(struct sg_stream *s, void *plan) {
     mock_plan_runs++;
     return mock_compute(s, p->nodes, p->n);
 }
-static void mock_plan_free(struct sg_stream *s, void *plan) { (void)s; free(plan); }
+static void mock_plan_free(struct sg_stream *s, void *plan) {
+    (void)s;
+    free(plan);
+}
 static void mock_stream_free(struct sg_stream *s) { free(s); }
 
 static const struct sg_stream_i mock_stream_i = {
@@ -105,19 +114,34 @@ static const struct sg_stream_i mock_stream_i = {
 
 static struct sg_buffer_type mock_buft;
 
-static const char *mock_name(const struct sg_device *d) { (void)d; return "mock:0"; }
-static const char *mock_desc(const struct sg_device *d) { (void)d; return "a device without gelu and softmax"; }
-static enum sg_device_type mock_type(const struct sg_device *d) { (void)d; return SG_DEVICE_GPU; }
-static void mock_memory(const struct sg_device *d, size_t *f, size_t *t) { (void)d; *f = *t = 1 << 30; }
+static const char *mock_name(const struct sg_device *d) {
+    (void)d;
+    return "mock:0";
+}
+static const char *mock_desc(const struct sg_device *d) {
+    (void)d;
+    return "a device without gelu and softmax";
+}
+static enum sg_device_type mock_type(const struct sg_device *d) {
+    (void)d;
+    return SG_DEVICE_GPU;
+}
+static void mock_memory(const struct sg_device *d, size_t *f, size_t *t) {
+    (void)d;
+    *f = *t = 1 << 30;
+}
 static sg_status mock_open(struct sg_device *dev, int n_threads, struct sg_stream **out) {
     (void)n_threads;
     struct sg_stream *s = calloc(1, sizeof *s);
-    s->iface = &mock_stream_i;
-    s->device = dev;
-    *out = s;
+    s->iface            = &mock_stream_i;
+    s->device           = dev;
+    *out                = s;
     return SG_OK;
 }
-static struct sg_buffer_type *mock_get_buft(struct sg_device *d) { (void)d; return &mock_buft; }
+static struct sg_buffer_type *mock_get_buft(struct sg_device *d) {
+    (void)d;
+    return &mock_buft;
+}
 static bool mock_supports(const struct sg_device *d, const struct sg_tensor *t) {
     (void)d;
     return t->op == SG_OP_MATMUL || t->op == SG_OP_ADD || t->op == SG_OP_SCALE || t->op == SG_OP_CPY;
@@ -138,20 +162,20 @@ static struct sg_device mock_device = {.iface = &mock_device_i};
 /* ---- the graph -------------------------------------------------------------------------- */
 
 struct net {
-    struct sg_ctx    *ctx;
+    struct sg_ctx *ctx;
     struct sg_tensor *x, *w, *b, *out;
-    struct sg_graph  *g;
+    struct sg_graph *g;
 };
 
 /* out = softmax(2 * gelu(x @ w + b)) */
 static void net_build(struct net *n) {
-    n->ctx = sg_ctx_new();
-    n->x = sg_set_input(sg_new_tensor_2d(n->ctx, SG_TYPE_F32, 16, 8));
-    n->w = sg_new_tensor_2d(n->ctx, SG_TYPE_F32, 12, 16);
-    n->b = sg_new_tensor_1d(n->ctx, SG_TYPE_F32, 12);
+    n->ctx              = sg_ctx_new();
+    n->x                = sg_set_input(sg_new_tensor_2d(n->ctx, SG_TYPE_F32, 16, 8));
+    n->w                = sg_new_tensor_2d(n->ctx, SG_TYPE_F32, 12, 16);
+    n->b                = sg_new_tensor_1d(n->ctx, SG_TYPE_F32, 12);
     struct sg_tensor *h = sg_add(n->ctx, sg_matmul(n->ctx, n->x, n->w), n->b);
-    n->out = sg_softmax(n->ctx, sg_scale(n->ctx, sg_gelu(n->ctx, h), 2.0f));
-    n->g = sg_graph_new(n->ctx);
+    n->out              = sg_softmax(n->ctx, sg_scale(n->ctx, sg_gelu(n->ctx, h), 2.0f));
+    n->g                = sg_graph_new(n->ctx);
     CHECK(sg_graph_expand(n->g, n->out) == SG_OK);
 }
 
@@ -215,12 +239,12 @@ static void test_fallback_matches_cpu_and_replays_plans(void) {
 static void test_unsupported_everywhere_is_an_error(void) {
     /* an op the CPU lacks cannot exist, so ask for a write into mock memory by an op the mock
      * device cannot run: the scheduler must refuse with a message, not crash */
-    mock_buft = (struct sg_buffer_type){.iface = &mock_buft_i, .device = &mock_device};
-    struct sg_ctx *ctx = sg_ctx_new();
+    mock_buft           = (struct sg_buffer_type){.iface = &mock_buft_i, .device = &mock_device};
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *w = sg_new_tensor_1d(ctx, SG_TYPE_F32, 4), *g = sg_new_tensor_1d(ctx, SG_TYPE_F32, 4);
     struct sg_tensor *m = sg_new_tensor_1d(ctx, SG_TYPE_F32, 4), *v = sg_new_tensor_1d(ctx, SG_TYPE_F32, 4);
     struct sg_tensor *hp = sg_new_tensor_1d(ctx, SG_TYPE_F32, SG_ADAM_N_PARAMS);
-    struct sg_graph *gr = sg_graph_new(ctx);
+    struct sg_graph *gr  = sg_graph_new(ctx);
     CHECK(sg_graph_expand(gr, sg_adam_step(ctx, w, g, m, v, hp, NULL)) == SG_OK);
     struct sg_stream *s;
     struct sg_sched *sched;

@@ -35,9 +35,9 @@ static void test_every_f16_value_round_trips(void) {
 #if defined(__FLT16_MAX__)
 static void test_f32_to_f16_matches_compiler(void) {
     unsigned state = 12345;
-    int bad = 0;
+    int bad        = 0;
     for (long i = 0; i < 5000000; i++) {
-        state = state * 1664525u + 1013904223u;
+        state   = state * 1664525u + 1013904223u;
         float f = from_bits(state);
         if (isnan(f)) continue;
         _Float16 ref = (_Float16)f;
@@ -52,9 +52,9 @@ static void test_f32_to_f16_matches_compiler(void) {
 
 static void test_f32_to_bf16_rounds_to_nearest_even(void) {
     unsigned state = 777;
-    int bad = 0;
+    int bad        = 0;
     for (long i = 0; i < 2000000; i++) {
-        state = state * 1664525u + 1013904223u;
+        state   = state * 1664525u + 1013904223u;
         float f = from_bits(state);
         if (isnan(f) || isinf(f)) continue;
         uint16_t r = sg_f32_to_bf16(f);

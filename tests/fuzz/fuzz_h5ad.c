@@ -14,10 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     for (int k = 0; k < 2; k++) {
         enum sg_h5ad_frame_kind frame = k ? SG_H5AD_VAR : SG_H5AD_OBS;
-        struct sg_h5ad_strings s = {0};
+        struct sg_h5ad_strings s      = {0};
         if (sg_h5ad_column_strings(h, frame, NULL, &s) == SG_OK) sg_h5ad_strings_free(&s);
         for (int i = 0; i < sg_h5ad_n_columns(h, frame); i++)
-            if (sg_h5ad_column_strings(h, frame, sg_h5ad_column_name(h, frame, i), &s) == SG_OK) sg_h5ad_strings_free(&s);
+            if (sg_h5ad_column_strings(h, frame, sg_h5ad_column_name(h, frame, i), &s) == SG_OK)
+                sg_h5ad_strings_free(&s);
     }
     if (sg_h5ad_n_var(h) <= (1 << 16) && sg_h5ad_nnz(h) <= (1 << 22)) {
         struct sg_h5ad_rows r = {0};
@@ -25,6 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         sg_h5ad_rows_free(&r);
     }
     sg_h5ad_close(h);
-    H5garbage_collect();   /* HDF5's free lists would otherwise look like leaks */
+    H5garbage_collect(); /* HDF5's free lists would otherwise look like leaks */
     return 0;
 }

@@ -30,8 +30,8 @@ static struct expected expected_of(const char *kind) {
     struct expected e;
     snprintf(name, sizeof name, "%s_indptr", kind);
     const struct sg_st_tensor *t = sg_st_find(exp_file, name);
-    e.n_rows = t->shape[0] - 1;
-    e.indptr = t->data;
+    e.n_rows                     = t->shape[0] - 1;
+    e.indptr                     = t->data;
     snprintf(name, sizeof name, "%s_cols", kind);
     e.cols = sg_st_find(exp_file, name)->data;
     snprintf(name, sizeof name, "%s_vals", kind);
@@ -41,7 +41,7 @@ static struct expected expected_of(const char *kind) {
 
 static struct sg_h5ad *open_ok(const char *path) {
     struct sg_h5ad *h = NULL;
-    sg_status st = sg_h5ad_open(path, &h);
+    sg_status st      = sg_h5ad_open(path, &h);
     CHECK_MSG(st == SG_OK, "%s", sg_last_error());
     return h;
 }
@@ -53,7 +53,7 @@ static void check_x(const char *path, const char *kind, int64_t step, bool trunc
     struct expected e = expected_of(kind);
     CHECK(sg_h5ad_n_obs(h) == e.n_rows && sg_h5ad_n_var(h) == 60);
     struct sg_h5ad_rows r = {0};
-    int bad = 0;
+    int bad               = 0;
     for (int64_t r0 = 0; r0 < e.n_rows; r0 += step) {
         CHECK(sg_h5ad_read_rows(h, r0, step, &r) == SG_OK);
         for (int64_t i = 0; i < r.n_rows; i++) {
@@ -96,8 +96,10 @@ static void test_format_and_dtype_are_reported(void) {
     static const struct {
         const char *file, *dtype;
         enum sg_h5ad_x_format format;
-    } cases[] = {{"cells.h5ad", "float32", SG_H5AD_CSR},     {"cells_dense.h5ad", "float64", SG_H5AD_DENSE},
-                 {"cells_csc.h5ad", "int64", SG_H5AD_CSC},   {"cells_v07.h5ad", "uint16", SG_H5AD_CSR},
+    } cases[] = {{"cells.h5ad", "float32", SG_H5AD_CSR},
+                 {"cells_dense.h5ad", "float64", SG_H5AD_DENSE},
+                 {"cells_csc.h5ad", "int64", SG_H5AD_CSC},
+                 {"cells_v07.h5ad", "uint16", SG_H5AD_CSR},
                  {"cells_v06.h5ad", "float32", SG_H5AD_DENSE}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[128];

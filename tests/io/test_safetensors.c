@@ -11,7 +11,7 @@
 
 /* A file image: 8-byte length, the JSON header, then `data_len` bytes of data. */
 static size_t make_image(uint8_t *buf, const char *json, size_t data_len, uint64_t claimed_len) {
-    size_t n = strlen(json);
+    size_t n    = strlen(json);
     uint64_t hl = claimed_len ? claimed_len : n;
     for (int i = 0; i < 8; i++) buf[i] = (uint8_t)(hl >> (8 * i));
     memcpy(buf + 8, json, n);
@@ -21,9 +21,9 @@ static size_t make_image(uint8_t *buf, const char *json, size_t data_len, uint64
 
 static void expect_error(const char *json, size_t data_len, uint64_t claimed_len, const char *needle) {
     static uint8_t buf[8192];
-    size_t n = make_image(buf, json, data_len, claimed_len);
+    size_t n             = make_image(buf, json, data_len, claimed_len);
     struct sg_st_file *f = NULL;
-    sg_status st = sg_st_parse(buf, n, "bad.safetensors", &f);
+    sg_status st         = sg_st_parse(buf, n, "bad.safetensors", &f);
     CHECK_MSG(st == SG_ERR_FORMAT, "expected a format error for %s", json);
     CHECK(f == NULL);
     CHECK_CONTAINS(sg_last_error(), "bad.safetensors");
@@ -32,12 +32,12 @@ static void expect_error(const char *json, size_t data_len, uint64_t claimed_len
 }
 
 static void test_writer_output_reads_back_exactly(void) {
-    const char *path = "/tmp/saeg-test-st.safetensors";
-    float a[6] = {1, 2, 3, 4, 5, 6};
-    int32_t b[3] = {-7, 0, 7};
-    uint16_t h[5] = {0x3c00, 0x4000, 0x4200, 0x4400, 0x4500};
+    const char *path       = "/tmp/saeg-test-st.safetensors";
+    float a[6]             = {1, 2, 3, 4, 5, 6};
+    int32_t b[3]           = {-7, 0, 7};
+    uint16_t h[5]          = {0x3c00, 0x4000, 0x4200, 0x4400, 0x4500};
     struct sg_st_decl d[3] = {{"a", SG_ST_F32, 2, {2, 3}}, {"b.idx", SG_ST_I32, 1, {3}}, {"half", SG_ST_F16, 1, {5}}};
-    const char *meta[] = {"format", "test", "note", "quote \" and \\ survive", NULL};
+    const char *meta[]     = {"format", "test", "note", "quote \" and \\ survive", NULL};
     struct sg_st_writer *w;
     CHECK(sg_st_writer_open(path, d, 3, meta, &w) == SG_OK);
     /* out of order and in pieces, as embed writes batch by batch */
@@ -45,7 +45,7 @@ static void test_writer_output_reads_back_exactly(void) {
     CHECK(sg_st_writer_put(w, 0, 12, a + 3, 12) == SG_OK);
     CHECK(sg_st_writer_put(w, 0, 0, a, 12) == SG_OK);
     CHECK(sg_st_writer_put(w, 1, 0, b, sizeof b) == SG_OK);
-    CHECK(sg_st_writer_put(w, 1, 8, b, 8) == SG_ERR_INVALID_ARG);   /* past the tensor's end */
+    CHECK(sg_st_writer_put(w, 1, 8, b, 8) == SG_ERR_INVALID_ARG); /* past the tensor's end */
     CHECK(sg_st_writer_close(w) == SG_OK);
 
     struct sg_st_file *f;
@@ -56,7 +56,7 @@ static void test_writer_output_reads_back_exactly(void) {
     CHECK(ta && memcmp(ta->data, a, sizeof a) == 0);
     CHECK(tb && tb->dtype == SG_ST_I32 && memcmp(tb->data, b, sizeof b) == 0);
     CHECK(th && th->dtype == SG_ST_F16 && th->nbytes == sizeof h && memcmp(th->data, h, sizeof h) == 0);
-    CHECK(ta && ((uintptr_t)ta->data % 8) == 0);   /* data starts 8-byte aligned */
+    CHECK(ta && ((uintptr_t)ta->data % 8) == 0); /* data starts 8-byte aligned */
     CHECK(sg_st_metadata(f, "format") && strcmp(sg_st_metadata(f, "format"), "test") == 0);
     CHECK(sg_st_metadata(f, "note") && strcmp(sg_st_metadata(f, "note"), "quote \" and \\ survive") == 0);
     CHECK(sg_st_find(f, "missing") == NULL);
@@ -64,13 +64,12 @@ static void test_writer_output_reads_back_exactly(void) {
     unlink(path);
 }
 
-static void test_header_length_past_end_fails(void) {
-    expect_error("{}", 0, 5000, "runs past the end");
-}
+static void test_header_length_past_end_fails(void) { expect_error("{}", 0, 5000, "runs past the end"); }
 
 static void test_overlapping_offsets_fail(void) {
     expect_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
-                 "\"y\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}", 24, 0, "overlap");
+                 "\"y\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}",
+                 24, 0, "overlap");
 }
 
 static void test_unknown_dtype_fails(void) {
@@ -90,13 +89,14 @@ static void test_malformed_headers_fail(void) {
     expect_error("not json at all", 0, 0, "does not start with '{'");
     expect_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", 4, 0, "not a JSON object");
     expect_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, 0, "shape[0]");
-    expect_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,4]}}", 4, 0,
-                 "too large");
+    expect_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,4]}}", 4,
+                 0, "too large");
     expect_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", 4, 0, "data_offsets");
     expect_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                 "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, 0, "appears twice");
+                 "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                 8, 0, "appears twice");
     expect_error("{\"__metadata__\":{\"a\":1}}", 0, 0, "not a string");
-    uint8_t tiny[4] = {1, 2, 3, 4};
+    uint8_t tiny[4]      = {1, 2, 3, 4};
     struct sg_st_file *f = NULL;
     CHECK(sg_st_parse(tiny, sizeof tiny, "tiny.safetensors", &f) == SG_ERR_FORMAT);
     CHECK_CONTAINS(sg_last_error(), "too short");
@@ -110,10 +110,10 @@ static void test_missing_file_is_not_found(void) {
 
 static void test_empty_tensors_and_scalars_are_valid(void) {
     static uint8_t buf[512];
-    size_t n = make_image(buf,
-                          "{\"e\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]},"
-                          "\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}",
-                          8, 0);
+    size_t n             = make_image(buf,
+                                      "{\"e\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]},"
+                                                  "\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}",
+                                      8, 0);
     struct sg_st_file *f = NULL;
     CHECK(sg_st_parse(buf, n, "ok.safetensors", &f) == SG_OK);
     if (f) {

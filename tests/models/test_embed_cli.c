@@ -21,10 +21,10 @@ static int run(const char *args, char *err, size_t cap) {
     char cmd[2048], errf[600];
     snprintf(errf, sizeof errf, "%s/stderr.txt", out_dir);
     snprintf(cmd, sizeof cmd, "'%s' embed %s 2>'%s' >/dev/null", saeg, args, errf);
-    int rc = system(cmd);
-    FILE *f = fopen(errf, "r");
+    int rc   = system(cmd);
+    FILE *f  = fopen(errf, "r");
     size_t n = f ? fread(err, 1, cap - 1, f) : 0;
-    err[n] = '\0';
+    err[n]   = '\0';
     if (f) fclose(f);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -39,7 +39,8 @@ static void test_output_matches_reference(void) {
     char args[1024], err[8192];
     snprintf(args, sizeof args,
              "--model " FIX "tiny_relu --data " FIX "cells.h5ad --output %s/out --layer 0,2 --context 64 --batch 5 "
-             "--device cpu", out_dir);
+             "--device cpu",
+             out_dir);
     int rc = run(args, err, sizeof err);
     CHECK_MSG(rc == 0, "saeg embed exited %d: %s", rc, err);
     if (rc != 0) return;
@@ -56,17 +57,17 @@ static void test_output_matches_reference(void) {
     const int32_t *ids = rids->data, *len = sg_st_find(ref, "len")->data;
     CHECK(ce->shape[0] == n && ce->shape[1] == d && sg_st_find(f, "resid.1") == NULL);
 
-    int bad = 0;
+    int bad           = 0;
     const float *want = sg_st_find(ref, "inf.cell_emb")->data, *got = ce->data;
     for (int64_t i = 0; i < n * d; i++) bad += !(fabs(got[i] - want[i]) <= TOL * (1 + fabs(want[i])));
     CHECK_MSG(bad == 0, "%d cell_emb values differ from the reference", bad);
 
     /* tokens: the reference's, cell by cell, CLS first; residuals of layers 0 and 2 alike */
-    int64_t tok = 0;
+    int64_t tok     = 0;
     const float *w0 = sg_st_find(ref, "inf.resid.0")->data, *w2 = sg_st_find(ref, "inf.resid.2")->data;
     const float *g0 = r0->data, *g2 = r2->data;
     int bad_tok = 0;
-    bad = 0;
+    bad         = 0;
     for (int64_t c = 0; c < n; c++)
         for (int64_t t = 0; t < len[c]; t++, tok++) {
             bad_tok += ((const int32_t *)tc->data)[tok] != c || ((const int32_t *)tg->data)[tok] != ids[c * S + t];
@@ -95,7 +96,8 @@ static void test_max_cells_and_cell_type_key(void) {
     char args[1024], err[8192], path[700];
     snprintf(args, sizeof args,
              "--model " FIX "tiny_gelu_bf16 --data " FIX "cells_csc.h5ad --output %s/few --max-cells 3 "
-             "--cell-type-key batch --device cpu", out_dir);
+             "--cell-type-key batch --device cpu",
+             out_dir);
     int rc = run(args, err, sizeof err);
     CHECK_MSG(rc == 0, "saeg embed exited %d: %s", rc, err);
     snprintf(path, sizeof path, "%s/few/embeddings.safetensors", out_dir);
@@ -110,8 +112,8 @@ static void test_max_cells_and_cell_type_key(void) {
 
 static void test_bad_inputs_exit_1_with_the_reason(void) {
     char args[1024], err[8192];
-    snprintf(args, sizeof args, "--model " FIX "tiny_relu --data " FIX "cells.h5ad --output %s/x --gene-id-key gene_ids",
-             out_dir);
+    snprintf(args, sizeof args,
+             "--model " FIX "tiny_relu --data " FIX "cells.h5ad --output %s/x --gene-id-key gene_ids", out_dir);
     CHECK(run(args, err, sizeof err) == 1);
     CHECK_CONTAINS(err, "var has no column 'gene_ids' (columns: ensembl_id, feature_name)");
     snprintf(args, sizeof args, "--model " FIX "tiny_relu --data " FIX "cells.h5ad --output %s/x --layer 3", out_dir);

@@ -46,7 +46,7 @@ static void make_folder(const char *name, char *dir, const char *find, const cha
         char src[512], dst[600];
         snprintf(src, sizeof src, FIX "tiny_relu/%s", files[i]);
         snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        if (i == 0) {   /* binary: copy through the safetensors reader */
+        if (i == 0) { /* binary: copy through the safetensors reader */
             FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
             char buf[65536];
             size_t n;
@@ -75,10 +75,10 @@ static void rewrite_checkpoint(const char *dir, const char *drop, const char *re
                                const char *const *extra, int n_extra) {
     struct sg_st_file *f;
     if (sg_st_open(FIX "tiny_relu/model.safetensors", &f) != SG_OK) return;
-    int n = sg_st_count(f);
-    struct sg_st_decl *d = calloc((size_t)(n + n_extra), sizeof *d);
-    const void **data = calloc((size_t)(n + n_extra), sizeof *data);
-    int k = 0;
+    int n                      = sg_st_count(f);
+    struct sg_st_decl *d       = calloc((size_t)(n + n_extra), sizeof *d);
+    const void **data          = calloc((size_t)(n + n_extra), sizeof *data);
+    int k                      = 0;
     static const float four[4] = {1, 2, 3, 4};
     for (int i = 0; i < n; i++) {
         const struct sg_st_tensor *t = sg_st_get(f, i);
@@ -91,7 +91,7 @@ static void rewrite_checkpoint(const char *dir, const char *drop, const char *re
         data[k++] = t->data;
     }
     for (int i = 0; i < n_extra; i++) {
-        d[k] = (struct sg_st_decl){extra[i], SG_ST_F32, 1, {4}};
+        d[k]      = (struct sg_st_decl){extra[i], SG_ST_F32, 1, {4}};
         data[k++] = four;
     }
     char path[600];
@@ -112,7 +112,7 @@ static void rewrite_checkpoint(const char *dir, const char *drop, const char *re
 
 static sg_status load(const char *dir) {
     struct tx1_model *m = NULL;
-    sg_status st = tx1_model_load(dir, sg_device_cpu(), &m);
+    sg_status st        = tx1_model_load(dir, sg_device_cpu(), &m);
     tx1_model_free(m);
     return st;
 }

@@ -15,7 +15,7 @@
 #include "models/tahoe_x1.h"
 #include "tests/test_util.h"
 
-#define FIX "tests/models/fixtures/"
+#define FIX     "tests/models/fixtures/"
 #define CONTEXT 64
 
 /* |got - want| <= atol + rtol |want|. On the CPU everything is fp32 like the reference, but the
@@ -73,11 +73,11 @@ static struct tx1_batch *tokenize_all(const struct tx1_model *m, const struct tx
     struct sg_h5ad_rows rows = {0};
     CHECK(sg_h5ad_read_rows(h, 0, sg_h5ad_n_obs(h), &rows) == SG_OK);
     struct tx1_batch *b = tx1_batch_new(rows.n_rows, CONTEXT);
-    int32_t *gid = malloc((size_t)(rows.nnz + 1) * sizeof *gid);
+    int32_t *gid        = malloc((size_t)(rows.nnz + 1) * sizeof *gid);
     for (int64_t p = 0; p < rows.nnz; p++) gid[p] = gm.ids[rows.cols[p]];
     for (int64_t c = 0; c < rows.n_rows; c++)
-        CHECK(tx1_batch_add(b, tk, c, gid + rows.indptr[c], rows.vals + rows.indptr[c], rows.indptr[c + 1] - rows.indptr[c]) ==
-              SG_OK);
+        CHECK(tx1_batch_add(b, tk, c, gid + rows.indptr[c], rows.vals + rows.indptr[c],
+                            rows.indptr[c + 1] - rows.indptr[c]) == SG_OK);
     free(gid);
     sg_h5ad_rows_free(&rows);
     tx1_gene_map_free(&gm);
@@ -89,7 +89,8 @@ static void test_tokens_match_reference_collator(const struct ref *r, const stru
     CHECK(b->n_cells == r->n);
     int bad = 0;
     for (int64_t c = 0; c < r->n && c < b->n_cells; c++) {
-        CHECK_MSG(b->len[c] == r->len[c], "cell %lld: %lld tokens, reference %d", (long long)c, (long long)b->len[c], r->len[c]);
+        CHECK_MSG(b->len[c] == r->len[c], "cell %lld: %lld tokens, reference %d", (long long)c, (long long)b->len[c],
+                  r->len[c]);
         for (int64_t t = 0; t < r->len[c]; t++) {
             bad += b->ids[c * b->cap_seq + t] != r->ids[c * r->S + t];
             bad += b->values[c * b->cap_seq + t] != r->values[c * r->S + t];
@@ -103,45 +104,45 @@ static void sub_batch(struct tx1_batch *dst, const struct tx1_batch *all, const 
                       bool generative) {
     tx1_batch_clear(dst);
     for (int64_t c = c0; c < c1; c++) {
-        int64_t i = dst->n_cells++;
+        int64_t i  = dst->n_cells++;
         size_t row = (size_t)all->cap_seq;
         memcpy(dst->ids + i * dst->cap_seq, all->ids + c * all->cap_seq, row * sizeof(int32_t));
         memcpy(dst->values + i * dst->cap_seq, all->values + c * all->cap_seq, row * sizeof(float));
         memcpy(dst->key_mask + i * dst->cap_seq, all->key_mask + c * all->cap_seq, row * sizeof(int32_t));
         for (int64_t t = 0; t < dst->cap_seq; t++) {
-            bool g = generative && t < r->S && r->gen[c * r->S + t];
+            bool g                         = generative && t < r->S && r->gen[c * r->S + t];
             dst->gen[i * dst->cap_seq + t] = g ? 1.0f : 0.0f;
             if (g) dst->key_mask[i * dst->cap_seq + t] = SG_ATTN_KEY_SELF;
         }
         dst->cell[i] = c;
-        dst->len[i] = all->len[c];
+        dst->len[i]  = all->len[c];
         if (all->len[c] > dst->seq) dst->seq = all->len[c];
     }
 }
 
 struct outputs {
     int64_t d, L;
-    float *cell_emb;            /* [n][d] */
-    float *resid;               /* [L][n][S][d] */
-    float *expr, *mvc;          /* [n][S] */
+    float *cell_emb;   /* [n][d] */
+    float *resid;      /* [L][n][S][d] */
+    float *expr, *mvc; /* [n][S] */
 };
 
 static void run_all(const struct tx1_model *m, struct sg_stream *s, const struct tx1_batch *all, const struct ref *r,
                     int64_t batch, bool generative, struct outputs *o) {
     const int64_t d = m->cfg.d_model, L = m->cfg.n_layers, S = r->S, n = r->n;
-    struct tx1_runner_opts ro = {.batch = batch, .context = CONTEXT, .generative = generative, .heads = true,
-                                 .n_resid = (int)L};
+    struct tx1_runner_opts ro = {
+        .batch = batch, .context = CONTEXT, .generative = generative, .heads = true, .n_resid = (int)L};
     for (int i = 0; i < L; i++) ro.resid_layers[i] = i;
     struct tx1_runner *run;
     sg_status st = tx1_runner_new(m, s, &ro, &run);
     CHECK_MSG(st == SG_OK, "%s", sg_last_error());
     if (st != SG_OK) return;
-    o->d = d;
-    o->L = L;
-    o->cell_emb = calloc((size_t)(n * d), sizeof(float));
-    o->resid = calloc((size_t)(L * n * S * d), sizeof(float));
-    o->expr = calloc((size_t)(n * S), sizeof(float));
-    o->mvc = calloc((size_t)(n * S), sizeof(float));
+    o->d                = d;
+    o->L                = L;
+    o->cell_emb         = calloc((size_t)(n * d), sizeof(float));
+    o->resid            = calloc((size_t)(L * n * S * d), sizeof(float));
+    o->expr             = calloc((size_t)(n * S), sizeof(float));
+    o->mvc              = calloc((size_t)(n * S), sizeof(float));
     struct tx1_batch *b = tx1_batch_new(batch, CONTEXT);
     for (int64_t c0 = 0; c0 < n; c0 += batch) {
         int64_t c1 = c0 + batch < n ? c0 + batch : n;
@@ -155,7 +156,7 @@ static void run_all(const struct tx1_model *m, struct sg_stream *s, const struct
             memcpy(o->cell_emb + c * d, tx1_runner_cell_emb(run) + i * d, (size_t)d * sizeof(float));
             for (int64_t t = 0; t < b->len[i]; t++) {
                 o->expr[c * S + t] = tx1_runner_expr_pred(run)[i * Sr + t];
-                o->mvc[c * S + t] = tx1_runner_mvc_pred(run)[i * Sr + t];
+                o->mvc[c * S + t]  = tx1_runner_mvc_pred(run)[i * Sr + t];
                 for (int l = 0; l < L; l++)
                     memcpy(o->resid + ((l * n + c) * S + t) * d, tx1_runner_resid(run, l) + (i * Sr + t) * d,
                            (size_t)d * sizeof(float));
@@ -198,7 +199,7 @@ static void check_outputs(const struct ref *r, const struct outputs *o, const ch
     for (int hd = 0; hd < 2; hd++) {
         memset(&e, 0, sizeof e);
         snprintf(name, sizeof name, "%s.%s", mode, heads[hd]);
-        want = ref_get(r, name);
+        want             = ref_get(r, name);
         const float *got = hd == 0 ? o->expr : o->mvc;
         for (int64_t c = 0; c < n; c++)
             for (int64_t t = 0; t < r->len[c]; t++) compare(&e, got[c * S + t], want[c * S + t]);
@@ -238,12 +239,12 @@ static void test_model(const char *name, struct sg_device *dev) {
     struct ref r = {0};
     CHECK(sg_st_open(refpath, &r.f) == SG_OK);
     const struct sg_st_tensor *ids = sg_st_find(r.f, "ids");
-    r.n = ids->shape[0];
-    r.S = ids->shape[1];
-    r.ids = ids->data;
-    r.len = ref_get(&r, "len");
-    r.values = ref_get(&r, "values");
-    r.gen = ref_get(&r, "gen");
+    r.n                            = ids->shape[0];
+    r.S                            = ids->shape[1];
+    r.ids                          = ids->data;
+    r.len                          = ref_get(&r, "len");
+    r.values                       = ref_get(&r, "values");
+    r.gen                          = ref_get(&r, "gen");
 
     struct tx1_tokenizer tk;
     tx1_tokenizer_init(&tk, m, CONTEXT, 0);
@@ -258,7 +259,7 @@ static void test_model(const char *name, struct sg_device *dev) {
     run_all(m, s, all, &r, 4, true, &gen);
     if (f16) {
         /* only a loose check against the F32 reference; the exact checks ran on tiny_relu */
-        struct err e = {0};
+        struct err e      = {0};
         const float *want = ref_get(&r, "inf.cell_emb");
         for (int64_t i = 0; i < r.n * batched.d; i++) {
             double dd = fabs((double)batched.cell_emb[i] - want[i]);

@@ -1,4 +1,4 @@
-#define _GNU_SOURCE  /* nftw */
+#define _GNU_SOURCE /* nftw */
 #include "tests/validation/harness.h"
 
 #include <errno.h>
@@ -33,8 +33,10 @@ void th_check_fmt(int ok, const char *file, int line, const char *what, const ch
 }
 
 int th_report(void) {
-    if (th_failures) fprintf(stderr, "%d check(s) failed\n", th_failures);
-    else fprintf(stderr, "all checks passed\n");
+    if (th_failures)
+        fprintf(stderr, "%d check(s) failed\n", th_failures);
+    else
+        fprintf(stderr, "all checks passed\n");
     return th_failures ? 1 : 0;
 }
 
@@ -65,7 +67,7 @@ int th_write(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
     if (!f) return -1;
     size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
+    int ok   = fwrite(text, 1, n, f) == n;
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
@@ -78,7 +80,11 @@ char *th_read(const char *path) {
         n += got;
         if (cap - n < 2) {
             char *nb = realloc(b, cap * 2);
-            if (!nb) { free(b); b = NULL; break; }
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
             b = nb;
             cap *= 2;
         }
@@ -94,7 +100,7 @@ int th_count_files(const char *dir) {
     char cmd[800];
     snprintf(cmd, sizeof cmd, "find '%s' -type f 2>/dev/null | wc -l", dir);
     FILE *p = popen(cmd, "r");
-    int n = -1;
+    int n   = -1;
     if (p && fscanf(p, "%d", &n) != 1) n = -1;
     if (p) pclose(p);
     return n;
@@ -137,7 +143,8 @@ int th_term_is(const struct sgv_library *lib, const struct sgv_genes *g, const c
         }
     if (lib->terms[t].n_genes != n) {
         fprintf(stderr, "   term %s has %u genes:", term, lib->terms[t].n_genes);
-        for (uint32_t i = 0; i < lib->terms[t].n_genes; i++) fprintf(stderr, " %s", sgv_gene_label(g, lib->terms[t].genes[i]));
+        for (uint32_t i = 0; i < lib->terms[t].n_genes; i++)
+            fprintf(stderr, " %s", sgv_gene_label(g, lib->terms[t].genes[i]));
         fprintf(stderr, " (expected %zu)\n", n);
         return 0;
     }
@@ -149,7 +156,7 @@ int th_server_start(const char *scenario, struct th_server *s) {
     const char *py = getenv("SAEG_PYTHON");
     if (!py || !*py) py = "python3";
     char tmpl[] = "/tmp/saeg-replay-XXXXXX";
-    int fd = mkstemp(tmpl);
+    int fd      = mkstemp(tmpl);
     if (fd < 0) return -1;
     close(fd);
     snprintf(s->state, sizeof s->state, "%s", tmpl);
@@ -160,7 +167,7 @@ int th_server_start(const char *scenario, struct th_server *s) {
     if (pid < 0) return -1;
     if (pid == 0) {
         dup2(p[1], 1);
-        dup2(in[0], 0);   /* EOF here tells the server this test is gone */
+        dup2(in[0], 0); /* EOF here tells the server this test is gone */
         close(p[0]);
         close(p[1]);
         close(in[0]);
@@ -171,9 +178,9 @@ int th_server_start(const char *scenario, struct th_server *s) {
     }
     close(p[1]);
     close(in[0]);
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);   /* later system() children must not keep it open */
-    s->stdin_fd = in[1];
-    FILE *f = fdopen(p[0], "r");
+    fcntl(in[1], F_SETFD, FD_CLOEXEC); /* later system() children must not keep it open */
+    s->stdin_fd   = in[1];
+    FILE *f       = fdopen(p[0], "r");
     char line[64] = "";
     if (!f || !fgets(line, sizeof line, f) || sscanf(line, "PORT %d", &s->port) != 1) {
         fprintf(stderr, "replay server for %s did not start\n", scenario);
@@ -207,8 +214,8 @@ void th_server_stop(struct th_server *s) {
 char *th_server_state(const struct th_server *s) { return th_read(s->state); }
 
 int th_server_connections(const struct th_server *s) {
-    char *st = th_server_state(s);
-    int n = -1;
+    char *st      = th_server_state(s);
+    int n         = -1;
     const char *c = st ? strstr(st, "\"connections\": ") : NULL;
     if (c) n = atoi(c + 15);
     free(st);

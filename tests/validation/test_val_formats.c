@@ -40,11 +40,12 @@ static void test_config_values_are_typed_and_errors_located(void) {
     TH_CHECK(sgv_cfg_str(a, "s", NULL, &s) == SG_OK && !strcmp(s, "text"));
     TH_CHECK(sgv_cfg_str_list(a, "l", &l, &n) == SG_OK && n == 2 && !strcmp(l[1], "y") && l[2] == NULL);
     free(l);
-    TH_CHECK(sgv_cfg_str_list(a, "s", &l, &n) == SG_OK && n == 1);   /* a scalar is a one-item list */
+    TH_CHECK(sgv_cfg_str_list(a, "s", &l, &n) == SG_OK && n == 1); /* a scalar is a one-item list */
     free(l);
     TH_CHECK(sgv_cfg_bool(a, "bad_b", 0, &b) == SG_ERR_INVALID_ARG);
     TH_CHECKF(th_contains(sg_last_error(), "t.yaml:6") && th_contains(sg_last_error(), "a.bad_b") &&
-              th_contains(sg_last_error(), "'maybe'"), "%s", sg_last_error());
+                  th_contains(sg_last_error(), "'maybe'"),
+              "%s", sg_last_error());
     TH_CHECK(sgv_cfg_num(a, "bad_n", 0, &d) == SG_ERR_INVALID_ARG && th_contains(sg_last_error(), "a.bad_n"));
     TH_CHECK(sgv_cfg_uint(a, "n", 0, &u) == SG_OK && u == 12);
     TH_CHECK(sgv_cfg_str(a, "m", NULL, &s) == SG_ERR_INVALID_ARG && th_contains(sg_last_error(), "a mapping"));
@@ -54,15 +55,18 @@ static void test_config_values_are_typed_and_errors_located(void) {
     const char *broken = "a: [1, 2\nb: 3\n";
     TH_CHECK(sgv_config_parse(broken, strlen(broken), "broken.yaml", &c) == SG_ERR_FORMAT);
     TH_CHECKF(th_contains(sg_last_error(), "broken.yaml:"), "%s", sg_last_error());
-    TH_CHECK(sgv_config_parse("- a\n- b\n", 8, "list.yaml", &c) == SG_ERR_FORMAT && th_contains(sg_last_error(), "mapping"));
+    TH_CHECK(sgv_config_parse("- a\n- b\n", 8, "list.yaml", &c) == SG_ERR_FORMAT &&
+             th_contains(sg_last_error(), "mapping"));
 }
 
 static void test_tsv_quotes_preamble_and_short_rows(void) {
-    char *p = tmpfile_with("q.tsv", "#date: 2024-01-02\n#note without tabs\n\"a\"\t\"b c\"\tc\n\"x \"\"y\"\"\"\t\"two\nlines\"\tz\n");
+    char *p = tmpfile_with(
+        "q.tsv", "#date: 2024-01-02\n#note without tabs\n\"a\"\t\"b c\"\tc\n\"x \"\"y\"\"\"\t\"two\nlines\"\tz\n");
     struct sgv_tsv t;
     TH_CHECK(sgv_tsv_open(&t, p, '\t', 1) == SG_OK);
     TH_CHECK(t.version && !strcmp(t.version, "2024-01-02") && t.n_header == 3 && !strcmp(t.header[1], "b c"));
-    TH_CHECK(sgv_tsv_next(&t) == 1 && t.nf == 3 && !strcmp(t.f[0], "x \"y\"") && !strcmp(t.f[1], "two\nlines") && !strcmp(t.f[2], "z"));
+    TH_CHECK(sgv_tsv_next(&t) == 1 && t.nf == 3 && !strcmp(t.f[0], "x \"y\"") && !strcmp(t.f[1], "two\nlines") &&
+             !strcmp(t.f[2], "z"));
     TH_CHECK(sgv_tsv_next(&t) == 0);
     sgv_tsv_close(&t);
     p = tmpfile_with("short.tsv", "a\tb\tc\n1\t2\t3\n4\t5\n");
@@ -86,7 +90,7 @@ static void test_gzip_is_read_transparently(void) {
     char *line;
     TH_CHECK(sgv_lines_open(&r, gz) == SG_OK);
     TH_CHECK(sgv_lines_next(&r, &line) == 1 && !strcmp(line, "line one"));
-    TH_CHECK(sgv_lines_next(&r, &line) == 1 && !strcmp(line, "line two"));   /* no final newline */
+    TH_CHECK(sgv_lines_next(&r, &line) == 1 && !strcmp(line, "line two")); /* no final newline */
     TH_CHECK(sgv_lines_next(&r, &line) == 0);
     sgv_lines_close(&r);
 }
@@ -103,12 +107,14 @@ static void test_obo_structure_errors_are_reported(void) {
     TH_CHECK(sgv_ontology_load_obo(undef, NULL, &o) == SG_ERR_FORMAT);
     TH_CHECKF(th_contains(sg_last_error(), "A:9") && th_contains(sg_last_error(), undef), "%s", sg_last_error());
     TH_CHECK(sgv_ontology_load_obo(tmpfile_with("none.obo", "format-version: 1.2\n"), NULL, &o) == SG_ERR_FORMAT);
-    TH_CHECK(sgv_ontology_load_obo(tmpfile_with("dup.obo", "[Term]\nid: A:1\n[Term]\nid: A:1\n"), NULL, &o) == SG_ERR_FORMAT);
+    TH_CHECK(sgv_ontology_load_obo(tmpfile_with("dup.obo", "[Term]\nid: A:1\n[Term]\nid: A:1\n"), NULL, &o) ==
+             SG_ERR_FORMAT);
     TH_CHECK(sgv_ontology_load_obo(FIX "/hpo/hp.obo", NULL, &o) == SG_OK);
-    TH_CHECK(sgv_ontology_find(o, "HP:0002279") == sgv_ontology_find(o, "HP:0001250"));   /* alt_id */
-    TH_CHECK(sgv_ontology_find(o, "HP:0006813") == sgv_ontology_find(o, "HP:0002373"));   /* replaced_by */
+    TH_CHECK(sgv_ontology_find(o, "HP:0002279") == sgv_ontology_find(o, "HP:0001250")); /* alt_id */
+    TH_CHECK(sgv_ontology_find(o, "HP:0006813") == sgv_ontology_find(o, "HP:0002373")); /* replaced_by */
     TH_CHECK(sgv_ontology_find(o, "HP:9999999") == -1);
-    TH_CHECK(sgv_ontology_is_ancestor(o, (uint32_t)sgv_ontology_find(o, "HP:0000118"), (uint32_t)sgv_ontology_find(o, "HP:0002373")));
+    TH_CHECK(sgv_ontology_is_ancestor(o, (uint32_t)sgv_ontology_find(o, "HP:0000118"),
+                                      (uint32_t)sgv_ontology_find(o, "HP:0002373")));
     sgv_ontology_free(o);
 }
 
@@ -118,33 +124,35 @@ static void test_gmt_variants(void) {
     sgv_library_init(&lib, "t");
     char *p = tmpfile_with("e.gmt", "# comment\nSET_A\tdesc\tCDK1,1.0\tCCNB1,0.5\t\nSET_B\thttp://x/SET_B\n");
     TH_CHECK(sgv_gmt_load(p, g, SGV_ID_ANY, SGV_GMT_ID_NAME, &lib) == SG_OK);
-    TH_CHECK(th_term_is(&lib, g, "SET_A", (const char *const[]){"CDK1", "CCNB1", NULL}));   /* Enrichr weights */
+    TH_CHECK(th_term_is(&lib, g, "SET_A", (const char *const[]){"CDK1", "CCNB1", NULL})); /* Enrichr weights */
     int32_t t;
     TH_CHECK(sgv_strmap_get(&lib.index, "SET_B", &t) && lib.terms[t].n_genes == 0 && lib.terms[t].name == NULL);
     sgv_library_free(&lib);
     sgv_library_init(&lib, "t");
-    TH_CHECK(sgv_gmt_load(tmpfile_with("none.gmt", "# nothing\n"), g, SGV_ID_ANY, SGV_GMT_ID_NAME, &lib) == SG_ERR_FORMAT);
+    TH_CHECK(sgv_gmt_load(tmpfile_with("none.gmt", "# nothing\n"), g, SGV_ID_ANY, SGV_GMT_ID_NAME, &lib) ==
+             SG_ERR_FORMAT);
     sgv_library_free(&lib);
     sgv_genes_free(g);
 }
 
 static void test_feature_file_takes_top_n_positive_genes(void) {
     struct sgv_genes *g = th_genes();
-    char *p = tmpfile_with("f.json",
-        "{\"rank_by\": \"max\", \"background_genes\": [\"ENSG00000141510\", \"CDK1\", \"6790\", \"NOPE\"],\n"
-        " \"features\": [{\"id\": \"f7\", \"genes\": [\n"
-        "   {\"ensembl_id\": \"ENSG00000170312\", \"symbol\": \"CDK1\", \"sum\": 1, \"mean\": 0.1, \"max\": 3},\n"
-        "   {\"ensembl_id\": \"\", \"symbol\": \"CCNB1\", \"sum\": 1, \"mean\": 0.1, \"max\": 2},\n"
-        "   {\"ensembl_id\": \"ENSG00000170312\", \"symbol\": \"CDK1\", \"max\": 1},\n"
-        "   {\"ensembl_id\": \"ENSG00000117399\", \"symbol\": \"CDC20\", \"max\": 0.5},\n"
-        "   {\"ensembl_id\": \"ENSG00000166851\", \"symbol\": \"PLK1\", \"max\": 0}]}]}\n");
+    char *p             = tmpfile_with(
+                    "f.json",
+                    "{\"rank_by\": \"max\", \"background_genes\": [\"ENSG00000141510\", \"CDK1\", \"6790\", \"NOPE\"],\n"
+                                " \"features\": [{\"id\": \"f7\", \"genes\": [\n"
+                                "   {\"ensembl_id\": \"ENSG00000170312\", \"symbol\": \"CDK1\", \"sum\": 1, \"mean\": 0.1, \"max\": 3},\n"
+                                "   {\"ensembl_id\": \"\", \"symbol\": \"CCNB1\", \"sum\": 1, \"mean\": 0.1, \"max\": 2},\n"
+                                "   {\"ensembl_id\": \"ENSG00000170312\", \"symbol\": \"CDK1\", \"max\": 1},\n"
+                                "   {\"ensembl_id\": \"ENSG00000117399\", \"symbol\": \"CDC20\", \"max\": 0.5},\n"
+                                "   {\"ensembl_id\": \"ENSG00000166851\", \"symbol\": \"PLK1\", \"max\": 0}]}]}\n");
     struct sgv_features fs;
     TH_CHECKF(sgv_features_load_json(p, g, 3, &fs) == SG_OK, "%s", sg_last_error());
     /* top 3 by file order; the repeated CDK1 counts once; PLK1 is beyond top-n anyway */
     TH_CHECK(fs.n == 1 && !strcmp(fs.items[0].id, "f7") && fs.items[0].n_listed == 3 && fs.items[0].n_genes == 2);
     TH_CHECK(fs.n_background == 3 && fs.bg_map.by[SGV_MATCH_NONE] == 1 && !strcmp(fs.rank_by, "max"));
     sgv_features_free(&fs);
-    TH_CHECK(sgv_features_load_json(p, g, 100, &fs) == SG_OK && fs.items[0].n_listed == 4);   /* max 0: not firing */
+    TH_CHECK(sgv_features_load_json(p, g, 100, &fs) == SG_OK && fs.items[0].n_listed == 4); /* max 0: not firing */
     sgv_features_free(&fs);
     p = tmpfile_with("bad.json", "{\"rank_by\": \"median\", \"features\": []}");
     TH_CHECK(sgv_features_load_json(p, g, 10, &fs) == SG_ERR_FORMAT && th_contains(sg_last_error(), "median"));
@@ -169,7 +177,8 @@ static void test_api_keys_come_from_environment_then_env_file(void) {
     TH_CHECK(sgv_api_key("SAEG_TEST_KEY_A", envf, buf, sizeof buf) == SG_OK && !strcmp(buf, "from-env"));
     unsetenv("SAEG_TEST_KEY_A");
     TH_CHECK(sgv_api_key("SAEG_TEST_KEY_C", envf, buf, sizeof buf) == SG_ERR_NOT_FOUND && buf[0] == '\0');
-    TH_CHECKF(th_contains(sg_last_error(), "SAEG_TEST_KEY_C") && th_contains(sg_last_error(), envf), "%s", sg_last_error());
+    TH_CHECKF(th_contains(sg_last_error(), "SAEG_TEST_KEY_C") && th_contains(sg_last_error(), envf), "%s",
+              sg_last_error());
 }
 
 int main(void) {

@@ -65,9 +65,9 @@ static void test_aliases_resolve_only_when_unique_and_not_shadowed(void) {
 }
 
 static void test_stats_count_each_outcome(void) {
-    struct sgv_genes *g = th_genes();
+    struct sgv_genes *g    = th_genes();
     struct sgv_map_stats s = {0};
-    const char *ids[] = {"TP53", "IL8", "FANCJ", "MODY", "NOTAGENE", "7157"};
+    const char *ids[]      = {"TP53", "IL8", "FANCJ", "MODY", "NOTAGENE", "7157"};
     for (size_t i = 0; i < 6; i++) {
         enum sgv_match how;
         sgv_genes_find(g, ids[i], SGV_ID_ANY, &how);
@@ -85,7 +85,8 @@ static void test_missing_column_is_named(void) {
     th_write(path, "hgnc_id\tsymbol\tentrez_id\nHGNC:5\tA1BG\t1\n");
     struct sgv_genes *g = NULL;
     TH_CHECK(sgv_genes_load_hgnc(path, &g) == SG_ERR_FORMAT && g == NULL);
-    TH_CHECKF(th_contains(sg_last_error(), "ensembl_gene_id") && th_contains(sg_last_error(), path), "%s", sg_last_error());
+    TH_CHECKF(th_contains(sg_last_error(), "ensembl_gene_id") && th_contains(sg_last_error(), path), "%s",
+              sg_last_error());
     th_write(path, "hgnc_id\tsymbol\tentrez_id\tensembl_gene_id\nA1BG\tA1BG\t1\tENSG00000121410\n");
     TH_CHECK(sgv_genes_load_hgnc(path, &g) == SG_ERR_FORMAT);
     TH_CHECKF(th_contains(sg_last_error(), "line 2"), "%s", sg_last_error());

@@ -42,15 +42,18 @@ static char *url(const char *path) {
 
 static struct sg_http *client(double timeout, int tries) {
     struct sg_http_opts o = sg_http_opts_default();
-    o.user_agent = "saeg-test/1.0";
-    o.timeout_s = timeout;
-    o.connect_timeout_s = 2;
-    o.max_tries = tries;
-    o.backoff_s = 0.01;
-    o.backoff_max_s = 0.05;
-    o.retry_after_max_s = 5;
+    o.user_agent          = "saeg-test/1.0";
+    o.timeout_s           = timeout;
+    o.connect_timeout_s   = 2;
+    o.max_tries           = tries;
+    o.backoff_s           = 0.01;
+    o.backoff_max_s       = 0.05;
+    o.retry_after_max_s   = 5;
     struct sg_http *h;
-    if (sg_http_new(&o, &h) != SG_OK) { fprintf(stderr, "%s\n", sg_last_error()); exit(1); }
+    if (sg_http_new(&o, &h) != SG_OK) {
+        fprintf(stderr, "%s\n", sg_last_error());
+        exit(1);
+    }
     return h;
 }
 
@@ -81,7 +84,8 @@ static void test_server_errors_retry_then_name_url_and_status(void) {
     int before = th_server_count(&SRV, "/always-500");
     TH_CHECK(sg_http_get(h, url("/always-500"), NULL, &r) == SG_ERR_NETWORK);
     TH_CHECKF(th_contains(sg_last_error(), url("/always-500")) && th_contains(sg_last_error(), "HTTP 500") &&
-              th_contains(sg_last_error(), "3 tries"), "%s", sg_last_error());
+                  th_contains(sg_last_error(), "3 tries"),
+              "%s", sg_last_error());
     TH_CHECK(th_server_count(&SRV, "/always-500") - before == 3 && r.status == 500);
     sg_http_response_free(&r);
     /* 404 is an answer, not a reason to retry */
@@ -110,7 +114,8 @@ static void test_truncated_body_is_retried_not_returned(void) {
 static void test_timeouts_are_retried_then_reported(void) {
     struct sg_http *h = client(0.4, 2);
     struct sg_http_response r;
-    TH_CHECKF(sg_http_get(h, url("/slow-then-fast"), NULL, &r) == SG_OK && !strcmp(r.body, "fast"), "%s", sg_last_error());
+    TH_CHECKF(sg_http_get(h, url("/slow-then-fast"), NULL, &r) == SG_OK && !strcmp(r.body, "fast"), "%s",
+              sg_last_error());
     sg_http_response_free(&r);
     TH_CHECK(sg_http_get(h, url("/slow"), NULL, &r) == SG_ERR_NETWORK);
     TH_CHECKF(th_contains(sg_last_error(), "imeout") && th_contains(sg_last_error(), "/slow"), "%s", sg_last_error());
@@ -139,7 +144,8 @@ static void test_keys_never_reach_logs_or_errors(void) {
     TH_CHECK(sg_http_get(h, url("/always-500?apiKey=SECRET123&mimNumber=1"), NULL, &r) == SG_ERR_NETWORK);
     sg_log_set_callback(NULL, NULL);
     sg_log_set_level(SG_LOG_INFO);
-    TH_CHECKF(!th_contains(sg_last_error(), "SECRET123") && th_contains(sg_last_error(), "apiKey=REDACTED&mimNumber=1"), "%s", sg_last_error());
+    TH_CHECKF(!th_contains(sg_last_error(), "SECRET123") && th_contains(sg_last_error(), "apiKey=REDACTED&mimNumber=1"),
+              "%s", sg_last_error());
     TH_CHECKF(LOGBUF[0] && !th_contains(LOGBUF, "SECRET123"), "log: %s", LOGBUF);
     sg_http_response_free(&r);
     char buf[256];
@@ -149,9 +155,10 @@ static void test_keys_never_reach_logs_or_errors(void) {
 }
 
 static void test_post_sends_body_and_headers(void) {
-    struct sg_http *h = client(5, 1);
-    const char *hdr[] = {"Content-Type: application/json", NULL};
-    struct sg_http_request rq = {.method = "POST", .url = url("/post"), .headers = hdr, .body = "{\"x\":1}", .body_len = 7};
+    struct sg_http *h         = client(5, 1);
+    const char *hdr[]         = {"Content-Type: application/json", NULL};
+    struct sg_http_request rq = {
+        .method = "POST", .url = url("/post"), .headers = hdr, .body = "{\"x\":1}", .body_len = 7};
     struct sg_http_response r;
     TH_CHECKF(sg_http_request(h, &rq, &r) == SG_OK && !strcmp(r.body, "posted"), "%s", sg_last_error());
     sg_http_response_free(&r);
@@ -176,7 +183,8 @@ static void test_download_resumes_and_renames_only_when_complete(void) {
     snprintf(path, sizeof path, "%s/file.bin", DIR_);
     snprintf(part, sizeof part, "%s.part", path);
     /* first try is cut at 1000 bytes; the retry must ask for the rest with a Range request */
-    TH_CHECKF(sg_http_download(h, url("/flaky-download"), NULL, path, on_progress, NULL) == SG_OK, "%s", sg_last_error());
+    TH_CHECKF(sg_http_download(h, url("/flaky-download"), NULL, path, on_progress, NULL) == SG_OK, "%s",
+              sg_last_error());
     TH_CHECK(fsize(path) == 20000 && fsize(part) == -1 && progress_calls > 0);
     char *st = th_server_state(&SRV);
     TH_CHECKF(th_contains(st, "\"range\": \"bytes=1000-\""), "no resume request seen");
@@ -184,7 +192,7 @@ static void test_download_resumes_and_renames_only_when_complete(void) {
     char big[600];
     snprintf(big, sizeof big, "%s/big.txt", DIR_);
     char *a = th_read(path), *b = th_read(big);
-    TH_CHECK(a && b && !memcmp(a, b, 20000));   /* resumed bytes land after the first 1000 */
+    TH_CHECK(a && b && !memcmp(a, b, 20000)); /* resumed bytes land after the first 1000 */
     free(a);
     free(b);
     /* a server that ignores Range restarts the file instead of appending to it */
@@ -223,7 +231,7 @@ static void test_cache_keys_sort_params_and_ignore_secrets(void) {
     sgv_cache_key("POST", "http://h/p?a=1&b=2", "{}", 2, d);
     TH_CHECK(!strcmp(a, b) && strcmp(a, c) && strcmp(a, d) && strlen(a) == 64);
     char e[65];
-    sgv_sha256_hex("abc", 3, e);   /* FIPS 180-2 test vector */
+    sgv_sha256_hex("abc", 3, e); /* FIPS 180-2 test vector */
     TH_CHECK(!strcmp(e, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
@@ -238,14 +246,15 @@ static void test_cache_entries_are_versioned_and_verified(void) {
     TH_CHECK(sgv_cache_put(c, "src", "v1", key, "http://h/x?apiKey=SECRET", "hello", 5) == SG_OK);
     TH_CHECK(sgv_cache_get(c, "src", "v1", key, &body, &len) == 1 && len == 5 && !memcmp(body, "hello", 5));
     free(body);
-    TH_CHECK(sgv_cache_get(c, "src", "v2", key, &body, &len) == 0);   /* a new release misses */
+    TH_CHECK(sgv_cache_get(c, "src", "v2", key, &body, &len) == 0); /* a new release misses */
     char meta[800], bodyp[800];
     snprintf(meta, sizeof meta, "%s/src/%s.meta.json", dir, key);
     snprintf(bodyp, sizeof bodyp, "%s/src/%s.body", dir, key);
     char *m = th_read(meta);
-    TH_CHECK(m && !th_contains(m, "SECRET") && th_contains(m, "REDACTED") && th_contains(m, "\"source_version\":\t\"v1\""));
+    TH_CHECK(m && !th_contains(m, "SECRET") && th_contains(m, "REDACTED") &&
+             th_contains(m, "\"source_version\":\t\"v1\""));
     free(m);
-    th_write(bodyp, "hellO");   /* same size, wrong bytes */
+    th_write(bodyp, "hellO"); /* same size, wrong bytes */
     TH_CHECK(sgv_cache_get(c, "src", "v1", key, &body, &len) == 0);
     sgv_cache_close(c);
 }
@@ -255,7 +264,7 @@ static void test_fetch_caches_only_complete_parsed_answers(void) {
     char shared[600], user[600];
     snprintf(shared, sizeof shared, "%s/shared", DIR_);
     snprintf(user, sizeof user, "%s/user", DIR_);
-    oo.cache_dir = shared;
+    oo.cache_dir      = shared;
     oo.user_cache_dir = user;
     oo.http.max_tries = 2;
     oo.http.backoff_s = 0.01;
@@ -267,11 +276,12 @@ static void test_fetch_caches_only_complete_parsed_answers(void) {
     struct sg_http_request rq = {.url = url("/always-500")};
     TH_CHECK(sgv_fetch_json(net, &ep, &rq, &j, NULL) == SG_ERR_NETWORK && j == NULL);
     rq.url = url("/json-bad");
-    TH_CHECK(sgv_fetch_json(net, &ep, &rq, &j, NULL) == SG_ERR_FORMAT && th_contains(sg_last_error(), "not valid JSON"));
+    TH_CHECK(sgv_fetch_json(net, &ep, &rq, &j, NULL) == SG_ERR_FORMAT &&
+             th_contains(sg_last_error(), "not valid JSON"));
     rq.url = url("/always-truncated");
     TH_CHECK(sgv_fetch_json(net, &ep, &rq, &j, NULL) == SG_ERR_NETWORK);
     TH_CHECKF(th_count_files(shared) == 0, "%d files cached from failed answers", th_count_files(shared));
-    rq.url = url("/json-ok");
+    rq.url     = url("/json-ok");
     int before = th_server_count(&SRV, "/json-ok");
     TH_CHECK(sgv_fetch_json(net, &ep, &rq, &j, NULL) == SG_OK && cJSON_IsObject(j));
     cJSON_Delete(j);
@@ -280,27 +290,35 @@ static void test_fetch_caches_only_complete_parsed_answers(void) {
     TH_CHECK(th_server_count(&SRV, "/json-ok") - before == 1 && th_count_files(shared) == 2);
     /* licence-restricted sources go to the user cache only */
     struct sgv_endpoint rep = {.source = "omim", .version = "1", .restricted = 1};
-    rq.url = url("/json-ok?apiKey=SECRET9");
+    rq.url                  = url("/json-ok?apiKey=SECRET9");
     TH_CHECK(sgv_fetch_json(net, &rep, &rq, &j, NULL) == SG_OK);
     cJSON_Delete(j);
     TH_CHECK(th_count_files(shared) == 2 && th_count_files(user) == 2);
-    TH_CHECK(!th_dir_contains(shared, "SECRET9") && !th_dir_contains(user, "SECRET9"));   /* the key is in neither cache */
+    TH_CHECK(!th_dir_contains(shared, "SECRET9") &&
+             !th_dir_contains(user, "SECRET9")); /* the key is in neither cache */
     sgv_online_free(net);
 }
 
 static const char scenario[] =
     "{\"routes\": ["
-    "{\"path\": \"/retry-after\", \"responses\": [{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}}, {\"status\": 200, \"body\": \"ok\"}]},"
-    "{\"path\": \"/disgenet-limit\", \"responses\": [{\"status\": 429, \"headers\": {\"x-rate-limit-retry-after-seconds\": \"1\"}}, {\"status\": 200, \"body\": \"ok\"}]},"
+    "{\"path\": \"/retry-after\", \"responses\": [{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}}, "
+    "{\"status\": 200, \"body\": \"ok\"}]},"
+    "{\"path\": \"/disgenet-limit\", \"responses\": [{\"status\": 429, \"headers\": "
+    "{\"x-rate-limit-retry-after-seconds\": \"1\"}}, {\"status\": 200, \"body\": \"ok\"}]},"
     "{\"path\": \"/retry-forever\", \"responses\": [{\"status\": 503, \"headers\": {\"Retry-After\": \"3600\"}}]},"
     "{\"path\": \"/always-500\", \"responses\": [{\"status\": 500, \"body\": \"boom\"}]},"
-    "{\"path\": \"/truncated\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"truncate\": 10}, {\"status\": 200, \"body_file\": \"big.txt\"}]},"
-    "{\"path\": \"/always-truncated\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"truncate\": 500}]},"
+    "{\"path\": \"/truncated\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"truncate\": 10}, "
+    "{\"status\": 200, \"body_file\": \"big.txt\"}]},"
+    "{\"path\": \"/always-truncated\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"truncate\": "
+    "500}]},"
     "{\"path\": \"/slow\", \"responses\": [{\"status\": 200, \"body\": \"late\", \"delay\": 1.5}]},"
-    "{\"path\": \"/slow-then-fast\", \"responses\": [{\"status\": 200, \"body\": \"late\", \"delay\": 1.5}, {\"status\": 200, \"body\": \"fast\"}]},"
+    "{\"path\": \"/slow-then-fast\", \"responses\": [{\"status\": 200, \"body\": \"late\", \"delay\": 1.5}, "
+    "{\"status\": 200, \"body\": \"fast\"}]},"
     "{\"path\": \"/gzip\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"gzip\": true}]},"
-    "{\"method\": \"POST\", \"path\": \"/post\", \"body_contains\": \"{\\\"x\\\":1}\", \"responses\": [{\"status\": 200, \"body\": \"posted\"}]},"
-    "{\"path\": \"/flaky-download\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"truncate\": 1000, \"ranges\": true}, {\"status\": 200, \"body_file\": \"big.txt\", \"ranges\": true}]},"
+    "{\"method\": \"POST\", \"path\": \"/post\", \"body_contains\": \"{\\\"x\\\":1}\", \"responses\": [{\"status\": "
+    "200, \"body\": \"posted\"}]},"
+    "{\"path\": \"/flaky-download\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\", \"truncate\": 1000, "
+    "\"ranges\": true}, {\"status\": 200, \"body_file\": \"big.txt\", \"ranges\": true}]},"
     "{\"path\": \"/norange-download\", \"responses\": [{\"status\": 200, \"body_file\": \"big.txt\"}]},"
     "{\"path\": \"/ok\", \"responses\": [{\"status\": 200, \"body\": \"ok\"}]},"
     "{\"path\": \"/json-ok\", \"responses\": [{\"status\": 200, \"body\": \"{\\\"a\\\": 1}\"}]},"

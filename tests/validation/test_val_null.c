@@ -73,18 +73,18 @@ static void test_random_sets_are_enriched_at_the_nominal_rate(void) {
     for (int f = 0; f < RANDOM + PLANTED; f++) {
         struct sgv_feature *it = &fs.items[fs.n++];
         snprintf(name, sizeof name, "%d", f);
-        it->id = strdup(name);
+        it->id    = strdup(name);
         it->genes = malloc(30 * sizeof *it->genes);
         sgv_sample(&rng, pool, 2000, 30, it->genes);
-        if (f >= RANDOM)   /* planted: 12 of the 30 genes from one term */
+        if (f >= RANDOM) /* planted: 12 of the 30 genes from one term */
             memcpy(it->genes, lib.terms[f % 60].genes, 12 * sizeof *it->genes);
         it->n_genes = it->n_listed = 30;
-        for (int a = 0; a < 30; a++)   /* planting may duplicate: keep the list unique */
+        for (int a = 0; a < 30; a++) /* planting may duplicate: keep the list unique */
             for (int b = a + 1; b < (int)it->n_genes; b++)
                 if (it->genes[a] == it->genes[b]) it->genes[b--] = it->genes[--it->n_genes];
     }
     struct sgv_stats_opts so = sgv_stats_opts_default();
-    so.null_repeats = 2;
+    so.null_repeats          = 2;
     struct sgv_eval_summary sum;
     cJSON *doc = cJSON_CreateObject();
     TH_CHECK(sgv_eval_terms(&lib, &fs, NULL, 0, g, &so, NULL, doc, &sum) == SG_OK);
@@ -92,7 +92,8 @@ static void test_random_sets_are_enriched_at_the_nominal_rate(void) {
     for (int f = 0; f < RANDOM; f++) fp += sum.hit[f];
     for (int f = RANDOM; f < RANDOM + PLANTED; f++) tp += sum.hit[f];
     double fp_rate = (double)fp / RANDOM, null_rate = (double)sum.null_enriched / sum.null_sets;
-    fprintf(stderr, "   random sets enriched %.3f, null baseline %.3f, planted found %zu/%d\n", fp_rate, null_rate, tp, PLANTED);
+    fprintf(stderr, "   random sets enriched %.3f, null baseline %.3f, planted found %zu/%d\n", fp_rate, null_rate, tp,
+            PLANTED);
     /* BH per set keeps the chance of any false call near alpha; 3 binomial sd above 0.05 */
     TH_CHECK(fp_rate <= 0.05 + 3 * sqrt(0.05 * 0.95 / RANDOM));
     TH_CHECK(null_rate <= 0.05 + 3 * sqrt(0.05 * 0.95 / (double)sum.null_sets));

@@ -30,10 +30,16 @@ static void capture(enum sg_log_level level, const char *msg, void *user) {
 }
 
 /* Per-source settings; {BASE} is http://127.0.0.1:<port> (or a prefix the server rejects). */
-static const struct { const char *name, *yaml; const char *genes[6]; } CASES[] = {
-    {"open_targets", "{mode: online, batch: 2, page_size: 2, min_score: 0.1, api: {url: '{BASE}/ot/graphql', rate_per_s: 200}}",
+static const struct {
+    const char *name, *yaml;
+    const char *genes[6];
+} CASES[] = {
+    {"open_targets",
+     "{mode: online, batch: 2, page_size: 2, min_score: 0.1, api: {url: '{BASE}/ot/graphql', rate_per_s: 200}}",
      {"BRCA1", "BRCA2", "CFTR"}},
-    {"hpo", "{mode: online, files: {ontology: not-here.obo}, ontology_url: '{BASE}/hpo/hp.obo', api: {url: '{BASE}/hpo/network/annotation', rate_per_s: 200}}",
+    {"hpo",
+     "{mode: online, files: {ontology: not-here.obo}, ontology_url: '{BASE}/hpo/hp.obo', api: {url: "
+     "'{BASE}/hpo/network/annotation', rate_per_s: 200}}",
      {"SCN1A", "SCN2A", "FBN1"}},
     {"gwas", "{mode: online, api: {url: '{BASE}/gwas', rate_per_s: 200}}", {"PCSK9", "LDLR", "APOE"}},
     {"disgenet", "{mode: online, min_score: 0.3, api: {url: '{BASE}/disgenet', rate_per_s: 200}}", {"BRCA1", "BRCA2"}},
@@ -43,7 +49,9 @@ static const struct { const char *name, *yaml; const char *genes[6]; } CASES[] =
     {"orphanet", "{mode: online, api: {url: '{BASE}/orphadata', rate_per_s: 200}}", {"CFTR", "FBN1", "SCN1A"}},
     {"clinvar", "{mode: online, api: {url: '{BASE}/eutils', rate_per_s: 200}}", {"CFTR", "FBN1"}},
     {"gencc", "{mode: online, api: {url: '{BASE}/gencc', rate_per_s: 200}}", {"CFTR"}},
-    {"go", "{mode: online, annotations_url: '{BASE}/go/goa_human.gaf', ontology_url: '{BASE}/go/go-basic.obo', api: {url: '{BASE}/go', rate_per_s: 200}}",
+    {"go",
+     "{mode: online, annotations_url: '{BASE}/go/goa_human.gaf', ontology_url: '{BASE}/go/go-basic.obo', api: {url: "
+     "'{BASE}/go', rate_per_s: 200}}",
      {"CDK1"}},
     {"reactome", "{mode: online, api: {url: '{BASE}/reactome', rate_per_s: 200}}", {"CDK1"}},
     {"kegg", "{mode: online, api: {url: '{BASE}/kegg', rate_per_s: 200}}", {"CDK1"}},
@@ -73,8 +81,11 @@ static void setup(struct run *r, const char *name, const char *base, const char 
     snprintf(host, sizeof host, "http://127.0.0.1:%d%s", SRV.port, base);
     char *y = strdup(CASES[ci].yaml), *w = yaml;
     for (char *p = y; *p;) {
-        if (!strncmp(p, "{BASE}", 6)) { w += sprintf(w, "%s", host); p += 6; }
-        else *w++ = *p++;
+        if (!strncmp(p, "{BASE}", 6)) {
+            w += sprintf(w, "%s", host);
+            p += 6;
+        } else
+            *w++ = *p++;
     }
     *w = '\0';
     free(y);
@@ -87,20 +98,28 @@ static void setup(struct run *r, const char *name, const char *base, const char 
     struct sgv_online_opts oo = sgv_online_opts_default();
     snprintf(r->shared, sizeof r->shared, "%s/%s-shared", TMP, tag);
     snprintf(r->user, sizeof r->user, "%s/%s-user", TMP, tag);
-    oo.cache_dir = r->shared;
-    oo.user_cache_dir = r->user;
-    oo.http.max_tries = 2;
-    oo.http.backoff_s = 0.01;
-    oo.http.timeout_s = 5;
+    oo.cache_dir       = r->shared;
+    oo.user_cache_dir  = r->user;
+    oo.http.max_tries  = 2;
+    oo.http.backoff_s  = 0.01;
+    oo.http.timeout_s  = 5;
     oo.http.user_agent = "saeg-test";
-    if (sgv_online_new(&oo, &r->net) != SG_OK) { fprintf(stderr, "%s\n", sg_last_error()); exit(1); }
+    if (sgv_online_new(&oo, &r->net) != SG_OK) {
+        fprintf(stderr, "%s\n", sg_last_error());
+        exit(1);
+    }
     size_t n = 0;
     for (size_t i = 0; i < 6 && CASES[ci].genes[i]; i++)
         r->bg[n++] = (uint32_t)sgv_genes_find(G, CASES[ci].genes[i], SGV_ID_SYMBOL, NULL);
     r->ctx = (struct sgv_source_ctx){
-        .cfg = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(r->cfg), "databases"), name),
-        .data_dir = FIX, .env_file = "/nonexistent/.env", .genes = G, .net = r->net,
-        .background = r->bg, .n_background = n, .src = sgv_source_find(name),
+        .cfg          = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(r->cfg), "databases"), name),
+        .data_dir     = FIX,
+        .env_file     = "/nonexistent/.env",
+        .genes        = G,
+        .net          = r->net,
+        .background   = r->bg,
+        .n_background = n,
+        .src          = sgv_source_find(name),
     };
     sgv_library_init(&r->lib, name);
 }
@@ -119,28 +138,31 @@ static void teardown(struct run *r) {
 static void check_failure(const char *name) {
     struct run r;
     setup(&r, name, "/broken", "broken");
-    sg_status st = r.ctx.src->ppi_online ? r.ctx.src->ppi_online(&r.ctx, r.bg, 3, &(struct sgv_ppi_result){0}) : go_online(&r);
+    sg_status st =
+        r.ctx.src->ppi_online ? r.ctx.src->ppi_online(&r.ctx, r.bg, 3, &(struct sgv_ppi_result){0}) : go_online(&r);
     TH_CHECKF(st == SG_ERR_NETWORK, "%s against a failing service: status %d (%s)", name, st, sg_last_error());
     TH_CHECKF(th_contains(sg_last_error(), "/broken/") && th_contains(sg_last_error(), "HTTP 500") &&
-              th_contains(sg_last_error(), "2 tries"), "%s", sg_last_error());
-    TH_CHECKF(th_count_files(r.shared) == 0 && th_count_files(r.user) == 0, "%s cached something from failed answers", name);
+                  th_contains(sg_last_error(), "2 tries"),
+              "%s", sg_last_error());
+    TH_CHECKF(th_count_files(r.shared) == 0 && th_count_files(r.user) == 0, "%s cached something from failed answers",
+              name);
     teardown(&r);
 }
 
 static void online_open_targets(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&r->lib, G, "MONDO_0007254", SET("BRCA1", "BRCA2")));
-    TH_CHECK(th_term_is(&r->lib, G, "EFO_0000305", SET("BRCA1", "BRCA2")));   /* second page fetched ... */
-    TH_CHECK(!sgv_strmap_get(&r->lib.index, "EFO_0000311", NULL));            /* ... and its low score dropped */
+    TH_CHECK(th_term_is(&r->lib, G, "EFO_0000305", SET("BRCA1", "BRCA2"))); /* second page fetched ... */
+    TH_CHECK(!sgv_strmap_get(&r->lib.index, "EFO_0000311", NULL));          /* ... and its low score dropped */
     TH_CHECK(th_term_is(&r->lib, G, "MONDO_0009061", SET("CFTR")));
     TH_CHECK(r->ctx.version && !strcmp(r->ctx.version, "24.06"));
 }
 
 static void online_hpo(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&r->lib, G, "HP:0001250", SET("SCN1A", "SCN2A")));   /* after a 429 for SCN2A */
+    TH_CHECK(th_term_is(&r->lib, G, "HP:0001250", SET("SCN1A", "SCN2A"))); /* after a 429 for SCN2A */
     TH_CHECK(th_term_is(&r->lib, G, "HP:0002373", SET("SCN1A")));
-    TH_CHECK(th_term_is(&r->lib, G, "HP:0012638", SET("SCN1A", "SCN2A")));   /* propagated with the downloaded hp.obo */
+    TH_CHECK(th_term_is(&r->lib, G, "HP:0012638", SET("SCN1A", "SCN2A"))); /* propagated with the downloaded hp.obo */
     TH_CHECK(r->ctx.version && !strcmp(r->ctx.version, "hp/releases/2024-04-26"));
     TH_CHECK(th_server_count(&SRV, "/hpo/network/annotation/NCBIGene%3A6326") == 2);
 }
@@ -148,8 +170,8 @@ static void online_hpo(struct run *r) {
 static void online_gwas(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&r->lib, G, "EFO_0004611", SET("PCSK9", "LDLR")));
-    TH_CHECK(th_term_is(&r->lib, G, "EFO_0001645", SET("PCSK9")));       /* page 2 */
-    TH_CHECK(!sgv_strmap_get(&r->lib.index, "EFO_0004530", NULL));       /* p = 1e-6 is not genome-wide */
+    TH_CHECK(th_term_is(&r->lib, G, "EFO_0001645", SET("PCSK9"))); /* page 2 */
+    TH_CHECK(!sgv_strmap_get(&r->lib.index, "EFO_0004530", NULL)); /* p = 1e-6 is not genome-wide */
 }
 
 static void online_disgenet(struct run *r) {
@@ -169,19 +191,21 @@ static void online_disgenet(struct run *r) {
     free(state);
     TH_CHECK(!th_contains(LOGS, "dg-test-key-7"));
     /* licence: cached under the user cache only, and the key is not in it */
-    TH_CHECK(th_count_files(r->shared) == 0 && th_count_files(r->user) > 0 && !th_dir_contains(r->user, "dg-test-key-7"));
+    TH_CHECK(th_count_files(r->shared) == 0 && th_count_files(r->user) > 0 &&
+             !th_dir_contains(r->user, "dg-test-key-7"));
     unsetenv("DISGENET_API_KEY");
     struct sgv_library lib2;
     sgv_library_init(&lib2, "disgenet");
-    TH_CHECK(r->ctx.src->load_online(&r->ctx, &lib2) == SG_ERR_NOT_FOUND && th_contains(sg_last_error(), "DISGENET_API_KEY"));
+    TH_CHECK(r->ctx.src->load_online(&r->ctx, &lib2) == SG_ERR_NOT_FOUND &&
+             th_contains(sg_last_error(), "DISGENET_API_KEY"));
     sgv_library_free(&lib2);
 }
 
 static void online_monarch(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&r->lib, G, "MONDO:0009061", SET("CFTR")));
-    TH_CHECK(th_term_is(&r->lib, G, "MONDO:0007947", SET("FBN1", "SCN1A")));   /* second page at offset 500 */
-    TH_CHECK(th_term_is(&r->lib, G, "MONDO:0100135", SET("SCN1A")));           /* negated FBN1 item dropped */
+    TH_CHECK(th_term_is(&r->lib, G, "MONDO:0007947", SET("FBN1", "SCN1A"))); /* second page at offset 500 */
+    TH_CHECK(th_term_is(&r->lib, G, "MONDO:0100135", SET("SCN1A")));         /* negated FBN1 item dropped */
 }
 
 static void online_string(struct run *r) {
@@ -196,23 +220,24 @@ static void online_omim(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&r->lib, G, "OMIM:900101", SET("CFTR")));
     TH_CHECK(th_term_is(&r->lib, G, "OMIM:900201", SET("FBN1")));
-    TH_CHECK(r->lib.n_terms == 2);   /* {susceptibility} and mapping key 2 dropped */
-    TH_CHECK(th_count_files(r->shared) == 0 && th_count_files(r->user) > 0 && !th_dir_contains(r->user, "omim-test-key"));
+    TH_CHECK(r->lib.n_terms == 2); /* {susceptibility} and mapping key 2 dropped */
+    TH_CHECK(th_count_files(r->shared) == 0 && th_count_files(r->user) > 0 &&
+             !th_dir_contains(r->user, "omim-test-key"));
     unsetenv("OMIM_API_KEY");
 }
 
 static void online_orphanet(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&r->lib, G, "ORPHA:586", SET("CFTR")));    /* one disorder: an object */
-    TH_CHECK(th_term_is(&r->lib, G, "ORPHA:558", SET("FBN1")));    /* several: a list */
-    TH_CHECK(!sgv_strmap_get(&r->lib.index, "ORPHA:1234", NULL));  /* candidate gene, not disease-causing */
-    TH_CHECK(th_server_count(&SRV, "/orphadata/rd-associated-genes/genes/symbols/cftr") == 1);   /* lower case */
+    TH_CHECK(th_term_is(&r->lib, G, "ORPHA:586", SET("CFTR")));   /* one disorder: an object */
+    TH_CHECK(th_term_is(&r->lib, G, "ORPHA:558", SET("FBN1")));   /* several: a list */
+    TH_CHECK(!sgv_strmap_get(&r->lib.index, "ORPHA:1234", NULL)); /* candidate gene, not disease-causing */
+    TH_CHECK(th_server_count(&SRV, "/orphadata/rd-associated-genes/genes/symbols/cftr") == 1); /* lower case */
 }
 
 static void online_clinvar(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&r->lib, G, "C0010674", SET("CFTR")));
-    TH_CHECK(th_term_is(&r->lib, G, "C4015352", SET("CFTR")));   /* pre-2024 trait_set layout */
+    TH_CHECK(th_term_is(&r->lib, G, "C4015352", SET("CFTR"))); /* pre-2024 trait_set layout */
     TH_CHECK(r->lib.n_terms == 2 && th_server_count(&SRV, "/eutils/esummary.fcgi") == 1);
 }
 
@@ -220,7 +245,7 @@ static void online_gencc(struct run *r) {
     TH_CHECKF(go_online(r) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&r->lib, G, "MONDO:0009061", SET("CFTR")));
     TH_CHECK(th_term_is(&r->lib, G, "MONDO:0100135", SET("SCN1A")));
-    TH_CHECK(th_count_files(r->shared) == 1);   /* the export, kept for the day's runs */
+    TH_CHECK(th_count_files(r->shared) == 1); /* the export, kept for the day's runs */
 }
 
 static void online_go(struct run *r) {
@@ -251,14 +276,29 @@ static void online_kegg(struct run *r) {
 }
 
 int main(int argc, char **argv) {
-    static const struct { const char *name; void (*fn)(struct run *); } tests[] = {
-        {"open_targets", online_open_targets}, {"hpo", online_hpo}, {"gwas", online_gwas},
-        {"disgenet", online_disgenet}, {"monarch", online_monarch}, {"string", online_string},
-        {"omim", online_omim}, {"orphanet", online_orphanet}, {"clinvar", online_clinvar},
-        {"gencc", online_gencc}, {"go", online_go}, {"reactome", online_reactome}, {"kegg", online_kegg},
+    static const struct {
+        const char *name;
+        void (*fn)(struct run *);
+    } tests[] = {
+        {"open_targets", online_open_targets},
+        {"hpo", online_hpo},
+        {"gwas", online_gwas},
+        {"disgenet", online_disgenet},
+        {"monarch", online_monarch},
+        {"string", online_string},
+        {"omim", online_omim},
+        {"orphanet", online_orphanet},
+        {"clinvar", online_clinvar},
+        {"gencc", online_gencc},
+        {"go", online_go},
+        {"reactome", online_reactome},
+        {"kegg", online_kegg},
     };
-    if (argc != 2) { fprintf(stderr, "usage: %s SOURCE\n", argv[0]); return 2; }
-    G = th_genes();
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s SOURCE\n", argv[0]);
+        return 2;
+    }
+    G   = th_genes();
     TMP = th_tmpdir("online");
     if (th_server_start(FIX "/online/scenario.json", &SRV) != 0) return 1;
     int found = 0;
@@ -281,6 +321,9 @@ int main(int argc, char **argv) {
     th_rmtree(TMP);
     free(TMP);
     sgv_genes_free(G);
-    if (!found) { fprintf(stderr, "no online client test for %s\n", argv[1]); return 2; }
+    if (!found) {
+        fprintf(stderr, "no online client test for %s\n", argv[1]);
+        return 2;
+    }
     return th_report();
 }

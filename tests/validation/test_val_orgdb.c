@@ -26,9 +26,12 @@ static const char *find_db(void) {
     if (env && *env) return env;
     const char *base = getenv("SAEG_ORGDB_CACHE");
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (base && *base) snprintf(path, sizeof path, "%s", base);
-    else if (xdg && *xdg) snprintf(path, sizeof path, "%s/saeg/orgdb", xdg);
-    else snprintf(path, sizeof path, "%s/.cache/saeg/orgdb", home ? home : "");
+    if (base && *base)
+        snprintf(path, sizeof path, "%s", base);
+    else if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/saeg/orgdb", xdg);
+    else
+        snprintf(path, sizeof path, "%s/.cache/saeg/orgdb", home ? home : "");
     size_t n = strlen(path);
     snprintf(path + n, sizeof path - n, "/x/usr/lib/R/site-library/org.Hs.eg.db/extdata/org.Hs.eg.sqlite");
     return path;
@@ -36,7 +39,7 @@ static const char *find_db(void) {
 
 static uint32_t *ids(const char *const *symbols, size_t *n) {
     uint32_t *out = malloc(64 * sizeof *out);
-    *n = 0;
+    *n            = 0;
     for (size_t i = 0; symbols[i]; i++) {
         int32_t g = sgv_genes_find(G, symbols[i], SGV_ID_SYMBOL, NULL);
         TH_CHECKF(g >= 0, "%s not in org.Hs.eg.db", symbols[i]);
@@ -56,7 +59,7 @@ static size_t rank_of(struct sgv_prepared *p, const uint32_t *genes, size_t n, c
     for (size_t h = 0; h < nh && !rank; h++)
         if (!strcmp(p->lib->terms[p->term[r.hits[h].t]].id, term)) {
             rank = h + 1;
-            *q = exp(lq[h]);
+            *q   = exp(lq[h]);
         }
     sgv_set_result_free(&r);
     return rank;
@@ -81,10 +84,11 @@ static void test_cell_cycle_genes_find_go_cell_cycle(void) {
     struct sgv_prepared *p;
     TH_CHECK(sgv_prepare(&lib, NULL, 0, G->n, &eo, &p) == SG_OK);
     size_t n;
-    uint32_t *q = ids((const char *const[]){"CDK1", "CCNB1", "CCNA2", "CDC20", "PLK1", "AURKA", "AURKB", "BUB1", "BUB1B",
-                                            "MAD2L1", "CDK2", "CCNE1", "CDKN1A", "E2F1", "MCM2", "CHEK1", "WEE1",
-                                            "CDC25A", "CDC25C", "CDK4", NULL}, &n);
-    double qv = 1;
+    uint32_t *q = ids((const char *const[]){"CDK1", "CCNB1", "CCNA2",  "CDC20",  "PLK1",   "AURKA",  "AURKB",
+                                            "BUB1", "BUB1B", "MAD2L1", "CDK2",   "CCNE1",  "CDKN1A", "E2F1",
+                                            "MCM2", "CHEK1", "WEE1",   "CDC25A", "CDC25C", "CDK4",   NULL},
+                      &n);
+    double qv   = 1;
     size_t rank = rank_of(p, q, n, "GO:0007049", &qv);
     fprintf(stderr, "   GO:0007049 cell cycle: rank %zu of the hits, q = %.3g (universe %u genes, %u terms tested)\n",
             rank, qv, p->N, p->m);
@@ -95,7 +99,7 @@ static void test_cell_cycle_genes_find_go_cell_cycle(void) {
     uint32_t *pool = malloc(p->N * sizeof *pool), set[20];
     memcpy(pool, p->universe, p->N * sizeof *pool);
     sgv_sample(&rng, pool, p->N, n, set);
-    qv = 1;
+    qv   = 1;
     rank = rank_of(p, set, n, "GO:0007049", &qv);
     TH_CHECKF(rank == 0 || qv > 0.05, "random genes: cell cycle q = %g", qv);
     free(pool);
@@ -112,8 +116,9 @@ static void test_breast_cancer_genes_find_omim_114480(void) {
     struct sgv_prepared *p;
     TH_CHECK(sgv_prepare(&lib, NULL, 0, G->n, &eo, &p) == SG_OK);
     size_t n;
-    uint32_t *q = ids((const char *const[]){"BRCA1", "BRCA2", "ATM", "CHEK2", "PALB2", "BRIP1", "RAD51", "BARD1", NULL}, &n);
-    double qv = 1;
+    uint32_t *q =
+        ids((const char *const[]){"BRCA1", "BRCA2", "ATM", "CHEK2", "PALB2", "BRIP1", "RAD51", "BARD1", NULL}, &n);
+    double qv   = 1;
     size_t rank = rank_of(p, q, n, "OMIM:114480", &qv);
     fprintf(stderr, "   OMIM:114480 breast cancer: rank %zu, q = %.3g\n", rank, qv);
     TH_CHECK(rank == 1 && qv < 1e-6);
@@ -125,15 +130,17 @@ static void test_breast_cancer_genes_find_omim_114480(void) {
 /* The same data through the GO and OMIM sources' offline path (files.orgdb). */
 static void test_sources_read_orgdb(void) {
     char yaml[2048];
-    snprintf(yaml, sizeof yaml, "databases: {go: {files: {orgdb: '%s'}, namespace: cellular_component}, omim: {files: {orgdb: '%s'}}}", DB, DB);
+    snprintf(yaml, sizeof yaml,
+             "databases: {go: {files: {orgdb: '%s'}, namespace: cellular_component}, omim: {files: {orgdb: '%s'}}}", DB,
+             DB);
     struct sgv_config *c;
     TH_CHECK(sgv_config_parse(yaml, strlen(yaml), "orgdb test", &c) == SG_OK);
     const char *names[] = {"go", "omim"};
     const char *probe[] = {"GO:0005634", "OMIM:114480"};
     for (int i = 0; i < 2; i++) {
         const struct sgv_source *src = sgv_source_find(names[i]);
-        struct sgv_source_ctx ctx = {.cfg = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(c), "databases"), names[i]),
-                                     .genes = G, .src = src};
+        struct sgv_source_ctx ctx    = {
+               .cfg = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(c), "databases"), names[i]), .genes = G, .src = src};
         char why[256];
         TH_CHECK(sgv_src_offline_ready(&ctx, why, sizeof why));
         struct sgv_library lib;

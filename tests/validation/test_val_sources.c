@@ -21,9 +21,11 @@ static struct sgv_config *CFG;
 /* Loads `name` offline with databases.<name> from cfg (the shared test config when NULL). */
 static sg_status load(const char *name, struct sgv_config *cfg, struct sgv_library *lib, char **version) {
     const struct sgv_source *src = sgv_source_find(name);
-    struct sgv_source_ctx c = {
-        .cfg = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(cfg ? cfg : CFG), "databases"), name),
-        .data_dir = FIX, .genes = G, .src = src,
+    struct sgv_source_ctx c      = {
+             .cfg      = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(cfg ? cfg : CFG), "databases"), name),
+             .data_dir = FIX,
+             .genes    = G,
+             .src      = src,
     };
     sgv_library_init(lib, name);
     sg_status st = src->load_offline(&c, lib);
@@ -47,7 +49,10 @@ static char *mutate(const char *dir, const char *fixture, const char *from, cons
     char *text = th_read(fixture), *hit = text ? strstr(text, from) : NULL;
     static char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, strrchr(fixture, '/') + 1);
-    if (!hit) { fprintf(stderr, "%s has no '%s'\n", fixture, from); exit(1); }
+    if (!hit) {
+        fprintf(stderr, "%s has no '%s'\n", fixture, from);
+        exit(1);
+    }
     FILE *f = fopen(path, "wb");
     fwrite(text, 1, (size_t)(hit - text), f);
     fputs(to, f);
@@ -70,8 +75,8 @@ static void expect_error(const char *name, const char *yaml, sg_status want, con
 
 /* A fixture with `from` changed to `to` must make the source fail with an error naming the copy
  * and every needle; files_fmt is the files: mapping with %s where the copy goes. */
-static void bad_file(const char *name, const char *files_fmt, const char *fixture, const char *from,
-                     const char *to, const char *const *needles) {
+static void bad_file(const char *name, const char *files_fmt, const char *fixture, const char *from, const char *to,
+                     const char *const *needles) {
     char *dir = th_tmpdir(name);
     char *bad = mutate(dir, fixture, from, to), files[1200], yaml[1400];
     snprintf(files, sizeof files, files_fmt, bad);
@@ -86,11 +91,12 @@ static void bad_file(const char *name, const char *files_fmt, const char *fixtur
 static void test_open_targets(void) {
     struct sgv_library lib;
     TH_CHECKF(load("open_targets", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&lib, G, "MONDO_0007254", SET("BRCA1", "BRCA2", "PALB2", "CHEK2")));   /* TP53 below min_score */
-    TH_CHECK(th_term_is(&lib, G, "EFO_0000400", SET("GCK", "HNF1A", "HNF4A", "INS")));          /* versioned ENSG maps */
+    TH_CHECK(th_term_is(&lib, G, "MONDO_0007254", SET("BRCA1", "BRCA2", "PALB2", "CHEK2"))); /* TP53 below min_score */
+    TH_CHECK(th_term_is(&lib, G, "EFO_0000400", SET("GCK", "HNF1A", "HNF4A", "INS")));       /* versioned ENSG maps */
     TH_CHECK(th_term_is(&lib, G, "MONDO_0009061", SET("CFTR")));
     int32_t t;
-    TH_CHECK(sgv_strmap_get(&lib.index, "MONDO_0007254", &t) && lib.terms[t].name && !strcmp(lib.terms[t].name, "breast cancer"));
+    TH_CHECK(sgv_strmap_get(&lib.index, "MONDO_0007254", &t) && lib.terms[t].name &&
+             !strcmp(lib.terms[t].name, "breast cancer"));
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1 && lib.n_terms == 3);
     sgv_library_free(&lib);
     char *dir = th_tmpdir("ot");
@@ -102,8 +108,9 @@ static void test_open_targets(void) {
     expect_error("open_targets", yaml, SG_ERR_UNSUPPORTED, SET("Parquet", dir));
     th_rmtree(dir);
     free(dir);
-    bad_file("open_targets", "{associations: %s}", FIX "/open_targets/associationByOverallDirect/part-00001-0a1b2c3d.c000.json",
-             "\"score\":0.58", "\"score\":\"high\"", SET("line 2", "score"));
+    bad_file("open_targets", "{associations: %s}",
+             FIX "/open_targets/associationByOverallDirect/part-00001-0a1b2c3d.c000.json", "\"score\":0.58",
+             "\"score\":\"high\"", SET("line 2", "score"));
 }
 
 static void test_hpo(void) {
@@ -141,33 +148,37 @@ static void test_hpo(void) {
 static void test_gwas(void) {
     struct sgv_library lib;
     TH_CHECKF(load("gwas", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&lib, G, "EFO_0004611", SET("PCSK9", "LDLR")));   /* APOE's row is below 5e-8 */
+    TH_CHECK(th_term_is(&lib, G, "EFO_0004611", SET("PCSK9", "LDLR"))); /* APOE's row is below 5e-8 */
     TH_CHECK(th_term_is(&lib, G, "MONDO_0005148", SET("KCNJ11", "ABCC8")));
     TH_CHECK(th_term_is(&lib, G, "EFO_0004340", SET("KCNJ11", "ABCC8")));
     TH_CHECK(th_term_is(&lib, G, "MONDO_0004975", SET("APOE")));
     int32_t t;
-    TH_CHECK(sgv_strmap_get(&lib.index, "EFO_0004340", &t) && lib.terms[t].name && !strcmp(lib.terms[t].name, "body mass index"));
+    TH_CHECK(sgv_strmap_get(&lib.index, "EFO_0004340", &t) && lib.terms[t].name &&
+             !strcmp(lib.terms[t].name, "body mass index"));
     sgv_library_free(&lib);
-    struct sgv_config *c = cfg_text("databases: {gwas: {files: {associations: gwas/gwas-catalog-associations_ontology-annotated.tsv}, include_intergenic: true}}");
+    struct sgv_config *c =
+        cfg_text("databases: {gwas: {files: {associations: gwas/gwas-catalog-associations_ontology-annotated.tsv}, "
+                 "include_intergenic: true}}");
     TH_CHECK(load("gwas", c, &lib, NULL) == SG_OK);
-    TH_CHECK(th_term_is(&lib, G, "EFO_0004611", SET("PCSK9", "LDLR", "APOE")));   /* flanking genes of the intergenic hit */
+    TH_CHECK(
+        th_term_is(&lib, G, "EFO_0004611", SET("PCSK9", "LDLR", "APOE"))); /* flanking genes of the intergenic hit */
     sgv_library_free(&lib);
     sgv_config_free(c);
-    bad_file("gwas", "{associations: %s}", FIX "/gwas/gwas-catalog-associations_ontology-annotated.tsv",
-             "\t9.5\t", "\tNR\t", SET("PVALUE_MLOG", "line 2"));
+    bad_file("gwas", "{associations: %s}", FIX "/gwas/gwas-catalog-associations_ontology-annotated.tsv", "\t9.5\t",
+             "\tNR\t", SET("PVALUE_MLOG", "line 2"));
 }
 
 static void test_disgenet(void) {
     struct sgv_library lib;
-    TH_CHECKF(load("disgenet", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());   /* read through zlib */
-    TH_CHECK(th_term_is(&lib, G, "C0006142", SET("BRCA1", "BRCA2", "PALB2")));       /* TP53 below min_score */
+    TH_CHECKF(load("disgenet", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error()); /* read through zlib */
+    TH_CHECK(th_term_is(&lib, G, "C0006142", SET("BRCA1", "BRCA2", "PALB2")));     /* TP53 below min_score */
     TH_CHECK(th_term_is(&lib, G, "C0010674", SET("CFTR")));
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1);
     sgv_library_free(&lib);
     /* a gzip stream cut short must fail, not end silently */
     char *dir = th_tmpdir("dg"), path[700], yaml[1024];
-    char *gz = th_read(FIX "/disgenet/curated_gene_disease_associations.tsv.gz");
-    FILE *in = fopen(FIX "/disgenet/curated_gene_disease_associations.tsv.gz", "rb");
+    char *gz  = th_read(FIX "/disgenet/curated_gene_disease_associations.tsv.gz");
+    FILE *in  = fopen(FIX "/disgenet/curated_gene_disease_associations.tsv.gz", "rb");
     fseek(in, 0, SEEK_END);
     long size = ftell(in);
     fclose(in);
@@ -185,31 +196,33 @@ static void test_disgenet(void) {
 static void test_monarch(void) {
     struct sgv_library lib;
     TH_CHECKF(load("monarch", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&lib, G, "MONDO:0009061", SET("CFTR")));                 /* repeated row merged, mouse row dropped */
-    TH_CHECK(th_term_is(&lib, G, "MONDO:0007947", SET("FBN1")));                 /* a Protein subject is not a gene row */
+    TH_CHECK(th_term_is(&lib, G, "MONDO:0009061", SET("CFTR"))); /* repeated row merged, mouse row dropped */
+    TH_CHECK(th_term_is(&lib, G, "MONDO:0007947", SET("FBN1"))); /* a Protein subject is not a gene row */
     TH_CHECK(th_term_is(&lib, G, "MONDO:0100135", SET("SCN1A", "CDKL5", "KCNQ2"))); /* negated SCN2A dropped */
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1);
     sgv_library_free(&lib);
-    bad_file("monarch", "{associations: %s}", FIX "/monarch/causal_gene_to_disease_association.all.tsv",
-             "\tnegated\t", "\tnot_negated\t", SET("negated"));
+    bad_file("monarch", "{associations: %s}", FIX "/monarch/causal_gene_to_disease_association.all.tsv", "\tnegated\t",
+             "\tnot_negated\t", SET("negated"));
 }
 
 static double rel(double a, double b) { return a == b ? 0 : fabs(a - b) / fmax(fabs(a), fabs(b)); }
 
 static void test_string(void) {
     const struct sgv_source *src = sgv_source_find("string");
-    struct sgv_source_ctx c = {.cfg = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(CFG), "databases"), "string"),
-                               .data_dir = FIX, .genes = G, .src = src};
+    struct sgv_source_ctx c      = {.cfg      = sgv_cfg_child(sgv_cfg_child(sgv_cfg_root(CFG), "databases"), "string"),
+                                    .data_dir = FIX,
+                                    .genes    = G,
+                                    .src      = src};
     struct sgv_ppi_net *net;
     TH_CHECKF(src->net_offline(&c, NULL, &net) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(net->n_edges == 35 && net->n_nodes == 20);   /* 3 edges below 400, NOTAGENE unmapped */
+    TH_CHECK(net->n_edges == 35 && net->n_nodes == 20); /* 3 edges below 400, NOTAGENE unmapped */
     TH_CHECK(c.version && !strcmp(c.version, "12.0"));
     struct sgv_tsv t;
     TH_CHECK(sgv_tsv_open(&t, FIX "/string/ppi_expected.tsv", '\t', 0) == SG_OK);
     int rows = 0;
     while (sgv_tsv_next(&t) > 0) {
         uint32_t genes[16];
-        size_t n = 0;
+        size_t n   = 0;
         char *save = NULL;
         for (char *s = strtok_r(t.f[1], ",", &save); s; s = strtok_r(NULL, ",", &save)) {
             int32_t gi = sgv_genes_find(G, s, SGV_ID_SYMBOL, NULL);
@@ -219,7 +232,7 @@ static void test_string(void) {
         TH_CHECK(sgv_ppi_enrich(net, genes, n, &r) == SG_OK);
         double p = exp(r.logp);
         TH_CHECKF(r.n_nodes == (uint32_t)atoi(t.f[2]) && r.edges == (uint64_t)atoi(t.f[3]) &&
-                  rel(r.expected, strtod(t.f[4], NULL)) < 1e-12 && rel(p, strtod(t.f[5], NULL)) < 1e-9,
+                      rel(r.expected, strtod(t.f[4], NULL)) < 1e-12 && rel(p, strtod(t.f[5], NULL)) < 1e-9,
                   "%s: nodes %u edges %llu lambda %.17g p %.17g; scipy: %s %s %s %s", t.f[0], r.n_nodes,
                   (unsigned long long)r.edges, r.expected, p, t.f[2], t.f[3], t.f[4], t.f[5]);
         rows++;
@@ -246,7 +259,7 @@ static void test_omim(void) {
     TH_CHECKF(load("omim", NULL, &lib, &version) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&lib, G, "OMIM:900101", SET("CFTR")));
     TH_CHECK(th_term_is(&lib, G, "OMIM:900201", SET("FBN1")));
-    TH_CHECK(th_term_is(&lib, G, "OMIM:900301", SET("GCK", "HNF1A", "HNF4A", "INS")));   /* INS by its Ensembl ID */
+    TH_CHECK(th_term_is(&lib, G, "OMIM:900301", SET("GCK", "HNF1A", "HNF4A", "INS"))); /* INS by its Ensembl ID */
     /* mapping key 2, {susceptibility}, [non-disease] and ?provisional entries are left out */
     TH_CHECK(lib.n_terms == 3);
     int32_t t;
@@ -262,18 +275,19 @@ static void test_orphanet(void) {
     struct sgv_library lib;
     char *version;
     TH_CHECKF(load("orphanet", NULL, &lib, &version) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&lib, G, "ORPHA:586", SET("CFTR")));      /* the modifier gene is not disease-causing */
-    TH_CHECK(th_term_is(&lib, G, "ORPHA:558", SET("FBN1")));      /* "Not yet assessed" is left out */
-    TH_CHECK(th_term_is(&lib, G, "ORPHA:33069", SET("SCN1A")));   /* pre-2020 OrphaNumber element */
+    TH_CHECK(th_term_is(&lib, G, "ORPHA:586", SET("CFTR")));    /* the modifier gene is not disease-causing */
+    TH_CHECK(th_term_is(&lib, G, "ORPHA:558", SET("FBN1")));    /* "Not yet assessed" is left out */
+    TH_CHECK(th_term_is(&lib, G, "ORPHA:33069", SET("SCN1A"))); /* pre-2020 OrphaNumber element */
     TH_CHECK(version && !strcmp(version, "2024-06-05 05:17:42"));
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1 && lib.map.by[SGV_MATCH_HGNC] == 1 && lib.map.by[SGV_MATCH_ENSEMBL] == 1);
     sgv_library_free(&lib);
     free(version);
-    bad_file("orphanet", "{product6: %s}", FIX "/orphanet/en_product6.xml", "</DisorderList>", "</DisorderLis>", SET("XML"));
+    bad_file("orphanet", "{product6: %s}", FIX "/orphanet/en_product6.xml", "</DisorderList>", "</DisorderLis>",
+             SET("XML"));
     /* well-formed, but without the <DisorderList> the genes live in */
     char *dir = th_tmpdir("orpha"), yaml[1024];
     char *bad = mutate(dir, FIX "/orphanet/en_product6.xml", "<DisorderList count=\"3\">", "<Disorders>");
-    bad = mutate(dir, bad, "</DisorderList>", "</Disorders>");
+    bad       = mutate(dir, bad, "</DisorderList>", "</Disorders>");
     snprintf(yaml, sizeof yaml, "databases: {orphanet: {files: {product6: %s}}}", bad);
     expect_error("orphanet", yaml, SG_ERR_FORMAT, SET(bad, "DisorderList"));
     th_rmtree(dir);
@@ -284,7 +298,7 @@ static void test_clinvar(void) {
     struct sgv_library lib;
     TH_CHECKF(load("clinvar", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&lib, G, "C0010674", SET("CFTR")));
-    TH_CHECK(th_term_is(&lib, G, "C0677776", SET("BRCA1", "BRCA2", "PALB2")));   /* TP53 only via RelatedGenes */
+    TH_CHECK(th_term_is(&lib, G, "C0677776", SET("BRCA1", "BRCA2", "PALB2"))); /* TP53 only via RelatedGenes */
     TH_CHECK(th_term_is(&lib, G, "C2676676", SET("BRCA1")));
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1);
     sgv_library_free(&lib);
@@ -295,12 +309,13 @@ static void test_clinvar(void) {
 static void test_gencc(void) {
     struct sgv_library lib;
     TH_CHECKF(load("gencc", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());
-    TH_CHECK(th_term_is(&lib, G, "MONDO:0009061", SET("CFTR")));    /* two submissions, one pair */
-    TH_CHECK(th_term_is(&lib, G, "MONDO:0007947", SET("FBN1")));    /* its notes span two lines */
-    TH_CHECK(th_term_is(&lib, G, "MONDO:0100135", SET("SCN1A")));   /* Limited and Refuted left out */
+    TH_CHECK(th_term_is(&lib, G, "MONDO:0009061", SET("CFTR")));  /* two submissions, one pair */
+    TH_CHECK(th_term_is(&lib, G, "MONDO:0007947", SET("FBN1")));  /* its notes span two lines */
+    TH_CHECK(th_term_is(&lib, G, "MONDO:0100135", SET("SCN1A"))); /* Limited and Refuted left out */
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1);
     sgv_library_free(&lib);
-    struct sgv_config *c = cfg_text("databases: {gencc: {files: {submissions: gencc/gencc-submissions.tsv}, classifications: [Definitive, Strong, Moderate, Limited]}}");
+    struct sgv_config *c = cfg_text("databases: {gencc: {files: {submissions: gencc/gencc-submissions.tsv}, "
+                                    "classifications: [Definitive, Strong, Moderate, Limited]}}");
     TH_CHECK(load("gencc", c, &lib, NULL) == SG_OK);
     TH_CHECK(th_term_is(&lib, G, "MONDO:0100135", SET("SCN1A", "SCN2A")));
     sgv_library_free(&lib);
@@ -320,20 +335,22 @@ static void test_go(void) {
     TH_CHECK(th_term_is(&lib, G, "GO:0006281", SET("PCNA", "BRCA1")));
     TH_CHECK(!sgv_strmap_get(&lib.index, "GO:0008150", NULL) && !sgv_strmap_get(&lib.index, "GO:0004672", NULL));
     TH_CHECK(version && th_contains(version, "releases/2024-06-17") && th_contains(version, "2024-06-17T02:40"));
-    TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1 && lib.map.by[SGV_MATCH_SYMBOL] == 1);   /* TOP2A by symbol */
+    TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1 && lib.map.by[SGV_MATCH_SYMBOL] == 1); /* TOP2A by symbol */
     sgv_library_free(&lib);
     free(version);
-    struct sgv_config *c = cfg_text("databases: {go: {files: {annotations: go/goa_human.gaf, ontology: go/go-basic.obo}, relations: [part_of, regulates]}}");
+    struct sgv_config *c = cfg_text("databases: {go: {files: {annotations: go/goa_human.gaf, ontology: "
+                                    "go/go-basic.obo}, relations: [part_of, regulates]}}");
     TH_CHECK(load("go", c, &lib, NULL) == SG_OK);
     TH_CHECK(th_term_has(&lib, G, "GO:0007049", "MYC"));
     sgv_library_free(&lib);
     sgv_config_free(c);
     c = cfg_text("databases: {go: {files: {annotations: go/goa_human.gaf, ontology: go/go-basic.obo}, relations: []}}");
     TH_CHECK(load("go", c, &lib, NULL) == SG_OK);
-    TH_CHECK(th_term_is(&lib, G, "GO:0007049", SET("AURKA", "TOP2A")));   /* is_a only */
+    TH_CHECK(th_term_is(&lib, G, "GO:0007049", SET("AURKA", "TOP2A"))); /* is_a only */
     sgv_library_free(&lib);
     sgv_config_free(c);
-    c = cfg_text("databases: {go: {files: {annotations: go/goa_human.gaf, ontology: go/go-basic.obo}, namespace: cellular_component}}");
+    c = cfg_text("databases: {go: {files: {annotations: go/goa_human.gaf, ontology: go/go-basic.obo}, namespace: "
+                 "cellular_component}}");
     TH_CHECK(load("go", c, &lib, NULL) == SG_OK);
     TH_CHECK(th_term_is(&lib, G, "GO:0005634", SET("MKI67")) && lib.n_terms == 1);
     sgv_library_free(&lib);
@@ -346,14 +363,15 @@ static void test_reactome(void) {
     struct sgv_library lib;
     TH_CHECKF(load("reactome", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());
     TH_CHECK(th_term_is(&lib, G, "R-HSA-69278", SET("CDK1", "CCNB1", "CDC20", "PLK1", "AURKA", "BUB1", "TOP2A")));
-    TH_CHECK(th_term_is(&lib, G, "R-HSA-1059683", SET("IL6", "CXCL8")));   /* IL8: CXCL8's previous symbol */
+    TH_CHECK(th_term_is(&lib, G, "R-HSA-1059683", SET("IL6", "CXCL8"))); /* IL8: CXCL8's previous symbol */
     int32_t t;
     TH_CHECK(sgv_strmap_get(&lib.index, "R-HSA-69278", &t) && !strcmp(lib.terms[t].name, "Cell Cycle, Mitotic"));
     TH_CHECK(lib.map.by[SGV_MATCH_NONE] == 1 && lib.map.by[SGV_MATCH_PREVIOUS] == 1);
     sgv_library_free(&lib);
-    struct sgv_config *c = cfg_text("databases: {reactome: {files: {ncbi2reactome: reactome/NCBI2Reactome_All_Levels.txt}}}");
+    struct sgv_config *c =
+        cfg_text("databases: {reactome: {files: {ncbi2reactome: reactome/NCBI2Reactome_All_Levels.txt}}}");
     TH_CHECK(load("reactome", c, &lib, NULL) == SG_OK);
-    TH_CHECK(th_term_is(&lib, G, "R-HSA-69278", SET("CDK1", "CCNB1", "CDC20")));   /* mouse row left out */
+    TH_CHECK(th_term_is(&lib, G, "R-HSA-69278", SET("CDK1", "CCNB1", "CDC20"))); /* mouse row left out */
     TH_CHECK(th_term_is(&lib, G, "R-HSA-1640170", SET("CDK1", "CCNB1")));
     TH_CHECK(th_term_is(&lib, G, "R-HSA-73894", SET("BRCA1", "BRCA2")) && lib.map.by[SGV_MATCH_NONE] == 1);
     sgv_library_free(&lib);
@@ -379,27 +397,54 @@ static void test_kegg(void) {
 
 static void test_msigdb(void) {
     struct sgv_library lib;
-    TH_CHECKF(load("msigdb", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error());   /* an .entrez.gmt */
-    TH_CHECK(th_term_is(&lib, G, "HALLMARK_G2M_CHECKPOINT", SET("CDK1", "CCNB1", "CDC20", "PLK1", "AURKA", "BUB1", "TOP2A", "MKI67")));
+    TH_CHECKF(load("msigdb", NULL, &lib, NULL) == SG_OK, "%s", sg_last_error()); /* an .entrez.gmt */
+    TH_CHECK(th_term_is(&lib, G, "HALLMARK_G2M_CHECKPOINT",
+                        SET("CDK1", "CCNB1", "CDC20", "PLK1", "AURKA", "BUB1", "TOP2A", "MKI67")));
     TH_CHECK(th_term_is(&lib, G, "HALLMARK_INFLAMMATORY_RESPONSE", SET("IL6", "TNF", "CXCL8", "CCL2")));
     TH_CHECK(lib.map.by[SGV_MATCH_ENTREZ] == 12 && lib.map.by[SGV_MATCH_NONE] == 1);
     sgv_library_free(&lib);
 }
 
 int main(int argc, char **argv) {
-    static const struct { const char *name; void (*fn)(void); } tests[] = {
-        {"open_targets", test_open_targets}, {"hpo", test_hpo}, {"gwas", test_gwas}, {"disgenet", test_disgenet},
-        {"monarch", test_monarch}, {"string", test_string}, {"omim", test_omim}, {"orphanet", test_orphanet},
-        {"clinvar", test_clinvar}, {"gencc", test_gencc}, {"go", test_go}, {"reactome", test_reactome},
-        {"kegg", test_kegg}, {"msigdb", test_msigdb},
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {
+        {"open_targets", test_open_targets},
+        {"hpo", test_hpo},
+        {"gwas", test_gwas},
+        {"disgenet", test_disgenet},
+        {"monarch", test_monarch},
+        {"string", test_string},
+        {"omim", test_omim},
+        {"orphanet", test_orphanet},
+        {"clinvar", test_clinvar},
+        {"gencc", test_gencc},
+        {"go", test_go},
+        {"reactome", test_reactome},
+        {"kegg", test_kegg},
+        {"msigdb", test_msigdb},
     };
-    if (argc != 2) { fprintf(stderr, "usage: %s SOURCE\n", argv[0]); return 2; }
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s SOURCE\n", argv[0]);
+        return 2;
+    }
     G = th_genes();
-    if (sgv_config_load(FIX "/validation-test.yaml", &CFG) != SG_OK) { fprintf(stderr, "%s\n", sg_last_error()); return 1; }
+    if (sgv_config_load(FIX "/validation-test.yaml", &CFG) != SG_OK) {
+        fprintf(stderr, "%s\n", sg_last_error());
+        return 1;
+    }
     int found = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!strcmp(tests[i].name, argv[1])) { found = 1; fprintf(stderr, "-- %s offline parser\n", argv[1]); tests[i].fn(); }
-    if (!found) { fprintf(stderr, "unknown source %s\n", argv[1]); return 2; }
+        if (!strcmp(tests[i].name, argv[1])) {
+            found = 1;
+            fprintf(stderr, "-- %s offline parser\n", argv[1]);
+            tests[i].fn();
+        }
+    if (!found) {
+        fprintf(stderr, "unknown source %s\n", argv[1]);
+        return 2;
+    }
     sgv_config_free(CFG);
     sgv_genes_free(G);
     return th_report();

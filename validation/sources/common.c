@@ -14,8 +14,7 @@ char *sgv_src_file(struct sgv_source_ctx *c, const char *key) {
     const char *rel;
     if (sgv_cfg_str(c->cfg, k, NULL, &rel) != SG_OK) return NULL;
     if (!rel || !*rel) {
-        sg_error(SG_ERR_NOT_FOUND, "%s.%s: not set (path of the %s file for offline use)",
-                 c->cfg.path, k, key);
+        sg_error(SG_ERR_NOT_FOUND, "%s.%s: not set (path of the %s file for offline use)", c->cfg.path, k, key);
         return NULL;
     }
     char *p = sgv_path_join(c->data_dir, rel);
@@ -45,7 +44,7 @@ int sgv_src_files_exist(struct sgv_source_ctx *c, const char *const *keys, char 
 
 sg_status sgv_src_set_rate(struct sgv_source_ctx *c, const char *url, double per_s) {
     /* the limiter is per host, so it also holds across this source's different endpoints */
-    const char *h = strstr(url, "://");
+    const char *h  = strstr(url, "://");
     char host[256] = "";
     if (h) {
         h += 3;
@@ -70,8 +69,7 @@ sg_status sgv_src_api(struct sgv_source_ctx *c, char **url) {
 }
 
 struct sgv_endpoint sgv_src_endpoint(const struct sgv_source_ctx *c) {
-    struct sgv_endpoint ep = {.source = c->src->name, .version = c->version,
-                              .restricted = c->src->restricted};
+    struct sgv_endpoint ep = {.source = c->src->name, .version = c->version, .restricted = c->src->restricted};
     return ep;
 }
 
@@ -91,8 +89,10 @@ char *sgv_url_escape(const char *s) {
     if (!o) return NULL;
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') *w++ = (char)ch;
-        else w += sprintf(w, "%%%02X", ch);
+        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
+            *w++ = (char)ch;
+        else
+            w += sprintf(w, "%%%02X", ch);
     }
     *w = '\0';
     return o;
@@ -109,8 +109,8 @@ sg_status sgv_src_opt_num(struct sgv_source_ctx *c, const char *key, double def,
 void sgv_src_log_mapping(const struct sgv_source_ctx *c, const struct sgv_library *lib) {
     const struct sgv_map_stats *m = &lib->map;
     SG_LOGI("%s: %zu terms; gene identifiers: %u met, %u mapped, %u unmapped (%zu distinct), %u ambiguous",
-            c->src->name, lib->n_terms, m->total, sgv_map_stats_mapped(m), m->by[SGV_MATCH_NONE],
-            lib->unmapped.count, m->by[SGV_MATCH_AMBIGUOUS]);
+            c->src->name, lib->n_terms, m->total, sgv_map_stats_mapped(m), m->by[SGV_MATCH_NONE], lib->unmapped.count,
+            m->by[SGV_MATCH_AMBIGUOUS]);
 }
 
 int sgv_src_file_set(struct sgv_source_ctx *c, const char *key) {
@@ -129,26 +129,27 @@ const char *sgv_gene_id_of(const struct sgv_genes *g, uint32_t gene, enum sgv_id
     }
 }
 
-sg_status sgv_src_each_gene(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn,
-                            struct sgv_library *lib, void *user) {
+sg_status sgv_src_each_gene(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn, struct sgv_library *lib,
+                            void *user) {
     size_t done = 0, skipped = 0;
     for (size_t i = 0; i < c->n_background; i++) {
-        uint32_t g = c->background[i];
+        uint32_t g     = c->background[i];
         const char *id = sgv_gene_id_of(c->genes, g, kind);
-        if (!id || !*id) { skipped++; continue; }
+        if (!id || !*id) {
+            skipped++;
+            continue;
+        }
         sg_status st = fn(c, g, id, lib, user);
         if (st != SG_OK) return st;
-        if (++done % 500 == 0)
-            SG_LOGI("%s: %zu/%zu genes annotated online", c->src->name, done, c->n_background);
+        if (++done % 500 == 0) SG_LOGI("%s: %zu/%zu genes annotated online", c->src->name, done, c->n_background);
     }
     if (skipped)
-        SG_LOGW("%s: %zu background genes have no identifier this API takes; not queried",
-                c->src->name, skipped);
+        SG_LOGW("%s: %zu background genes have no identifier this API takes; not queried", c->src->name, skipped);
     return SG_OK;
 }
 
-sg_status sgv_src_annotate(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn,
-                           struct sgv_library *lib, void *user) {
+sg_status sgv_src_annotate(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn, struct sgv_library *lib,
+                           void *user) {
     sgv_src_set_version(c, lib, NULL);
     sg_status st = sgv_src_each_gene(c, kind, fn, lib, user);
     return st == SG_OK ? sgv_library_finish(lib) : st;
@@ -156,7 +157,7 @@ sg_status sgv_src_annotate(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_
 
 sg_status sgv_src_load_gmt(struct sgv_source_ctx *c, const char *key, enum sgv_gmt_id id_from,
                            struct sgv_library *lib) {
-    char *path = sgv_src_file(c, key);
+    char *path   = sgv_src_file(c, key);
     sg_status st = path ? sgv_gmt_load(path, c->genes, SGV_ID_ANY, id_from, lib) : SG_ERR_NOT_FOUND;
     if (st == SG_OK) sgv_src_set_version(c, lib, NULL);
     free(path);

@@ -13,8 +13,8 @@
 #include "validation/sources/source.h"
 #include "validation/textfile.h"
 
-static const char *const go_files[] = {"annotations", "ontology", NULL};
-static const char *const go_options[] = {"namespace", "relations", "exclude_evidence",
+static const char *const go_files[]   = {"annotations", "ontology", NULL};
+static const char *const go_options[] = {"namespace",       "relations",    "exclude_evidence",
                                          "annotations_url", "ontology_url", NULL};
 
 static const char *ns_code(const char *ns) {
@@ -33,14 +33,15 @@ static int go_ready(struct sgv_source_ctx *c, char *why, size_t cap) {
 }
 
 static int in_list(const char *const *list, const char *s) {
-    for (; list && *list; list++) if (strcmp(*list, s) == 0) return 1;
+    for (; list && *list; list++)
+        if (strcmp(*list, s) == 0) return 1;
     return 0;
 }
 
 /* GAF 2.x: 17 columns, '!' comments; column 2 UniProt, 3 symbol, 4 qualifier, 5 GO ID,
  * 7 evidence, 9 aspect, 13 taxon. NOT annotations never propagate and are dropped. */
-static sg_status go_read_gaf(struct sgv_source_ctx *c, const char *path, const char *aspect,
-                             const char *const *excl_ev, struct sgv_library *direct, char **date) {
+static sg_status go_read_gaf(struct sgv_source_ctx *c, const char *path, const char *aspect, const char *const *excl_ev,
+                             struct sgv_library *direct, char **date) {
     struct sgv_lines r;
     sg_status st = sgv_lines_open(&r, path);
     if (st != SG_OK) return st;
@@ -69,8 +70,10 @@ static sg_status go_read_gaf(struct sgv_source_ctx *c, const char *path, const c
         int32_t gene = strcasecmp(f[0], "UniProtKB") == 0 ? sgv_genes_find(c->genes, f[1], SGV_ID_UNIPROT, &how) : -1;
         if (gene < 0) gene = sgv_genes_find(c->genes, f[2], SGV_ID_SYMBOL, &how);
         sgv_map_stats_add(&direct->map, how);
-        if (gene < 0) st = sgv_strmap_put(&direct->unmapped, f[2], 1);
-        else st = sgv_library_add(direct, f[4], NULL, (uint32_t)gene);
+        if (gene < 0)
+            st = sgv_strmap_put(&direct->unmapped, f[2], 1);
+        else
+            st = sgv_library_add(direct, f[4], NULL, (uint32_t)gene);
     }
     if (st == SG_OK && rc < 0) st = SG_ERR_FORMAT;
     if (st == SG_OK && !seen_version)
@@ -79,23 +82,24 @@ static sg_status go_read_gaf(struct sgv_source_ctx *c, const char *path, const c
     return st == SG_OK ? sgv_library_finish(direct) : st;
 }
 
-static sg_status go_from_files(struct sgv_source_ctx *c, const char *gaf, const char *obo,
-                               struct sgv_library *lib) {
+static sg_status go_from_files(struct sgv_source_ctx *c, const char *gaf, const char *obo, struct sgv_library *lib) {
     const char *ns;
     const char **rels = NULL, **excl_ev = NULL;
     size_t n;
     sg_status st = sgv_src_opt_str(c, "namespace", "biological_process", &ns);
     if (st == SG_OK && !ns_code(ns))
-        st = sg_error(SG_ERR_INVALID_ARG, "%s.namespace: '%s' (expected biological_process, molecular_function or cellular_component)",
+        st = sg_error(SG_ERR_INVALID_ARG,
+                      "%s.namespace: '%s' (expected biological_process, molecular_function or cellular_component)",
                       c->cfg.path, ns);
-    if (st == SG_OK && sgv_cfg_present(sgv_cfg_child(c->cfg, "relations"))) st = sgv_cfg_str_list(c->cfg, "relations", &rels, &n);
+    if (st == SG_OK && sgv_cfg_present(sgv_cfg_child(c->cfg, "relations")))
+        st = sgv_cfg_str_list(c->cfg, "relations", &rels, &n);
     if (st == SG_OK) st = sgv_cfg_str_list(c->cfg, "exclude_evidence", &excl_ev, &n);
     static const char *const part_of[] = {"part_of", NULL};
-    struct sgv_ontology *o = NULL;
+    struct sgv_ontology *o             = NULL;
     if (st == SG_OK) st = sgv_ontology_load_obo(obo, rels ? (const char *const *)rels : part_of, &o);
     struct sgv_library direct;
     sgv_library_init(&direct, "go-direct");
-    char *date = NULL;
+    char *date           = NULL;
     const char aspect[2] = {ns[0] == 'b' ? 'P' : ns[0] == 'm' ? 'F' : 'C', 0};
     if (st == SG_OK) st = go_read_gaf(c, gaf, aspect, excl_ev, &direct, &date);
     struct sgv_onto_filter f = {.namespace = ns};
@@ -140,14 +144,16 @@ static sg_status go_offline(struct sgv_source_ctx *c, struct sgv_library *lib) {
 
 static sg_status go_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     const char *gaf_url, *obo_url;
-    sg_status st = sgv_src_opt_str(c, "annotations_url", "https://current.geneontology.org/annotations/goa_human.gaf.gz", &gaf_url);
-    if (st == SG_OK) st = sgv_src_opt_str(c, "ontology_url", "https://purl.obolibrary.org/obo/go/go-basic.obo", &obo_url);
+    sg_status st = sgv_src_opt_str(c, "annotations_url",
+                                   "https://current.geneontology.org/annotations/goa_human.gaf.gz", &gaf_url);
+    if (st == SG_OK)
+        st = sgv_src_opt_str(c, "ontology_url", "https://purl.obolibrary.org/obo/go/go-basic.obo", &obo_url);
     char *base = NULL;
-    if (st == SG_OK) st = sgv_src_api(c, &base);   /* applies the rate limit to the GO host */
+    if (st == SG_OK) st = sgv_src_api(c, &base); /* applies the rate limit to the GO host */
     free(base);
     /* the release is only known once the files are read: download into today's folder */
     free(c->version);
-    c->version = NULL;
+    c->version             = NULL;
     struct sgv_endpoint ep = sgv_src_endpoint(c);
     char *gaf = NULL, *obo = NULL;
     if (st == SG_OK) st = sgv_download(c->net, &ep, gaf_url, "goa_human.gaf.gz", &gaf);
@@ -159,18 +165,18 @@ static sg_status go_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
 }
 
 const struct sgv_source sgv_source_go = {
-    .name = "go",
-    .title = "Gene Ontology",
-    .tier = 0,
-    .licence = "CC BY 4.0",
-    .attribution = "Gene Ontology Consortium (http://geneontology.org), GO annotations from GOA (EMBL-EBI)",
-    .term_url = "https://amigo.geneontology.org/amigo/term/%s",
-    .files = go_files,
-    .options = go_options,
-    .api_url = "https://current.geneontology.org",
-    .api_rate = 2,
-    .max_term = 500,
+    .name          = "go",
+    .title         = "Gene Ontology",
+    .tier          = 0,
+    .licence       = "CC BY 4.0",
+    .attribution   = "Gene Ontology Consortium (http://geneontology.org), GO annotations from GOA (EMBL-EBI)",
+    .term_url      = "https://amigo.geneontology.org/amigo/term/%s",
+    .files         = go_files,
+    .options       = go_options,
+    .api_url       = "https://current.geneontology.org",
+    .api_rate      = 2,
+    .max_term      = 500,
     .offline_ready = go_ready,
-    .load_offline = go_offline,
-    .load_online = go_online,
+    .load_offline  = go_offline,
+    .load_online   = go_online,
 };

@@ -10,7 +10,7 @@
 #include "validation/sources/source.h"
 #include "validation/tsv.h"
 
-static const char *const gwas_files[] = {"associations", NULL};
+static const char *const gwas_files[]   = {"associations", NULL};
 static const char *const gwas_options[] = {"min_mlog_p", "include_intergenic", "page_size", NULL};
 
 /* "http://www.ebi.ac.uk/efo/EFO_0001360" -> "EFO_0001360" */
@@ -19,10 +19,10 @@ static const char *uri_tail(const char *uri) {
     return s ? s + 1 : uri;
 }
 
-static sg_status gwas_add_genes(struct sgv_source_ctx *c, struct sgv_library *lib, const char *term,
-                                const char *name, char *ids) {
+static sg_status gwas_add_genes(struct sgv_source_ctx *c, struct sgv_library *lib, const char *term, const char *name,
+                                char *ids) {
     sg_status st = SG_OK;
-    char *save = NULL;
+    char *save   = NULL;
     for (char *g = strtok_r(ids, ",; ", &save); g && st == SG_OK; g = strtok_r(NULL, ",; ", &save))
         if (strncmp(g, "ENSG", 4) == 0) st = sgv_library_add_id(lib, c->genes, term, name, g, SGV_ID_ENSEMBL);
     return st;
@@ -35,9 +35,13 @@ static sg_status gwas_row(struct sgv_source_ctx *c, struct sgv_library *lib, cha
     char *uris[64], *names[64];
     size_t nu = 0, nn = 0;
     char *save = NULL;
-    for (char *u = strtok_r(f[col[URI]], ",", &save); u && nu < 64; u = strtok_r(NULL, ",", &save)) uris[nu++] = sgv_trim(u);
-    if (nu == 1) names[nn++] = f[col[TRAIT]];
-    else for (char *n = strtok_r(f[col[TRAIT]], ",", &save); n && nn < 64; n = strtok_r(NULL, ",", &save)) names[nn++] = sgv_trim(n);
+    for (char *u = strtok_r(f[col[URI]], ",", &save); u && nu < 64; u = strtok_r(NULL, ",", &save))
+        uris[nu++] = sgv_trim(u);
+    if (nu == 1)
+        names[nn++] = f[col[TRAIT]];
+    else
+        for (char *n = strtok_r(f[col[TRAIT]], ",", &save); n && nn < 64; n = strtok_r(NULL, ",", &save))
+            names[nn++] = sgv_trim(n);
     sg_status st = SG_OK;
     for (size_t i = 0; i < nu && st == SG_OK; i++) {
         if (!*uris[i]) continue;
@@ -62,19 +66,23 @@ static sg_status gwas_offline(struct sgv_source_ctx *c, struct sgv_library *lib)
     if (st == SG_OK) st = sgv_cfg_bool(c->cfg, "include_intergenic", 0, &intergenic);
     struct sgv_tsv t;
     if (st == SG_OK) st = sgv_tsv_open(&t, path, '\t', 0);
-    if (st != SG_OK) { free(path); return st; }
-    static const char *const names[] = {"MAPPED_TRAIT_URI", "MAPPED_TRAIT", "SNP_GENE_IDS", "UPSTREAM_GENE_ID",
-                                        "DOWNSTREAM_GENE_ID", "INTERGENIC", "PVALUE_MLOG", NULL};
+    if (st != SG_OK) {
+        free(path);
+        return st;
+    }
+    static const char *const names[] = {"MAPPED_TRAIT_URI",   "MAPPED_TRAIT", "SNP_GENE_IDS", "UPSTREAM_GENE_ID",
+                                        "DOWNSTREAM_GENE_ID", "INTERGENIC",   "PVALUE_MLOG",  NULL};
     int col[7];
-    st = sgv_tsv_require(&t, names, col);
-    int rc = 0;
+    st          = sgv_tsv_require(&t, names, col);
+    int rc      = 0;
     size_t rows = 0, kept = 0;
     while (st == SG_OK && (rc = sgv_tsv_next(&t)) > 0) {
         rows++;
         char *end;
         double mlog = strtod(t.f[col[6]], &end);
         if (end == t.f[col[6]] || !isfinite(mlog)) {
-            st = sg_error(SG_ERR_FORMAT, "%s: line %ld: PVALUE_MLOG '%s' is not a number", path, sgv_tsv_line(&t), t.f[col[6]]);
+            st = sg_error(SG_ERR_FORMAT, "%s: line %ld: PVALUE_MLOG '%s' is not a number", path, sgv_tsv_line(&t),
+                          t.f[col[6]]);
             break;
         }
         if (mlog < min_mlog) continue;
@@ -90,32 +98,39 @@ static sg_status gwas_offline(struct sgv_source_ctx *c, struct sgv_library *lib)
     return st;
 }
 
-struct gwas_online { char *base; double min_mlog; unsigned page_size; };
+struct gwas_online {
+    char *base;
+    double min_mlog;
+    unsigned page_size;
+};
 
-static sg_status gwas_gene(struct sgv_source_ctx *c, uint32_t gene, const char *symbol,
-                           struct sgv_library *lib, void *user) {
+static sg_status gwas_gene(struct sgv_source_ctx *c, uint32_t gene, const char *symbol, struct sgv_library *lib,
+                           void *user) {
     struct gwas_online *g = user;
-    char *sym = sgv_url_escape(symbol);
+    char *sym             = sgv_url_escape(symbol);
     if (!sym) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     sg_status st = SG_OK;
     for (int page = 0, pages = 1; st == SG_OK && page < pages; page++) {
         char url[1024];
-        snprintf(url, sizeof url, "%s/v2/associations?mapped_gene=%s&size=%u&page=%d", g->base, sym, g->page_size, page);
-        struct sg_http_request rq = {.url = url, .headers = (const char *const[]){"Accept: application/json", NULL},
-                                     .accept_status = 404};
+        snprintf(url, sizeof url, "%s/v2/associations?mapped_gene=%s&size=%u&page=%d", g->base, sym, g->page_size,
+                 page);
+        struct sg_http_request rq = {
+            .url = url, .headers = (const char *const[]){"Accept: application/json", NULL}, .accept_status = 404};
         struct sgv_endpoint ep = sgv_src_endpoint(c);
         cJSON *j;
         st = sgv_fetch_json(c->net, &ep, &rq, &j, NULL);
         if (st != SG_OK || !j) break;
         const cJSON *pg = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "page"), "totalPages");
         if (cJSON_IsNumber(pg)) pages = pg->valueint;
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "_embedded"), "associations"), *a;
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "_embedded"),
+                                                             "associations"),
+                    *a;
         cJSON_ArrayForEach(a, list) {
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(a, "p_value");
             if (!cJSON_IsNumber(p) || p->valuedouble <= 0 || -log10(p->valuedouble) < g->min_mlog) continue;
             const cJSON *traits = cJSON_GetObjectItemCaseSensitive(a, "efo_traits"), *t;
             cJSON_ArrayForEach(t, traits) {
-                const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "efo_id");
+                const cJSON *id   = cJSON_GetObjectItemCaseSensitive(t, "efo_id");
                 const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "efo_trait");
                 if (cJSON_IsString(id) && st == SG_OK)
                     st = sgv_library_add(lib, id->valuestring, cJSON_IsString(name) ? name->valuestring : NULL, gene);
@@ -140,18 +155,18 @@ static sg_status gwas_online(struct sgv_source_ctx *c, struct sgv_library *lib) 
 }
 
 const struct sgv_source sgv_source_gwas = {
-    .name = "gwas",
-    .title = "GWAS Catalog",
-    .tier = 1,
-    .licence = "EMBL-EBI terms of use (curated associations); summary statistics mostly CC0",
-    .attribution = "NHGRI-EBI GWAS Catalog (https://www.ebi.ac.uk/gwas), Cerezo et al., Nucleic Acids Res.",
-    .term_url = "https://www.ebi.ac.uk/gwas/efotraits/%s",
-    .files = gwas_files,
-    .options = gwas_options,
-    .api_url = "https://www.ebi.ac.uk/gwas/rest/api",
-    .api_rate = 10,
+    .name         = "gwas",
+    .title        = "GWAS Catalog",
+    .tier         = 1,
+    .licence      = "EMBL-EBI terms of use (curated associations); summary statistics mostly CC0",
+    .attribution  = "NHGRI-EBI GWAS Catalog (https://www.ebi.ac.uk/gwas), Cerezo et al., Nucleic Acids Res.",
+    .term_url     = "https://www.ebi.ac.uk/gwas/efotraits/%s",
+    .files        = gwas_files,
+    .options      = gwas_options,
+    .api_url      = "https://www.ebi.ac.uk/gwas/rest/api",
+    .api_rate     = 10,
     .per_gene_api = 1,
-    .max_term = 1000,
+    .max_term     = 1000,
     .load_offline = gwas_offline,
-    .load_online = gwas_online,
+    .load_online  = gwas_online,
 };

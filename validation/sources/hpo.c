@@ -11,7 +11,7 @@
 #include "validation/sources/source.h"
 #include "validation/tsv.h"
 
-static const char *const hpo_files[] = {"genes_to_phenotype", "ontology", NULL};
+static const char *const hpo_files[]   = {"genes_to_phenotype", "ontology", NULL};
 static const char *const hpo_options[] = {"root", "exclude", "ontology_url", NULL};
 
 /* Direct gene -> phenotype pairs from genes_to_phenotype.txt (current or pre-2023 header). */
@@ -22,13 +22,12 @@ static sg_status hpo_read_direct(struct sgv_source_ctx *c, const char *path, str
     static const char *const now[] = {"ncbi_gene_id", "hpo_id", "hpo_name", NULL};
     static const char *const old[] = {"Format: entrez-gene-id", "HPO-Term-ID", "HPO-Term-Name", NULL};
     int col[3];
-    st = sgv_tsv_require(&t, sgv_tsv_col(&t, "Format: entrez-gene-id") >= 0 ? old : now, col);
+    st     = sgv_tsv_require(&t, sgv_tsv_col(&t, "Format: entrez-gene-id") >= 0 ? old : now, col);
     int rc = 0;
     while (st == SG_OK && (rc = sgv_tsv_next(&t)) > 0) {
         const char *term = t.f[col[1]];
         if (strncmp(term, "HP:", 3) != 0) {
-            st = sg_error(SG_ERR_FORMAT, "%s: line %ld: hpo_id '%s' is not an HP term", path,
-                          sgv_tsv_line(&t), term);
+            st = sg_error(SG_ERR_FORMAT, "%s: line %ld: hpo_id '%s' is not an HP term", path, sgv_tsv_line(&t), term);
             break;
         }
         st = sgv_library_add_id(direct, c->genes, term, t.f[col[2]], t.f[col[0]], SGV_ID_ENTREZ);
@@ -42,7 +41,7 @@ static sg_status hpo_read_direct(struct sgv_source_ctx *c, const char *path, str
 static sg_status hpo_propagate(struct sgv_source_ctx *c, const char *obo, struct sgv_library *direct,
                                struct sgv_library *lib) {
     struct sgv_ontology *o;
-    sg_status st = sgv_ontology_load_obo(obo, NULL, &o);   /* HPO's hierarchy is is_a only */
+    sg_status st = sgv_ontology_load_obo(obo, NULL, &o); /* HPO's hierarchy is is_a only */
     if (st != SG_OK) return st;
     const char *root;
     const char **excl = NULL;
@@ -78,15 +77,17 @@ static sg_status hpo_offline(struct sgv_source_ctx *c, struct sgv_library *lib) 
     return st;
 }
 
-struct hpo_online { char *base; };
+struct hpo_online {
+    char *base;
+};
 
-static sg_status hpo_gene(struct sgv_source_ctx *c, uint32_t gene, const char *entrez,
-                          struct sgv_library *direct, void *user) {
+static sg_status hpo_gene(struct sgv_source_ctx *c, uint32_t gene, const char *entrez, struct sgv_library *direct,
+                          void *user) {
     struct hpo_online *h = user;
     char url[1024];
     snprintf(url, sizeof url, "%s/NCBIGene%%3A%s", h->base, entrez);
-    struct sg_http_request rq = {.url = url, .accept_status = 404};  /* 404: gene has no annotations */
-    struct sgv_endpoint ep = sgv_src_endpoint(c);
+    struct sg_http_request rq = {.url = url, .accept_status = 404}; /* 404: gene has no annotations */
+    struct sgv_endpoint ep    = sgv_src_endpoint(c);
     cJSON *j;
     sg_status st = sgv_fetch_json(c->net, &ep, &rq, &j, NULL);
     if (st != SG_OK || !j) return st;
@@ -95,7 +96,7 @@ static sg_status hpo_gene(struct sgv_source_ctx *c, uint32_t gene, const char *e
     const cJSON *e;
     const cJSON *plist = cJSON_IsArray(ph) ? ph : NULL;
     cJSON_ArrayForEach(e, plist) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+        const cJSON *id   = cJSON_GetObjectItemCaseSensitive(e, "id");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
         if (st != SG_OK || !cJSON_IsString(id)) continue;
         st = sgv_library_add(direct, id->valuestring, cJSON_IsString(name) ? name->valuestring : NULL, gene);
@@ -107,7 +108,7 @@ static sg_status hpo_gene(struct sgv_source_ctx *c, uint32_t gene, const char *e
 
 static sg_status hpo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     struct hpo_online h = {0};
-    sg_status st = sgv_src_api(c, &h.base);
+    sg_status st        = sgv_src_api(c, &h.base);
     struct sgv_library direct;
     sgv_library_init(&direct, "hpo-direct");
     if (st == SG_OK) st = sgv_src_annotate(c, SGV_ID_ENTREZ, hpo_gene, &direct, &h);
@@ -115,10 +116,11 @@ static sg_status hpo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     if (st == SG_OK) {
         char why[512];
         const char *const key[] = {"ontology", NULL};
-        if (sgv_src_files_exist(c, key, why, sizeof why)) obo = sgv_src_file(c, "ontology");
+        if (sgv_src_files_exist(c, key, why, sizeof why))
+            obo = sgv_src_file(c, "ontology");
         else {
             const char *url;
-            st = sgv_src_opt_str(c, "ontology_url", "https://purl.obolibrary.org/obo/hp.obo", &url);
+            st                     = sgv_src_opt_str(c, "ontology_url", "https://purl.obolibrary.org/obo/hp.obo", &url);
             struct sgv_endpoint ep = sgv_src_endpoint(c);
             if (st == SG_OK) st = sgv_download(c->net, &ep, url, "hp.obo", &obo);
         }
@@ -131,18 +133,18 @@ static sg_status hpo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
 }
 
 const struct sgv_source sgv_source_hpo = {
-    .name = "hpo",
-    .title = "Human Phenotype Ontology",
-    .tier = 1,
-    .licence = "HPO licence: free to use; files must not be altered; show the version; acknowledge HPO",
-    .attribution = "Human Phenotype Ontology (https://hpo.jax.org), Köhler et al., Nucleic Acids Res.",
-    .term_url = "https://hpo.jax.org/browse/term/%s",
-    .files = hpo_files,
-    .options = hpo_options,
-    .api_url = "https://ontology.jax.org/api/network/annotation",
-    .api_rate = 5,
+    .name         = "hpo",
+    .title        = "Human Phenotype Ontology",
+    .tier         = 1,
+    .licence      = "HPO licence: free to use; files must not be altered; show the version; acknowledge HPO",
+    .attribution  = "Human Phenotype Ontology (https://hpo.jax.org), Köhler et al., Nucleic Acids Res.",
+    .term_url     = "https://hpo.jax.org/browse/term/%s",
+    .files        = hpo_files,
+    .options      = hpo_options,
+    .api_url      = "https://ontology.jax.org/api/network/annotation",
+    .api_rate     = 5,
     .per_gene_api = 1,
-    .max_term = 500,
+    .max_term     = 500,
     .load_offline = hpo_offline,
-    .load_online = hpo_online,
+    .load_online  = hpo_online,
 };

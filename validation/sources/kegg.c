@@ -8,7 +8,7 @@
 #include "validation/gmt.h"
 #include "validation/sources/source.h"
 
-static const char *const kegg_files[] = {"gmt", NULL};
+static const char *const kegg_files[]   = {"gmt", NULL};
 static const char *const kegg_options[] = {"organism", NULL};
 
 static sg_status kegg_offline(struct sgv_source_ctx *c, struct sgv_library *lib) {
@@ -18,12 +18,12 @@ static sg_status kegg_offline(struct sgv_source_ctx *c, struct sgv_library *lib)
 /* Every non-empty line of a KEGG dump is "a<TAB>b". */
 static sg_status kegg_get(struct sgv_source_ctx *c, const char *url, char **body) {
     struct sg_http_request rq = {.url = url};
-    struct sgv_endpoint ep = sgv_src_endpoint(c);
+    struct sgv_endpoint ep    = sgv_src_endpoint(c);
     size_t len;
     sg_status st = sgv_fetch(c->net, &ep, &rq, body, &len, NULL);
     if (st != SG_OK) return st;
     long lineno = 0;
-    for (char *p = *body; *p; ) {
+    for (char *p = *body; *p;) {
         char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
@@ -43,11 +43,11 @@ static sg_status kegg_online(struct sgv_source_ctx *c, struct sgv_library *lib) 
         /* "info" carries the release: "kegg  Release 110.0+/05-14, May 24" */
         snprintf(url, sizeof url, "%s/info/kegg", base);
         struct sg_http_request rq = {.url = url};
-        struct sgv_endpoint ep = sgv_src_endpoint(c);
-        ep.version = NULL;   /* unversioned answers are cached for the day only */
+        struct sgv_endpoint ep    = sgv_src_endpoint(c);
+        ep.version                = NULL; /* unversioned answers are cached for the day only */
         size_t len;
-        st = sgv_fetch(c->net, &ep, &rq, &info, &len, NULL);
-        char rel[64] = "";
+        st            = sgv_fetch(c->net, &ep, &rq, &info, &len, NULL);
+        char rel[64]  = "";
         const char *r = st == SG_OK ? strstr(info, "Release ") : NULL;
         if (r) sscanf(r + 8, "%63[^ ,\r\n]", rel);
         if (st == SG_OK && !*rel) st = sg_error(SG_ERR_FORMAT, "kegg: %s: no 'Release' line", url);
@@ -63,21 +63,23 @@ static sg_status kegg_online(struct sgv_source_ctx *c, struct sgv_library *lib) 
     }
     /* names first, so terms carry them: "path:hsa04110<TAB>Cell cycle - Homo sapiens (human)" */
     char *save = NULL;
-    for (char *l = st == SG_OK ? strtok_r(names, "\n", &save) : NULL; l && st == SG_OK; l = strtok_r(NULL, "\n", &save)) {
-        char *tab = strchr(l, '\t');
-        *tab = '\0';
+    for (char *l = st == SG_OK ? strtok_r(names, "\n", &save) : NULL; l && st == SG_OK;
+         l       = strtok_r(NULL, "\n", &save)) {
+        char *tab      = strchr(l, '\t');
+        *tab           = '\0';
         const char *id = strncmp(l, "path:", 5) == 0 ? l + 5 : l;
-        char *suffix = strstr(tab + 1, " - Homo sapiens");
+        char *suffix   = strstr(tab + 1, " - Homo sapiens");
         if (suffix) *suffix = '\0';
         if (sgv_library_term(lib, id, tab + 1) < 0) st = SG_ERR_NO_MEMORY;
     }
     /* "hsa:7157<TAB>path:hsa04110": human KEGG gene IDs are Entrez IDs */
-    for (char *l = st == SG_OK ? strtok_r(links, "\n", &save) : NULL; l && st == SG_OK; l = strtok_r(NULL, "\n", &save)) {
-        char *tab = strchr(l, '\t');
-        *tab = '\0';
+    for (char *l = st == SG_OK ? strtok_r(links, "\n", &save) : NULL; l && st == SG_OK;
+         l       = strtok_r(NULL, "\n", &save)) {
+        char *tab        = strchr(l, '\t');
+        *tab             = '\0';
         const char *gene = strchr(l, ':') ? strchr(l, ':') + 1 : l;
         const char *path = strncmp(tab + 1, "path:", 5) == 0 ? tab + 6 : tab + 1;
-        st = sgv_library_add_id(lib, c->genes, path, NULL, gene, SGV_ID_ENTREZ);
+        st               = sgv_library_add_id(lib, c->genes, path, NULL, gene, SGV_ID_ENTREZ);
     }
     if (st == SG_OK) st = sgv_library_finish(lib);
     free(info);
@@ -88,17 +90,18 @@ static sg_status kegg_online(struct sgv_source_ctx *c, struct sgv_library *lib) 
 }
 
 const struct sgv_source sgv_source_kegg = {
-    .name = "kegg",
+    .name  = "kegg",
     .title = "KEGG pathways",
-    .tier = 0,
-    .licence = "KEGG: academic use of the website and API only; no redistribution (KEGG_MEDICUS via MSigDB: CC BY-SA 4.0)",
-    .attribution = "KEGG (https://www.kegg.jp), Kanehisa Laboratories",
-    .term_url = "https://www.kegg.jp/pathway/%s",
-    .files = kegg_files,
-    .options = kegg_options,
-    .api_url = "https://rest.kegg.jp",
-    .api_rate = 3,
-    .max_term = 500,
+    .tier  = 0,
+    .licence =
+        "KEGG: academic use of the website and API only; no redistribution (KEGG_MEDICUS via MSigDB: CC BY-SA 4.0)",
+    .attribution  = "KEGG (https://www.kegg.jp), Kanehisa Laboratories",
+    .term_url     = "https://www.kegg.jp/pathway/%s",
+    .files        = kegg_files,
+    .options      = kegg_options,
+    .api_url      = "https://rest.kegg.jp",
+    .api_rate     = 3,
+    .max_term     = 500,
     .load_offline = kegg_offline,
-    .load_online = kegg_online,
+    .load_online  = kegg_online,
 };

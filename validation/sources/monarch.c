@@ -10,7 +10,7 @@
 #include "validation/sources/source.h"
 #include "validation/tsv.h"
 
-static const char *const mo_files[] = {"associations", NULL};
+static const char *const mo_files[]   = {"associations", NULL};
 static const char *const mo_options[] = {"categories", "batch", NULL};
 
 static int truthy(const char *s) { return strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0; }
@@ -19,8 +19,8 @@ static sg_status mo_read(struct sgv_source_ctx *c, const char *path, struct sgv_
     struct sgv_tsv t;
     sg_status st = sgv_tsv_open(&t, path, '\t', 0);
     if (st != SG_OK) return st;
-    static const char *const names[] = {"subject", "subject_category", "subject_taxon", "negated",
-                                        "object", "object_label", NULL};
+    static const char *const names[] = {
+        "subject", "subject_category", "subject_taxon", "negated", "object", "object_label", NULL};
     int col[6], rc = 0;
     st = sgv_tsv_require(&t, names, col);
     while (st == SG_OK && (rc = sgv_tsv_next(&t)) > 0) {
@@ -35,12 +35,12 @@ static sg_status mo_read(struct sgv_source_ctx *c, const char *path, struct sgv_
 }
 
 static sg_status mo_offline(struct sgv_source_ctx *c, struct sgv_library *lib) {
-    char *path = sgv_src_file(c, "associations");
+    char *path   = sgv_src_file(c, "associations");
     sg_status st = path ? mo_read(c, path, lib) : SG_ERR_NOT_FOUND;
     free(path);
     if (st == SG_OK && sgv_src_file_set(c, "associations_noncausal")) {
         path = sgv_src_file(c, "associations_noncausal");
-        st = path ? mo_read(c, path, lib) : SG_ERR_NOT_FOUND;
+        st   = path ? mo_read(c, path, lib) : SG_ERR_NOT_FOUND;
         free(path);
     }
     if (st == SG_OK) st = sgv_library_finish(lib);
@@ -53,18 +53,18 @@ static sg_status mo_batch(struct sgv_source_ctx *c, const char *base, const char
     sg_status st = SG_OK;
     for (long offset = 0, total = 1; st == SG_OK && offset < total;) {
         size_t cap = strlen(base) + 256 + n * 40, o;
-        char *url = malloc(cap + n_cats * 80);
+        char *url  = malloc(cap + n_cats * 80);
         if (!url) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
         o = (size_t)sprintf(url, "%s/association?limit=500&offset=%ld", base, offset);
         for (size_t i = 0; i < n; i++) o += (size_t)sprintf(url + o, "&subject=%s", ids[i]);
         for (size_t i = 0; i < n_cats; i++) o += (size_t)snprintf(url + o, 80, "&category=%s", cats[i]);
         struct sg_http_request rq = {.url = url, .headers = (const char *const[]){"Accept: application/json", NULL}};
-        struct sgv_endpoint ep = sgv_src_endpoint(c);
+        struct sgv_endpoint ep    = sgv_src_endpoint(c);
         cJSON *j;
         st = sgv_fetch_json(c->net, &ep, &rq, &j, NULL);
         free(url);
         if (st != SG_OK) break;
-        const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "total");
+        const cJSON *tot   = cJSON_GetObjectItemCaseSensitive(j, "total");
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items"), *a;
         if (!cJSON_IsNumber(tot) || !cJSON_IsArray(items)) {
             cJSON_Delete(j);
@@ -73,10 +73,10 @@ static sg_status mo_batch(struct sgv_source_ctx *c, const char *base, const char
         total = (long)tot->valuedouble;
         offset += 500;
         cJSON_ArrayForEach(a, items) {
-            const cJSON *s = cJSON_GetObjectItemCaseSensitive(a, "subject");
-            const cJSON *obj = cJSON_GetObjectItemCaseSensitive(a, "object");
+            const cJSON *s     = cJSON_GetObjectItemCaseSensitive(a, "subject");
+            const cJSON *obj   = cJSON_GetObjectItemCaseSensitive(a, "object");
             const cJSON *label = cJSON_GetObjectItemCaseSensitive(a, "object_label");
-            const cJSON *neg = cJSON_GetObjectItemCaseSensitive(a, "negated");
+            const cJSON *neg   = cJSON_GetObjectItemCaseSensitive(a, "negated");
             if (!cJSON_IsString(s) || !cJSON_IsString(obj) || cJSON_IsTrue(neg) || st != SG_OK) continue;
             st = sgv_library_add_id(lib, c->genes, obj->valuestring, cJSON_IsString(label) ? label->valuestring : NULL,
                                     s->valuestring, SGV_ID_ANY);
@@ -87,9 +87,9 @@ static sg_status mo_batch(struct sgv_source_ctx *c, const char *base, const char
 }
 
 static sg_status mo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
-    char *base = NULL;
+    char *base        = NULL;
     const char **cats = NULL;
-    size_t n_cats = 0;
+    size_t n_cats     = 0;
     double batch_d;
     sg_status st = sgv_src_api(c, &base);
     if (st == SG_OK) st = sgv_cfg_str_list(c->cfg, "categories", &cats, &n_cats);
@@ -97,7 +97,7 @@ static sg_status mo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
         free(cats);
         static const char *const def[] = {"biolink:CausalGeneToDiseaseAssociation",
                                           "biolink:CorrelatedGeneToDiseaseAssociation", NULL};
-        cats = malloc(sizeof def);
+        cats                           = malloc(sizeof def);
         if (cats) memcpy(cats, def, sizeof def);
         n_cats = 2;
     }
@@ -111,7 +111,7 @@ static sg_status mo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
         if (h) ids[n++] = h;
         if (n == batch || (i == c->n_background && n)) {
             st = mo_batch(c, base, cats, n_cats, ids, n, lib);
-            n = 0;
+            n  = 0;
         }
     }
     if (st == SG_OK) st = sgv_library_finish(lib);
@@ -122,18 +122,18 @@ static sg_status mo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
 }
 
 const struct sgv_source sgv_source_monarch = {
-    .name = "monarch",
-    .title = "Monarch Initiative",
-    .tier = 2,
+    .name    = "monarch",
+    .title   = "Monarch Initiative",
+    .tier    = 2,
     .licence = "aggregated knowledge graph: each association keeps its primary_knowledge_source's licence; code BSD-3",
-    .attribution = "Monarch Initiative (https://monarchinitiative.org), Putman et al., Nucleic Acids Res. 2024",
-    .term_url = "https://monarchinitiative.org/%s",
-    .files = mo_files,
-    .options = mo_options,
-    .api_url = "https://api-v3.monarchinitiative.org/v3/api",
-    .api_rate = 5,
+    .attribution  = "Monarch Initiative (https://monarchinitiative.org), Putman et al., Nucleic Acids Res. 2024",
+    .term_url     = "https://monarchinitiative.org/%s",
+    .files        = mo_files,
+    .options      = mo_options,
+    .api_url      = "https://api-v3.monarchinitiative.org/v3/api",
+    .api_rate     = 5,
     .per_gene_api = 1,
-    .max_term = 1000,
+    .max_term     = 1000,
     .load_offline = mo_offline,
-    .load_online = mo_online,
+    .load_online  = mo_online,
 };

@@ -9,13 +9,14 @@ static sg_status msigdb_offline(struct sgv_source_ctx *c, struct sgv_library *li
 }
 
 const struct sgv_source sgv_source_msigdb = {
-    .name = "msigdb",
+    .name  = "msigdb",
     .title = "MSigDB / GMT gene sets",
-    .tier = 0,
-    .licence = "CC BY 4.0 (MSigDB v2022.1+); KEGG_MEDICUS CC BY-SA 4.0; KEGG_LEGACY under KEGG's terms; check each collection",
-    .attribution = "Molecular Signatures Database (https://www.gsea-msigdb.org), Liberzon et al., Cell Systems 2015",
-    .term_url = "https://www.gsea-msigdb.org/gsea/msigdb/human/geneset/%s.html",
-    .files = msigdb_files,
-    .max_term = 500,
+    .tier  = 0,
+    .licence =
+        "CC BY 4.0 (MSigDB v2022.1+); KEGG_MEDICUS CC BY-SA 4.0; KEGG_LEGACY under KEGG's terms; check each collection",
+    .attribution  = "Molecular Signatures Database (https://www.gsea-msigdb.org), Liberzon et al., Cell Systems 2015",
+    .term_url     = "https://www.gsea-msigdb.org/gsea/msigdb/human/geneset/%s.html",
+    .files        = msigdb_files,
+    .max_term     = 500,
     .load_offline = msigdb_offline,
 };

@@ -13,7 +13,7 @@
 #include "validation/sources/source.h"
 #include "validation/tsv.h"
 
-static const char *const om_files[] = {"genemap2", NULL};
+static const char *const om_files[]   = {"genemap2", NULL};
 static const char *const om_options[] = {"mapping_keys", NULL};
 
 static int om_ready(struct sgv_source_ctx *c, char *why, size_t cap) {
@@ -24,7 +24,8 @@ static int om_ready(struct sgv_source_ctx *c, char *why, size_t cap) {
 
 static int key_wanted(const char *const *keys, int key) {
     if (!keys || !*keys) return key == 3;
-    for (; *keys; keys++) if (atoi(*keys) == key) return 1;
+    for (; *keys; keys++)
+        if (atoi(*keys) == key) return 1;
     return 0;
 }
 
@@ -32,7 +33,7 @@ static int key_wanted(const char *const *keys, int key) {
 static sg_status om_phenotype(struct sgv_library *lib, char *entry, uint32_t gene, const char *const *keys) {
     entry = sgv_trim(entry);
     if (!*entry || entry[0] == '{' || entry[0] == '[' || entry[0] == '?') return SG_OK;
-    char *paren = NULL;  /* the mapping key is the last "(d)" */
+    char *paren = NULL; /* the mapping key is the last "(d)" */
     for (char *p = strchr(entry, '('); p; p = strchr(p + 1, '('))
         if (isdigit((unsigned char)p[1]) && p[2] == ')') paren = p;
     if (!paren || !key_wanted(keys, paren[1] - '0')) return SG_OK;
@@ -56,15 +57,21 @@ static sg_status om_genemap2(struct sgv_source_ctx *c, const char *path, const c
     struct sgv_tsv t;
     sg_status st = sgv_tsv_open(&t, path, '\t', 0);
     if (st != SG_OK) return st;
-    static const char *const names[] = {"Entrez Gene ID", "Ensembl Gene ID", "Approved Gene Symbol", "Phenotypes", NULL};
+    static const char *const names[] = {"Entrez Gene ID", "Ensembl Gene ID", "Approved Gene Symbol", "Phenotypes",
+                                        NULL};
     int col[4], rc = 0;
     st = sgv_tsv_require(&t, names, col);
     while (st == SG_OK && (rc = sgv_tsv_next(&t)) > 0) {
         if (!*t.f[col[3]]) continue;
         enum sgv_match how = SGV_MATCH_NONE;
-        int32_t g = -1;
-        for (int k = 0; k < 3 && g < 0; k++)   /* Entrez, then Ensembl, then the approved symbol */
-            if (*t.f[col[k]]) g = sgv_genes_find(c->genes, t.f[col[k]], k == 0 ? SGV_ID_ENTREZ : k == 1 ? SGV_ID_ENSEMBL : SGV_ID_SYMBOL, &how);
+        int32_t g          = -1;
+        for (int k = 0; k < 3 && g < 0; k++) /* Entrez, then Ensembl, then the approved symbol */
+            if (*t.f[col[k]])
+                g = sgv_genes_find(c->genes, t.f[col[k]],
+                                   k == 0   ? SGV_ID_ENTREZ
+                                   : k == 1 ? SGV_ID_ENSEMBL
+                                            : SGV_ID_SYMBOL,
+                                   &how);
         sgv_map_stats_add(&lib->map, how);
         if (g < 0) continue;
         char *save = NULL;
@@ -78,8 +85,8 @@ static sg_status om_genemap2(struct sgv_source_ctx *c, const char *path, const c
 }
 
 static sg_status om_offline(struct sgv_source_ctx *c, struct sgv_library *lib) {
-    int orgdb = sgv_src_file_set(c, "orgdb");
-    char *path = sgv_src_file(c, orgdb ? "orgdb" : "genemap2");
+    int orgdb         = sgv_src_file_set(c, "orgdb");
+    char *path        = sgv_src_file(c, orgdb ? "orgdb" : "genemap2");
     const char **keys = NULL;
     size_t nk;
     sg_status st = path ? sgv_cfg_str_list(c->cfg, "mapping_keys", &keys, &nk) : SG_ERR_NOT_FOUND;
@@ -101,25 +108,31 @@ static sg_status om_batch(struct sgv_source_ctx *c, const char *base, const char
     for (size_t i = 0; i < n; i++) o += (size_t)snprintf(url + o, sizeof url - o, "%s%s", i ? "," : "", mims[i]);
     snprintf(url + o, sizeof url - o, "&apiKey=%s", key);
     struct sg_http_request rq = {.url = url};
-    struct sgv_endpoint ep = sgv_src_endpoint(c);
+    struct sgv_endpoint ep    = sgv_src_endpoint(c);
     cJSON *j;
     sg_status st = sgv_fetch_json(c->net, &ep, &rq, &j, NULL);
-    memset(url, 0, sizeof url);   /* held the key */
+    memset(url, 0, sizeof url); /* held the key */
     if (st != SG_OK) return st;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "omim"), "entryList"), *e;
     if (!cJSON_IsArray(list)) st = sg_error(SG_ERR_FORMAT, "omim: /entry answer has no omim.entryList");
     const cJSON *elist = st == SG_OK ? list : NULL;
     cJSON_ArrayForEach(e, elist) {
         const cJSON *entry = cJSON_GetObjectItemCaseSensitive(e, "entry");
-        const cJSON *num = cJSON_GetObjectItemCaseSensitive(entry, "mimNumber");
+        const cJSON *num   = cJSON_GetObjectItemCaseSensitive(entry, "mimNumber");
         char mim[16];
-        if (cJSON_IsNumber(num)) snprintf(mim, sizeof mim, "%d", num->valueint);
-        else if (cJSON_IsString(num)) snprintf(mim, sizeof mim, "%s", num->valuestring);
-        else continue;
+        if (cJSON_IsNumber(num))
+            snprintf(mim, sizeof mim, "%d", num->valueint);
+        else if (cJSON_IsString(num))
+            snprintf(mim, sizeof mim, "%s", num->valuestring);
+        else
+            continue;
         int32_t gene = -1;
-        for (size_t i = 0; i < n; i++) if (strcmp(mims[i], mim) == 0) gene = (int32_t)genes[i];
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(mims[i], mim) == 0) gene = (int32_t)genes[i];
         if (gene < 0) continue;
-        const cJSON *pl = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "geneMap"), "phenotypeMapList"), *p;
+        const cJSON *pl = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "geneMap"),
+                                                           "phenotypeMapList"),
+                    *p;
         cJSON_ArrayForEach(p, pl) {
             const cJSON *pm = cJSON_GetObjectItemCaseSensitive(p, "phenotypeMap");
             const cJSON *ph = cJSON_GetObjectItemCaseSensitive(pm, "phenotype");
@@ -153,20 +166,22 @@ static sg_status om_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     for (size_t i = 0; st == SG_OK && i <= c->n_background; i++) {
         if (i < c->n_background) {
             const char *m = c->genes->genes[c->background[i]].omim;
-            if (!m) no_mim++;
+            if (!m)
+                no_mim++;
             else {
                 snprintf(store[n], sizeof store[n], "%.*s", (int)strcspn(m, "|"), m);
-                mims[n] = store[n];
+                mims[n]    = store[n];
                 genes[n++] = c->background[i];
             }
         }
         if (n == 20 || (i == c->n_background && n)) {
             st = om_batch(c, base, key, mims, genes, n, keys, lib);
-            n = 0;
+            n  = 0;
         }
     }
     if (st == SG_OK && no_mim == c->n_background && c->n_background)
-        st = sg_error(SG_ERR_NOT_FOUND, "omim: no background gene has a gene MIM number (the gene table needs HGNC's omim_id column)");
+        st = sg_error(SG_ERR_NOT_FOUND,
+                      "omim: no background gene has a gene MIM number (the gene table needs HGNC's omim_id column)");
     if (st == SG_OK) st = sgv_library_finish(lib);
     memset(key, 0, sizeof key);
     free(keys);
@@ -175,22 +190,23 @@ static sg_status om_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
 }
 
 const struct sgv_source sgv_source_omim = {
-    .name = "omim",
-    .title = "OMIM",
-    .tier = 3,
-    .licence = "Johns Hopkins University copyright; no redistribution or derived databases without a licence. Not redistributed.",
-    .attribution = "Online Mendelian Inheritance in Man, OMIM® (https://omim.org), Johns Hopkins University",
-    .term_url = "https://omim.org/entry/%s",
+    .name         = "omim",
+    .title        = "OMIM",
+    .tier         = 3,
+    .licence      = "Johns Hopkins University copyright; no redistribution or derived databases without a licence. Not "
+                    "redistributed.",
+    .attribution  = "Online Mendelian Inheritance in Man, OMIM® (https://omim.org), Johns Hopkins University",
+    .term_url     = "https://omim.org/entry/%s",
     .url_local_id = 1,
-    .restricted = 1,
-    .key_env = "OMIM_API_KEY",
-    .files = om_files,
-    .options = om_options,
+    .restricted   = 1,
+    .key_env      = "OMIM_API_KEY",
+    .files        = om_files,
+    .options      = om_options,
     .offline_ready = om_ready,
-    .api_url = "https://api.omim.org/api",
-    .api_rate = 2,
-    .per_gene_api = 1,
-    .max_term = 1000,
-    .load_offline = om_offline,
-    .load_online = om_online,
+    .api_url       = "https://api.omim.org/api",
+    .api_rate      = 2,
+    .per_gene_api  = 1,
+    .max_term      = 1000,
+    .load_offline  = om_offline,
+    .load_online   = om_online,
 };

@@ -30,8 +30,8 @@ static sg_status reactome_read_ncbi(struct sgv_source_ctx *c, const char *path, 
     while (st == SG_OK && (rc = sgv_tsv_next(&t)) > 0) {
         if (strcmp(t.f[5], species) != 0) continue;
         if (strncmp(t.f[1], "R-", 2) != 0) {
-            st = sg_error(SG_ERR_FORMAT, "%s: line %ld: '%s' is not a Reactome stable ID (R-HSA-…)",
-                          path, sgv_tsv_line(&t), t.f[1]);
+            st = sg_error(SG_ERR_FORMAT, "%s: line %ld: '%s' is not a Reactome stable ID (R-HSA-…)", path,
+                          sgv_tsv_line(&t), t.f[1]);
             break;
         }
         st = sgv_library_add_id(lib, c->genes, t.f[1], t.f[3], t.f[0], SGV_ID_ENTREZ);
@@ -45,7 +45,7 @@ static sg_status reactome_read_ncbi(struct sgv_source_ctx *c, const char *path, 
 
 static sg_status reactome_offline(struct sgv_source_ctx *c, struct sgv_library *lib) {
     if (!sgv_src_file_set(c, "ncbi2reactome")) return sgv_src_load_gmt(c, "gmt", SGV_GMT_ID_DESC, lib);
-    char *path = sgv_src_file(c, "ncbi2reactome");
+    char *path   = sgv_src_file(c, "ncbi2reactome");
     sg_status st = path ? reactome_read_ncbi(c, path, lib) : SG_ERR_NOT_FOUND;
     if (st == SG_OK) sgv_src_set_version(c, lib, NULL);
     free(path);
@@ -60,9 +60,9 @@ static sg_status reactome_online(struct sgv_source_ctx *c, struct sgv_library *l
     if (st == SG_OK) {
         snprintf(url, sizeof url, "%s/ContentService/data/database/version", base);
         struct sg_http_request rq = {.url = url};
-        struct sgv_endpoint ep = sgv_src_endpoint(c);
-        ep.version = NULL;   /* unversioned answers are cached for the day only */
-        st = sgv_fetch(c->net, &ep, &rq, &body, &len, NULL);
+        struct sgv_endpoint ep    = sgv_src_endpoint(c);
+        ep.version                = NULL; /* unversioned answers are cached for the day only */
+        st                        = sgv_fetch(c->net, &ep, &rq, &body, &len, NULL);
         if (st == SG_OK) {
             snprintf(version, sizeof version, "%.*s", (int)strcspn(body, "\r\n"), body);
             if (!*version || strspn(version, "0123456789") != strlen(version))
@@ -73,11 +73,13 @@ static sg_status reactome_online(struct sgv_source_ctx *c, struct sgv_library *l
     if (st == SG_OK) st = sgv_src_opt_str(c, "download_url", NULL, &dl);
     if (st == SG_OK) {
         char durl[1024];
-        if (dl) snprintf(durl, sizeof durl, "%s", dl);
-        else snprintf(durl, sizeof durl, "%s/download/current/NCBI2Reactome_All_Levels.txt", base);
+        if (dl)
+            snprintf(durl, sizeof durl, "%s", dl);
+        else
+            snprintf(durl, sizeof durl, "%s/download/current/NCBI2Reactome_All_Levels.txt", base);
         sgv_src_set_version(c, lib, version);
         struct sgv_endpoint ep = sgv_src_endpoint(c);
-        st = sgv_download(c->net, &ep, durl, "NCBI2Reactome_All_Levels.txt", &file);
+        st                     = sgv_download(c->net, &ep, durl, "NCBI2Reactome_All_Levels.txt", &file);
     }
     if (st == SG_OK) st = reactome_read_ncbi(c, file, lib);
     if (st == SG_OK) sgv_src_set_version(c, lib, version);
@@ -88,17 +90,17 @@ static sg_status reactome_online(struct sgv_source_ctx *c, struct sgv_library *l
 }
 
 const struct sgv_source sgv_source_reactome = {
-    .name = "reactome",
-    .title = "Reactome",
-    .tier = 0,
-    .licence = "CC0 1.0 (annotation files); site and software CC BY 4.0",
-    .attribution = "Reactome (https://reactome.org), Milacic et al., Nucleic Acids Res.",
-    .term_url = "https://reactome.org/content/detail/%s",
+    .name          = "reactome",
+    .title         = "Reactome",
+    .tier          = 0,
+    .licence       = "CC0 1.0 (annotation files); site and software CC BY 4.0",
+    .attribution   = "Reactome (https://reactome.org), Milacic et al., Nucleic Acids Res.",
+    .term_url      = "https://reactome.org/content/detail/%s",
     .offline_ready = reactome_ready,
-    .options = reactome_options,
-    .api_url = "https://reactome.org",
-    .api_rate = 5,
-    .max_term = 500,
-    .load_offline = reactome_offline,
-    .load_online = reactome_online,
+    .options       = reactome_options,
+    .api_url       = "https://reactome.org",
+    .api_rate      = 5,
+    .max_term      = 500,
+    .load_offline  = reactome_offline,
+    .load_online   = reactome_online,
 };

@@ -28,41 +28,40 @@
 #include "validation/ppi.h"
 
 struct sgv_source_ctx {
-    struct sgv_cfg cfg;               /* databases.<name> */
-    const char *data_dir;             /* base for relative files.<key> paths */
-    const char *env_file;             /* .env for API keys */
+    struct sgv_cfg cfg;   /* databases.<name> */
+    const char *data_dir; /* base for relative files.<key> paths */
+    const char *env_file; /* .env for API keys */
     struct sgv_genes *genes;
-    struct sgv_online *net;           /* NULL when offline */
-    const uint32_t *background;       /* genes to annotate online (hub indices) */
+    struct sgv_online *net;     /* NULL when offline */
+    const uint32_t *background; /* genes to annotate online (hub indices) */
     size_t n_background;
-    char *version;                    /* set by the loader: release / file date */
+    char *version; /* set by the loader: release / file date */
     const struct sgv_source *src;
 };
 
 struct sgv_source {
-    const char *name;                 /* config key and output file name */
+    const char *name; /* config key and output file name */
     const char *title;
-    int tier;                         /* 1-3 as in the user's README; 0 = pathway/gene-set */
+    int tier; /* 1-3 as in the user's README; 0 = pathway/gene-set */
     const char *licence;
     const char *attribution;
-    const char *term_url;             /* printf pattern for a term's page, %s = term id */
-    int url_local_id;                 /* put only the part after "PREFIX:" into term_url */
-    int restricted;                   /* licence forbids redistribution: user cache only */
-    const char *key_env;              /* API key variable, or NULL */
-    const char *const *files;         /* files.<key> the offline loader needs (NULL-terminated) */
-    const char *const *options;       /* source-specific settings (NULL-terminated) */
-    const char *api_url;              /* default base URL of the online client, or NULL */
-    double api_rate;                  /* default requests per second */
-    int per_gene_api;                 /* online = one or a few requests per background gene */
-    uint32_t max_term;                /* default largest testable term */
+    const char *term_url;       /* printf pattern for a term's page, %s = term id */
+    int url_local_id;           /* put only the part after "PREFIX:" into term_url */
+    int restricted;             /* licence forbids redistribution: user cache only */
+    const char *key_env;        /* API key variable, or NULL */
+    const char *const *files;   /* files.<key> the offline loader needs (NULL-terminated) */
+    const char *const *options; /* source-specific settings (NULL-terminated) */
+    const char *api_url;        /* default base URL of the online client, or NULL */
+    double api_rate;            /* default requests per second */
+    int per_gene_api;           /* online = one or a few requests per background gene */
+    uint32_t max_term;          /* default largest testable term */
     /* offline files present? NULL: every files.<key> in `files` must exist */
     int (*offline_ready)(struct sgv_source_ctx *c, char *why, size_t cap);
     sg_status (*load_offline)(struct sgv_source_ctx *c, struct sgv_library *lib);
     sg_status (*load_online)(struct sgv_source_ctx *c, struct sgv_library *lib);
     /* network sources (STRING) */
     sg_status (*net_offline)(struct sgv_source_ctx *c, const uint8_t *universe, struct sgv_ppi_net **net);
-    sg_status (*ppi_online)(struct sgv_source_ctx *c, const uint32_t *genes, size_t n,
-                            struct sgv_ppi_result *r);
+    sg_status (*ppi_online)(struct sgv_source_ctx *c, const uint32_t *genes, size_t n, struct sgv_ppi_result *r);
 };
 
 /* All sources, in report order; NULL-terminated. */
@@ -95,17 +94,16 @@ sg_status sgv_src_opt_num(struct sgv_source_ctx *c, const char *key, double def,
 const char *sgv_gene_id_of(const struct sgv_genes *g, uint32_t gene, enum sgv_id_kind kind);
 /* Calls fn for every background gene that has an identifier of `kind`, logging progress;
  * the first error stops the loop. */
-typedef sg_status (*sgv_gene_fn)(struct sgv_source_ctx *c, uint32_t gene, const char *id,
-                                 struct sgv_library *lib, void *user);
-sg_status sgv_src_each_gene(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn,
-                            struct sgv_library *lib, void *user);
+typedef sg_status (*sgv_gene_fn)(struct sgv_source_ctx *c, uint32_t gene, const char *id, struct sgv_library *lib,
+                                 void *user);
+sg_status sgv_src_each_gene(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn, struct sgv_library *lib,
+                            void *user);
 /* The per-gene online pattern: version from the config (or none), fn for every background gene
  * carrying an identifier of `kind`, then the library finished. */
-sg_status sgv_src_annotate(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn,
-                           struct sgv_library *lib, void *user);
+sg_status sgv_src_annotate(struct sgv_source_ctx *c, enum sgv_id_kind kind, sgv_gene_fn fn, struct sgv_library *lib,
+                           void *user);
 /* files.<key> read as a GMT (IDs from the name or description column), version from the config. */
-sg_status sgv_src_load_gmt(struct sgv_source_ctx *c, const char *key, enum sgv_gmt_id id_from,
-                           struct sgv_library *lib);
+sg_status sgv_src_load_gmt(struct sgv_source_ctx *c, const char *key, enum sgv_gmt_id id_from, struct sgv_library *lib);
 /* Logs how a loader's identifiers mapped (once per source). */
 void sgv_src_log_mapping(const struct sgv_source_ctx *c, const struct sgv_library *lib);
 

@@ -67,21 +67,21 @@ static inline size_t ref_row_offset(const struct sg_tensor *t, int64_t r) {
 
 static inline float ref_load(enum sg_type type, const void *p) {
     switch (type) {
-    case SG_TYPE_F32:  return *(const float *)p;
-    case SG_TYPE_F16:  return sg_f16_to_f32(*(const uint16_t *)p);
+    case SG_TYPE_F32: return *(const float *)p;
+    case SG_TYPE_F16: return sg_f16_to_f32(*(const uint16_t *)p);
     case SG_TYPE_BF16: return sg_bf16_to_f32(*(const uint16_t *)p);
-    case SG_TYPE_I32:  return (float)*(const int32_t *)p;
-    default:           return 0.0f;
+    case SG_TYPE_I32: return (float)*(const int32_t *)p;
+    default: return 0.0f;
     }
 }
 
 static inline void ref_store(enum sg_type type, void *p, float x) {
     switch (type) {
-    case SG_TYPE_F32:  *(float *)p = x; break;
-    case SG_TYPE_F16:  *(uint16_t *)p = sg_f32_to_f16(x); break;
+    case SG_TYPE_F32: *(float *)p = x; break;
+    case SG_TYPE_F16: *(uint16_t *)p = sg_f32_to_f16(x); break;
     case SG_TYPE_BF16: *(uint16_t *)p = sg_f32_to_bf16(x); break;
-    case SG_TYPE_I32:  *(int32_t *)p = (int32_t)x; break;
-    default:           break;
+    case SG_TYPE_I32: *(int32_t *)p = (int32_t)x; break;
+    default: break;
     }
 }
 
@@ -89,9 +89,7 @@ static inline void ref_store(enum sg_type type, void *p, float x) {
 static inline float ref_at(const struct sg_tensor *t, size_t off) {
     return ref_load(t->type, (const char *)t->data + off);
 }
-static inline void ref_put(struct sg_tensor *t, size_t off, float x) {
-    ref_store(t->type, (char *)t->data + off, x);
-}
+static inline void ref_put(struct sg_tensor *t, size_t off, float x) { ref_store(t->type, (char *)t->data + off, x); }
 static inline int32_t ref_at_i32(const struct sg_tensor *t, size_t off) {
     return *(const int32_t *)((const char *)t->data + off);
 }

@@ -19,19 +19,19 @@ static bool ref_key_visible(const struct sg_tensor *mask, int64_t iq, int64_t j,
  * Returns false, with p all zero, when the query sees no key. */
 static bool ref_attn_probs(const struct sg_tensor *q, const struct sg_tensor *k, const struct sg_tensor *mask,
                            double scale, int64_t b, int64_t h, int64_t iq, double *p) {
-    const int64_t D = q->ne[0];
+    const int64_t D  = q->ne[0];
     const int64_t Sk = k->ne[2];
 
     double max = -INFINITY;
-    bool any = false;
+    bool any   = false;
     for (int64_t j = 0; j < Sk; j++) {
         p[j] = -INFINITY;
         if (!ref_key_visible(mask, iq, j, b)) continue;
         double dot = 0.0;
         for (int64_t d = 0; d < D; d++) dot += (double)ref_get4(q, d, h, iq, b) * ref_get4(k, d, h, j, b);
         p[j] = scale * dot;
-        max = fmax(max, p[j]);
-        any = true;
+        max  = fmax(max, p[j]);
+        any  = true;
     }
     if (!any) {
         for (int64_t j = 0; j < Sk; j++) p[j] = 0.0;
@@ -39,7 +39,7 @@ static bool ref_attn_probs(const struct sg_tensor *q, const struct sg_tensor *k,
     }
     double sum = 0.0;
     for (int64_t j = 0; j < Sk; j++) {
-        p[j] = exp(p[j] - max);   /* exp(-inf) = 0 for hidden keys */
+        p[j] = exp(p[j] - max); /* exp(-inf) = 0 for hidden keys */
         sum += p[j];
     }
     for (int64_t j = 0; j < Sk; j++) p[j] /= sum;
@@ -47,11 +47,11 @@ static bool ref_attn_probs(const struct sg_tensor *q, const struct sg_tensor *k,
 }
 
 void sg_ref_attention(struct sg_tensor *dst) {
-    const struct sg_tensor *q = dst->src[0];
-    const struct sg_tensor *k = dst->src[1];
-    const struct sg_tensor *v = dst->src[2];
+    const struct sg_tensor *q    = dst->src[0];
+    const struct sg_tensor *k    = dst->src[1];
+    const struct sg_tensor *v    = dst->src[2];
     const struct sg_tensor *mask = dst->src[3];
-    const double scale = sg_get_param_f32(dst, 0);
+    const double scale           = sg_get_param_f32(dst, 0);
     const int64_t H = q->ne[1], Sq = q->ne[2], B = q->ne[3];
     const int64_t Sk = k->ne[2], Dv = v->ne[0];
 
@@ -59,7 +59,7 @@ void sg_ref_attention(struct sg_tensor *dst) {
     for (int64_t b = 0; b < B; b++) {
         for (int64_t h = 0; h < H; h++) {
             for (int64_t iq = 0; iq < Sq; iq++) {
-                ref_attn_probs(q, k, mask, scale, b, h, iq, p);   /* no visible key: p = 0, out = 0 */
+                ref_attn_probs(q, k, mask, scale, b, h, iq, p); /* no visible key: p = 0, out = 0 */
                 for (int64_t e = 0; e < Dv; e++) {
                     double acc = 0.0;
                     for (int64_t j = 0; j < Sk; j++) acc += p[j] * ref_get4(v, e, h, j, b);
@@ -81,29 +81,30 @@ static void ref_put_flat(struct sg_tensor *dst, int64_t flat, double x) {
  *   dv = P^T dO,  dP = dO v^T,  dS = P (dP - rowsum(P dP)),  dq = scale dS k,  dk = scale dS^T q.
  * dst packs dq, dk, dv contiguously, each in its source's shape. */
 void sg_ref_attention_back(struct sg_tensor *dst) {
-    const struct sg_tensor *q = dst->src[0];
-    const struct sg_tensor *k = dst->src[1];
-    const struct sg_tensor *v = dst->src[2];
+    const struct sg_tensor *q    = dst->src[0];
+    const struct sg_tensor *k    = dst->src[1];
+    const struct sg_tensor *v    = dst->src[2];
     const struct sg_tensor *mask = dst->src[3];
     const struct sg_tensor *dout = dst->src[4];
-    const double scale = sg_get_param_f32(dst, 0);
+    const double scale           = sg_get_param_f32(dst, 0);
     const int64_t D = q->ne[0], H = q->ne[1], Sq = q->ne[2], B = q->ne[3];
     const int64_t Sk = k->ne[2], Dv = v->ne[0];
     const int64_t dk0 = sg_nelements(q);
     const int64_t dv0 = dk0 + sg_nelements(k);
 
-    double *P = sg_ref_calloc((size_t)(Sq * Sk), sizeof(double));
+    double *P  = sg_ref_calloc((size_t)(Sq * Sk), sizeof(double));
     double *dS = sg_ref_calloc((size_t)(Sq * Sk), sizeof(double));
     for (int64_t b = 0; b < B; b++) {
         for (int64_t h = 0; h < H; h++) {
             for (int64_t iq = 0; iq < Sq; iq++) {
-                double *p = P + iq * Sk;
+                double *p  = P + iq * Sk;
                 double *ds = dS + iq * Sk;
                 ref_attn_probs(q, k, mask, scale, b, h, iq, p);
                 double rowsum = 0.0;
                 for (int64_t j = 0; j < Sk; j++) {
                     double dp = 0.0;
-                    for (int64_t e = 0; e < Dv; e++) dp += (double)ref_get4(dout, e, h, iq, b) * ref_get4(v, e, h, j, b);
+                    for (int64_t e = 0; e < Dv; e++)
+                        dp += (double)ref_get4(dout, e, h, iq, b) * ref_get4(v, e, h, j, b);
                     ds[j] = dp;
                     rowsum += p[j] * dp;
                 }

@@ -14,9 +14,9 @@ static void ref_copy_flat(struct sg_tensor *dst, const struct sg_tensor *src) {
     int64_t is[SG_MAX_DIMS] = {0};
     do {
         const char *ps = (const char *)src->data + ref_offset(src, is);
-        char *pd = (char *)dst->data + ref_offset(dst, id);
+        char *pd       = (char *)dst->data + ref_offset(dst, id);
         if (src->type == dst->type) {
-            memcpy(pd, ps, esize);   /* bit-exact, and the only path for I32 */
+            memcpy(pd, ps, esize); /* bit-exact, and the only path for I32 */
         } else {
             ref_store(dst->type, pd, ref_load(src->type, ps));
         }

@@ -6,17 +6,17 @@
 void sg_ref_matmul(struct sg_tensor *dst) {
     const struct sg_tensor *a = dst->src[0];
     const struct sg_tensor *b = dst->src[1];
-    const int64_t K = a->ne[0];
+    const int64_t K           = a->ne[0];
     if (sg_nelements(dst) == 0) return;
 
-    int64_t i[SG_MAX_DIMS] = {0};   /* i[0] = n, i[1] = m, i[2..] = batch */
+    int64_t i[SG_MAX_DIMS] = {0}; /* i[0] = n, i[1] = m, i[2..] = batch */
     do {
         size_t oa = 0, ob = 0;
         for (int d = 2; d < SG_MAX_DIMS; d++) {
             oa += (size_t)(a->ne[d] == 1 ? 0 : i[d]) * a->nb[d];
             ob += (size_t)(b->ne[d] == 1 ? 0 : i[d]) * b->nb[d];
         }
-        double acc = 0.0;   /* double: the oracle's sum must not depend on K's size */
+        double acc = 0.0; /* double: the oracle's sum must not depend on K's size */
         for (int64_t k = 0; k < K; k++) {
             const double x = ref_at(a, oa + (size_t)k * a->nb[0] + (size_t)i[1] * a->nb[1]);
             const double y = ref_at(b, ob + (size_t)i[0] * b->nb[0] + (size_t)k * b->nb[1]);

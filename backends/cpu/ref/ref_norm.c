@@ -6,15 +6,15 @@
 
 struct ref_row_stats {
     double mean;
-    double rstd;   /* 1 / sqrt(var + eps) */
+    double rstd; /* 1 / sqrt(var + eps) */
 };
 
 static struct ref_row_stats ref_row_stats(const struct sg_tensor *x, size_t row, double eps) {
     const int64_t C = x->ne[0];
-    double sum = 0.0;
+    double sum      = 0.0;
     for (int64_t c = 0; c < C; c++) sum += ref_at(x, row + (size_t)c * x->nb[0]);
     const double mean = sum / (double)C;
-    double ss = 0.0;
+    double ss         = 0.0;
     for (int64_t c = 0; c < C; c++) {
         const double d = ref_at(x, row + (size_t)c * x->nb[0]) - mean;
         ss += d * d;
@@ -31,13 +31,13 @@ void sg_ref_layer_norm(struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0];
     const struct sg_tensor *w = dst->src[1];
     const struct sg_tensor *b = dst->src[2];
-    const double eps = sg_get_param_f32(dst, 0);
-    const int64_t C = x->ne[0];
+    const double eps          = sg_get_param_f32(dst, 0);
+    const int64_t C           = x->ne[0];
     if (C == 0) return;
 
     for (int64_t r = 0; r < sg_nrows(x); r++) {
-        const size_t xrow = ref_row_offset(x, r);
-        const size_t yrow = ref_row_offset(dst, r);
+        const size_t xrow             = ref_row_offset(x, r);
+        const size_t yrow             = ref_row_offset(dst, r);
         const struct ref_row_stats st = ref_row_stats(x, xrow, eps);
         for (int64_t c = 0; c < C; c++) {
             const double xhat = (ref_at(x, xrow + (size_t)c * x->nb[0]) - st.mean) * st.rstd;
@@ -49,32 +49,32 @@ void sg_ref_layer_norm(struct sg_tensor *dst) {
 /* With xhat = (x - mean) rstd and g = dy * w:
  *   dx = rstd (g - mean(g) - xhat mean(g xhat)). */
 void sg_ref_layer_norm_back(struct sg_tensor *dst) {
-    const struct sg_tensor *x = dst->src[0];
+    const struct sg_tensor *x  = dst->src[0];
     const struct sg_tensor *dy = dst->src[1];
-    const struct sg_tensor *w = dst->src[2];
-    const double eps = sg_get_param_f32(dst, 0);
-    const int64_t C = x->ne[0];
+    const struct sg_tensor *w  = dst->src[2];
+    const double eps           = sg_get_param_f32(dst, 0);
+    const int64_t C            = x->ne[0];
     if (C == 0) return;
 
     for (int64_t r = 0; r < sg_nrows(x); r++) {
-        const size_t xrow = ref_row_offset(x, r);
-        const size_t dyrow = ref_row_offset(dy, r);
-        const size_t dxrow = ref_row_offset(dst, r);
+        const size_t xrow             = ref_row_offset(x, r);
+        const size_t dyrow            = ref_row_offset(dy, r);
+        const size_t dxrow            = ref_row_offset(dst, r);
         const struct ref_row_stats st = ref_row_stats(x, xrow, eps);
 
         double sum_g = 0.0, sum_gx = 0.0;
         for (int64_t c = 0; c < C; c++) {
             const double xhat = (ref_at(x, xrow + (size_t)c * x->nb[0]) - st.mean) * st.rstd;
-            const double g = ref_at(dy, dyrow + (size_t)c * dy->nb[0]) * ref_vec_or(w, c, 1.0);
+            const double g    = ref_at(dy, dyrow + (size_t)c * dy->nb[0]) * ref_vec_or(w, c, 1.0);
             sum_g += g;
             sum_gx += g * xhat;
         }
-        const double mean_g = sum_g / (double)C;
+        const double mean_g  = sum_g / (double)C;
         const double mean_gx = sum_gx / (double)C;
 
         for (int64_t c = 0; c < C; c++) {
             const double xhat = (ref_at(x, xrow + (size_t)c * x->nb[0]) - st.mean) * st.rstd;
-            const double g = ref_at(dy, dyrow + (size_t)c * dy->nb[0]) * ref_vec_or(w, c, 1.0);
+            const double g    = ref_at(dy, dyrow + (size_t)c * dy->nb[0]) * ref_vec_or(w, c, 1.0);
             ref_put(dst, dxrow + (size_t)c * dst->nb[0], (float)(st.rstd * (g - mean_g - xhat * mean_gx)));
         }
     }

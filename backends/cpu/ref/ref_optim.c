@@ -5,11 +5,11 @@
 #include "backends/cpu/ref/ref.h"
 
 void sg_ref_adam_step(struct sg_tensor *dst) {
-    const struct sg_tensor *w = dst->src[0];
-    const struct sg_tensor *g = dst->src[1];
-    struct sg_tensor *m = dst->src[2];
-    struct sg_tensor *v = dst->src[3];
-    const struct sg_tensor *hp = dst->src[4];
+    const struct sg_tensor *w   = dst->src[0];
+    const struct sg_tensor *g   = dst->src[1];
+    struct sg_tensor *m         = dst->src[2];
+    struct sg_tensor *v         = dst->src[3];
+    const struct sg_tensor *hp  = dst->src[4];
     const struct sg_tensor *gn2 = dst->src[5];
 
     double h[SG_ADAM_N_PARAMS];

@@ -6,7 +6,7 @@
 
 void sg_ref_sum_to(struct sg_tensor *dst) {
     const struct sg_tensor *a = dst->src[0];
-    const int64_t n = sg_nelements(dst);
+    const int64_t n           = sg_nelements(dst);
     if (n == 0) return;
 
     /* Double accumulators, one per dst element in contiguous order: the sums may run over
@@ -22,7 +22,7 @@ void sg_ref_sum_to(struct sg_tensor *dst) {
     }
 
     int64_t i[SG_MAX_DIMS] = {0};
-    int64_t flat = 0;
+    int64_t flat           = 0;
     do {
         ref_set(dst, i, (float)acc[flat++]);
     } while (ref_next(i, dst->ne));

@@ -6,7 +6,7 @@
 
 void sg_ref_softmax(struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0];
-    const int64_t C = x->ne[0];
+    const int64_t C           = x->ne[0];
     if (C == 0) return;
 
     for (int64_t r = 0; r < sg_nrows(x); r++) {

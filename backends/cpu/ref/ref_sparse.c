@@ -9,9 +9,9 @@ static bool ref_in_range(int32_t id, int64_t n) { return id >= 0 && id < n; }
 
 /* y[:, b] = sum_j v[j, b] * w[:, idx[j, b]];  -> [D, B]. */
 void sg_ref_embed_bag(struct sg_tensor *dst) {
-    const struct sg_tensor *w = dst->src[0];
+    const struct sg_tensor *w   = dst->src[0];
     const struct sg_tensor *idx = dst->src[1];
-    const struct sg_tensor *v = dst->src[2];
+    const struct sg_tensor *v   = dst->src[2];
     const int64_t D = w->ne[0], N = w->ne[1], K = idx->ne[0];
 
     for (int64_t b = 0; b < sg_nrows(idx); b++) {
@@ -33,9 +33,9 @@ void sg_ref_embed_bag(struct sg_tensor *dst) {
 
 /* out[j, b] = w[:, idx[j, b]] . x[:, b];  x [D, B] -> [K, B]. */
 void sg_ref_sparse_dot(struct sg_tensor *dst) {
-    const struct sg_tensor *w = dst->src[0];
+    const struct sg_tensor *w   = dst->src[0];
     const struct sg_tensor *idx = dst->src[1];
-    const struct sg_tensor *x = dst->src[2];
+    const struct sg_tensor *x   = dst->src[2];
     const int64_t D = w->ne[0], N = w->ne[1], K = idx->ne[0];
 
     for (int64_t b = 0; b < sg_nrows(idx); b++) {
@@ -44,7 +44,7 @@ void sg_ref_sparse_dot(struct sg_tensor *dst) {
         const size_t orow = ref_row_offset(dst, b);
         for (int64_t j = 0; j < K; j++) {
             const int32_t id = ref_at_i32(idx, irow + (size_t)j * idx->nb[0]);
-            double acc = 0.0;
+            double acc       = 0.0;
             if (ref_in_range(id, N)) {
                 for (int64_t d = 0; d < D; d++) {
                     acc += (double)ref_at(w, (size_t)d * w->nb[0] + (size_t)id * w->nb[1]) *
@@ -61,12 +61,12 @@ void sg_ref_sparse_dot(struct sg_tensor *dst) {
  * (a row may collect contributions from the whole batch). */
 void sg_ref_scatter_outer(struct sg_tensor *dst) {
     const struct sg_tensor *idx = dst->src[0];
-    const struct sg_tensor *c = dst->src[1];
-    const struct sg_tensor *x = dst->src[2];
+    const struct sg_tensor *c   = dst->src[1];
+    const struct sg_tensor *x   = dst->src[2];
     const int64_t D = x->ne[0], n = dst->ne[1], K = idx->ne[0], B = sg_nrows(idx);
 
     int64_t *start = sg_ref_calloc((size_t)n + 1, sizeof(int64_t));
-    int64_t *pairs = sg_ref_calloc((size_t)(K * B), sizeof(int64_t));   /* b * K + j, by row */
+    int64_t *pairs = sg_ref_calloc((size_t)(K * B), sizeof(int64_t)); /* b * K + j, by row */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t j = 0; j < K; j++) {
             const int32_t id = ref_at_i32(idx, ref_row_offset(idx, b) + (size_t)j * idx->nb[0]);
