@@ -91,10 +91,8 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
         h                         = sg_add(ctx, h, attention(ctx, c, l, a, g->key_mask, S, B));
         a                         = sg_layer_norm(ctx, h, l->norm2_w, l->norm2_b, c->eps);
         h                         = sg_add(ctx, h, mlp(ctx, c, l, a));
-        if (o->resid[i]) {    /* the residual stream after block i: the SAE's input */
-            sg_set_output(h); /* on the base: an OUTPUT view does not keep its storage */
-            g->resid[i] = sg_set_name(sg_reshape_3d(ctx, h, d, S, B), "resid.%d", i);
-        }
+        if (o->resid[i]) /* the residual stream after block i: the SAE's input */
+            g->resid[i] = sg_set_output(sg_set_name(sg_reshape_3d(ctx, h, d, S, B), "resid.%d", i));
     }
     struct sg_tensor *y = sg_layer_norm(ctx, h, w->final_norm_w, w->final_norm_b, c->eps);
 
@@ -107,8 +105,8 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
         /* expression decoder: per-token MLP regression of the bin */
         struct sg_tensor *e = y;
         for (int i = 0; i < c->n_dec_layers; i++) e = act(ctx, linear(ctx, e, w->dec_w[i], w->dec_b[i]), c->act_dec);
-        e            = sg_set_output(linear(ctx, e, w->dec_out_w, w->dec_out_b)); /* the view below does not keep it */
-        g->expr_pred = sg_set_name(sg_reshape_3d(ctx, e, 1, S, B), "expr_pred");
+        e            = linear(ctx, e, w->dec_out_w, w->dec_out_b);
+        g->expr_pred = sg_set_output(sg_set_name(sg_reshape_3d(ctx, e, 1, S, B), "expr_pred"));
         /* MVC decoder: (W sigmoid(gene2query(gene))) . cell_emb, scaled by 1/sqrt(d) */
         struct sg_tensor *q   = sg_sigmoid(ctx, linear(ctx, gene, w->mvc_query_w, w->mvc_query_b));
         struct sg_tensor *wq  = sg_reshape_3d(ctx, linear(ctx, q, w->mvc_w, NULL), d, S, B);
