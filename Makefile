@@ -2,10 +2,14 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: deps build test test-data demo fuzz bench clean
+.PHONY: deps dev-deps build test test-data demo bench format format-check lint sanitize fuzz hooks clean
 
 deps:
 	scripts/install-deps.sh
+
+# The quality gates' tools (clang, clang-format, clang-tidy, cppcheck, valgrind); see CONTRIBUTING.md.
+dev-deps:
+	scripts/install-dev-deps.sh
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
@@ -28,13 +32,32 @@ demo: build
 		--output $(DEMO_OUT) --layer 1 --cell-type-key time_point
 	@echo "demo: embeddings in $(DEMO_OUT)/embeddings.safetensors"
 
-# Fuzz the file parsers briefly (needs clang and its libFuzzer runtime).
-fuzz: build
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+# clang-format over the C sources, headers and OpenCL kernels (.clang-format is the style).
+format: dev-deps
+	scripts/format.sh
+format-check: dev-deps
+	scripts/format.sh --check
+
+# clang-tidy (.clang-tidy) and cppcheck over the library layers; any finding fails.
+lint: deps dev-deps
+	JOBS=$(JOBS) scripts/lint.sh
+
+# The ctest suite under AddressSanitizer + UBSan + LeakSanitizer, and valgrind on `saeg embed`.
+sanitize: build test-data dev-deps
+	JOBS=$(JOBS) BUILD=$(BUILD) scripts/sanitize.sh
+
+# libFuzzer on every file parser, FUZZ_SECONDS per target (CONTRIBUTING.md, "Fuzzing").
+fuzz: deps dev-deps
+	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 FUZZ_SECONDS ?= 30
+
+# A git pre-commit hook: format-check of the staged files and the fast tests (ctest -L core).
+hooks:
+	ln -sf "$$(pwd)/scripts/hooks/pre-commit" "$$(git rev-parse --git-path hooks)/pre-commit"
+	@echo "hooks: pre-commit installed (git commit --no-verify skips it once)"
 
 bench: build
 	$(BUILD)/bin/bench-ops
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz build-lint

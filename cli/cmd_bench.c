@@ -11,6 +11,9 @@ static const struct {
     const char *summary;
 } benches[] = {
     {"model", saeg_bench_model, "Tahoe X1 forward pass: cells/s and peak memory, against PyTorch when installed"},
+#ifdef SAEG_HAVE_PIPELINE
+    {"sae", saeg_bench_sae, "SAE training tokens/s per device, against a dense PyTorch TopK step when installed"},
+#endif
 };
 
 static void print_help(FILE *out) {

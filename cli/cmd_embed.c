@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,12 +56,13 @@ static void print_help(FILE *out) {
                  "  -h, --help           this help\n");
 }
 
-static int parse_int(const char *opt, const char *s, int64_t min, int64_t *out) {
+/* max bounds what the option is stored in (an int), so a large value is refused, not truncated */
+static int parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out) {
     char *end;
     errno       = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < min) {
-        fprintf(stderr, "saeg embed: %s '%s': expected an integer >= %" PRId64 "\n", opt, s, min);
+    if (errno || end == s || *end || v < min || v > max) {
+        fprintf(stderr, "saeg embed: %s '%s': expected an integer in %" PRId64 "..%" PRId64 "\n", opt, s, min, max);
         return 2;
     }
     *out = v;
@@ -72,7 +74,7 @@ static int parse_layers(const char *s, struct embed_args *a) {
     snprintf(buf, sizeof buf, "%s", s);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         int64_t v;
-        if (parse_int("--layer", tok, 0, &v)) return 2;
+        if (parse_int("--layer", tok, 0, INT_MAX, &v)) return 2;
         if (a->n_layers == TX1_MAX_LAYERS) {
             fprintf(stderr, "saeg embed: too many --layer values\n");
             return 2;
@@ -104,8 +106,8 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
     };
     *a = (struct embed_args){.batch = 8, .context = 2048, .max_cells = -1, .device = "auto"};
     int c, rc = 0;
-    int64_t v;
-    optind = 1;
+    int64_t v = 0;
+    optind    = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': a->model = optarg; break;
@@ -113,18 +115,18 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
         case 'd': a->data = optarg; break;
         case 'o': a->output = optarg; break;
         case 'l': rc = parse_layers(optarg, a); break;
-        case 'b': rc = parse_int("--batch", optarg, 1, &a->batch); break;
-        case 'c': rc = parse_int("--context", optarg, 2, &a->context); break;
+        case 'b': rc = parse_int("--batch", optarg, 1, INT64_MAX, &a->batch); break;
+        case 'c': rc = parse_int("--context", optarg, 2, INT64_MAX, &a->context); break;
         case 's':
-            rc      = parse_int("--seed", optarg, 0, &v);
+            rc      = parse_int("--seed", optarg, 0, INT64_MAX, &v);
             a->seed = (uint64_t)v;
             break;
-        case 'n': rc = parse_int("--max-cells", optarg, 1, &a->max_cells); break;
+        case 'n': rc = parse_int("--max-cells", optarg, 1, INT64_MAX, &a->max_cells); break;
         case 'g': a->gene_id_key = optarg; break;
         case 't': a->cell_type_key = optarg; break;
         case 'D': a->device = optarg; break;
         case 'T':
-            rc         = parse_int("--threads", optarg, 1, &v);
+            rc         = parse_int("--threads", optarg, 1, INT_MAX, &v);
             a->threads = (int)v;
             break;
         case 'h': print_help(stdout); return -1;
@@ -163,7 +165,8 @@ struct embed_run {
     struct sg_h5ad_rows rows;
     int32_t *gid; /* vocabulary id per stored entry of the chunk */
     int64_t gid_cap;
-    int32_t *token_cell; /* [context]: one cell's row, repeated */
+    int32_t *token_cell;  /* [context]: one cell's row, repeated */
+    char model_dir[1024]; /* the model folder --model or --model-size resolved to */
 };
 
 /* Reads rows [r0, r0 + n) and maps their columns to vocabulary ids. */
@@ -247,7 +250,7 @@ static sg_status read_cell_types(struct embed_run *e) {
             *p++ = '"';
             for (const char *q = sorted[i]; *q; q++) {
                 if (*q == '"' || *q == '\\') *p++ = '\\';
-                *p++ = (unsigned char)*q < 0x20 ? ' ' : *q;
+                *p++ = (char)((unsigned char)*q < 0x20 ? ' ' : *q);
             }
             *p++ = '"';
         }
@@ -278,11 +281,11 @@ enum { T_CELL_EMB = 0, T_TOKEN_CELL, T_TOKEN_GENE, T_CELL_TYPE, T_RESID };
 static sg_status open_output(struct embed_run *e, int *idx) {
     struct sg_st_decl decls[4 + TX1_MAX_LAYERS];
     char names[TX1_MAX_LAYERS][32];
-    int n             = 0;
-    const int64_t d   = e->m->cfg.d_model;
-    idx[T_CELL_EMB]   = n;
-    decls[n++]        = (struct sg_st_decl){"cell_emb", SG_ST_F32, 2, {e->n_cells, d}};
-    idx[T_TOKEN_CELL] = idx[T_TOKEN_GENE] = idx[T_CELL_TYPE] = -1;
+    int n           = 0;
+    const int64_t d = e->m->cfg.d_model;
+    idx[T_CELL_EMB] = n;
+    decls[n++]      = (struct sg_st_decl){"cell_emb", SG_ST_F32, 2, {e->n_cells, d}};
+    for (int i = T_TOKEN_CELL; i < T_RESID + TX1_MAX_LAYERS; i++) idx[i] = -1; /* tensors not written */
     if (e->a.n_layers) {
         idx[T_TOKEN_CELL] = n;
         decls[n++]        = (struct sg_st_decl){"token_cell", SG_ST_I32, 1, {e->n_tokens}};
@@ -404,15 +407,14 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
 }
 
 static sg_status run(struct embed_run *e) {
-    char model_dir[1024];
-    sg_status st = tx1_resolve_model(e->a.model, e->a.model_size, model_dir, sizeof model_dir);
+    sg_status st = tx1_resolve_model(e->a.model, e->a.model_size, e->model_dir, sizeof e->model_dir);
     if (st != SG_OK) return st;
-    e->a.model = model_dir;
+    e->a.model = e->model_dir;
     struct sg_device *dev;
     st = sg_backends_load();
     if (st == SG_OK) st = sg_device_select(e->a.device, &dev);
     if (st == SG_OK) st = sg_h5ad_open(e->a.data, &e->h);
-    if (st == SG_OK) st = tx1_model_load(model_dir, dev, &e->m);
+    if (st == SG_OK) st = tx1_model_load(e->model_dir, dev, &e->m);
     if (st == SG_OK) st = tx1_gene_map_build(e->m->vocab, e->h, e->a.gene_id_key, &e->genes);
     if (st != SG_OK) return st;
     for (int i = 0; i < e->a.n_layers; i++)

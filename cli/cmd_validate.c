@@ -85,7 +85,8 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "saeg validate: ");
-    vfprintf(stderr, fmt, ap);
+    /* clang 14's analyzer loses va_start when it inlines a call without variadic arguments */
+    vfprintf(stderr, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     fprintf(stderr, "\nRun 'saeg validate --help' for usage.\n");
     va_end(ap);
     return 2;

@@ -6,9 +6,13 @@
 
 int saeg_cmd_devices(int argc, char **argv);
 int saeg_cmd_validate(int argc, char **argv);
+int saeg_cmd_dashboard(int argc, char **argv);
 int saeg_cmd_embed(int argc, char **argv);
 int saeg_cmd_fetch_model(int argc, char **argv);
 int saeg_cmd_bench(int argc, char **argv);
 int saeg_bench_model(int argc, char **argv); /* saeg bench model */
+int saeg_cmd_train(int argc, char **argv);
+int saeg_cmd_eval(int argc, char **argv);
+int saeg_bench_sae(int argc, char **argv); /* saeg bench sae */
 
 #endif

@@ -17,6 +17,13 @@ static const struct command commands[] = {
     {"fetch-model", saeg_cmd_fetch_model, "download a released Tahoe X1 model (70m, 1.3b, 3b)"},
     {"bench", saeg_cmd_bench, "benchmarks: 'saeg bench model' times the Tahoe X1 forward pass"},
 #endif
+#ifdef SAEG_HAVE_PIPELINE
+    {"train", saeg_cmd_train, "train a sparse autoencoder on Tahoe X1 activations (SAELens output)"},
+    {"eval", saeg_cmd_eval, "evaluate an SAE: reconstruction, sparsity, loss recovered (eval.json)"},
+#endif
+#ifdef SAEG_HAVE_DASHBOARD
+    {"dashboard", saeg_cmd_dashboard, "write the one-file HTML dashboard of a run's features"},
+#endif
 #ifdef SAEG_HAVE_VALIDATION
     {"validate", saeg_cmd_validate, "test SAE features' top genes against disease, phenotype and pathway databases"},
 #endif

@@ -182,7 +182,8 @@ static sg_status plan_graph(struct sg_galloc *ga, struct sg_graph *g, struct sg_
     for (int i = 0; i < g->n_nodes; i++) {
         struct sg_tensor *t = g->nodes[i];
         for (int s = -1; s < SG_MAX_SRC; s++) {
-            struct sg_tensor *x = s < 0 ? t : t->src[s];
+            /* nodes of a built graph are never NULL; only their sources may be */
+            struct sg_tensor *x = s < 0 ? t : t->src[s]; /* NOLINT(clang-analyzer-core.NullDereference) */
             if (!x) continue;
             x = base_of(x);
             if (!placement_of(map, x)) {
@@ -244,7 +245,7 @@ static sg_status plan_graph(struct sg_galloc *ga, struct sg_graph *g, struct sg_
 }
 
 static sg_status realize_buffers(struct sg_galloc *ga) {
-    if (ga->n_bufs < ga->n_chunks) {
+    if (ga->n_chunks > 0 && ga->n_bufs < ga->n_chunks) {
         struct sg_buffer **b = realloc(ga->bufs, (size_t)ga->n_chunks * sizeof *b);
         if (!b) return sg_error(SG_ERR_NO_MEMORY, "allocator: out of memory");
         for (int i = ga->n_bufs; i < ga->n_chunks; i++) b[i] = NULL;

@@ -48,6 +48,7 @@ static sg_status mark_needs(struct sg_autodiff *ad, const struct sg_graph *g) {
             return sg_error(SG_ERR_NO_MEMORY, "autodiff: out of memory");
     for (int i = 0; i < g->n_nodes; i++) {
         struct sg_tensor *t = g->nodes[i];
+        if (t->op == SG_OP_DETACH) continue; /* a constant to autodiff */
         for (int s = 0; s < SG_MAX_SRC; s++) {
             if (t->src[s] && sg_ptrmap_has(&ad->needs, t->src[s])) {
                 if (!sg_ptrmap_put(&ad->needs, t, YES)) return sg_error(SG_ERR_NO_MEMORY, "autodiff: out of memory");

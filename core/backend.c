@@ -213,6 +213,7 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
         return sg_error(SG_ERR_NOT_FOUND, "--device %s: the %s backend has %d device%s (devices: %s)", spec, name,
                         count, count == 1 ? "" : "s", devices);
     *out = sg_backend_reg_device(reg, (int)index);
+    if (!*out) return sg_error(SG_ERR_BACKEND, "--device %s: the %s backend did not return the device", spec, name);
     SG_LOGI("device: %s (%s)", sg_device_name(*out), sg_device_description(*out));
     return SG_OK;
 }

@@ -22,6 +22,8 @@ static const struct sg_op_info op_table[SG_OP_COUNT] = {
     ROW(TRANSPOSE,       .name = "transpose",  .n_src = 1, .n_src_min = 1, .shape = sg_shape_view,
                          .backward = sg_backward_transpose),
 
+    ROW(DETACH,          .name = "detach",     .n_src = 1, .n_src_min = 1, .shape = sg_shape_view),
+
     ROW(CONT,            .name = "cont",       .n_src = 1, .n_src_min = 1, .shape = sg_shape_cont,
                          .backward = sg_backward_cont),
     ROW(CPY,             .name = "cpy",        .n_src = 2, .n_src_min = 2, .shape = sg_shape_cpy,
@@ -54,6 +56,10 @@ static const struct sg_op_info op_table[SG_OP_COUNT] = {
                          .backward = sg_backward_tanh, .flops = sg_cost_per_element),
     ROW(CLAMP,           .name = "clamp",      .n_src = 1, .n_src_min = 1, .inplace = true, .shape = sg_shape_unary,
                          .backward = sg_backward_activation, .flops = sg_cost_per_element),
+    ROW(EXP,             .name = "exp",        .n_src = 1, .n_src_min = 1, .inplace = true, .shape = sg_shape_unary,
+                         .backward = sg_backward_exp, .flops = sg_cost_per_element),
+    ROW(STEP,            .name = "step",       .n_src = 1, .n_src_min = 1, .inplace = true, .shape = sg_shape_unary,
+                         .flops = sg_cost_per_element),
     ROW(ACT_BACK,        .name = "act_back",   .n_src = 2, .n_src_min = 2, .shape = sg_shape_act_back,
                          .flops = sg_flops_gelu),
 

@@ -30,6 +30,7 @@ enum sg_op {
     SG_OP_RESHAPE,
     SG_OP_PERMUTE,
     SG_OP_TRANSPOSE,
+    SG_OP_DETACH, /* src0's data, but no gradient flows back through it (stop-gradient) */
 
     /* copies and casts */
     SG_OP_CONT, /* contiguous copy of src0, converted to dst->type */
@@ -50,7 +51,10 @@ enum sg_op {
     SG_OP_LEAKY_RELU, /*                              params: f32 slope */
     SG_OP_SIGMOID,
     SG_OP_TANH,
-    SG_OP_CLAMP,    /*                              params: f32 min, f32 max */
+    SG_OP_CLAMP, /*                              params: f32 min, f32 max */
+    SG_OP_EXP,
+    SG_OP_STEP,     /* 1 where x > 0, else 0; no gradient (straight-through estimators are built
+                       explicitly with sg_detach) */
     SG_OP_ACT_BACK, /* dy * f'(x) for f in {relu, leaky_relu, gelu, clamp}; src0 x, src1 dy */
 
     /* reductions and broadcasts */
@@ -171,6 +175,11 @@ struct sg_tensor *sg_cast(struct sg_ctx *ctx, struct sg_tensor *a, enum sg_type 
  * that depends on the copy, so later readers see the new data. */
 struct sg_tensor *sg_cpy(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tensor *dst);
 
+/* Stop-gradient: a view of a (no copy, no kernel) that autodiff treats as a constant, so
+ * nothing downstream of it sends a gradient into a. Used for targets that must not be trained
+ * through (aux-k residuals) and for straight-through estimators. */
+struct sg_tensor *sg_detach(struct sg_ctx *ctx, struct sg_tensor *a);
+
 /* ---- elementwise ------------------------------------------------------------------------ */
 
 /* Binary ops broadcast numpy-style: each dim of a and b is 1 or equal to the output's.
@@ -190,6 +199,10 @@ struct sg_tensor *sg_leaky_relu(struct sg_ctx *ctx, struct sg_tensor *a, float s
 struct sg_tensor *sg_sigmoid(struct sg_ctx *ctx, struct sg_tensor *a);
 struct sg_tensor *sg_tanh(struct sg_ctx *ctx, struct sg_tensor *a);
 struct sg_tensor *sg_clamp(struct sg_ctx *ctx, struct sg_tensor *a, float min, float max);
+struct sg_tensor *sg_exp(struct sg_ctx *ctx, struct sg_tensor *a);
+/* Heaviside step 1[x > 0] (NaN gives 0). It has no backward rule: a gradient reaching it is an
+ * error, so feed it detached values (sg_detach) and write the surrogate gradient explicitly. */
+struct sg_tensor *sg_step(struct sg_ctx *ctx, struct sg_tensor *a);
 /* dy * f'(x) for the activation `act` (alpha: leaky slope; lo/hi: clamp bounds). At the kinks
  * it follows PyTorch: relu'(0) = 0, leaky_relu'(0) = slope, clamp passes dy where lo <= x <= hi. */
 struct sg_tensor *sg_act_back(struct sg_ctx *ctx, enum sg_act act, struct sg_tensor *x, struct sg_tensor *dy,

@@ -72,6 +72,13 @@ struct sg_tensor *sg_tanh(struct sg_ctx *ctx, struct sg_tensor *a) {
     return unary(ctx, SG_OP_TANH, a, NULL, 0);
 }
 
+struct sg_tensor *sg_exp(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_EXP, a, NULL, 0);
+}
+struct sg_tensor *sg_step(struct sg_ctx *ctx, struct sg_tensor *a) {
+    return unary(ctx, SG_OP_STEP, a, NULL, 0);
+}
+
 struct sg_tensor *sg_leaky_relu(struct sg_ctx *ctx, struct sg_tensor *a, float slope) {
     return unary(ctx, SG_OP_LEAKY_RELU, a, (int32_t[]){sg_f32_param(slope)}, 1);
 }
@@ -176,6 +183,11 @@ void sg_backward_tanh(struct sg_autodiff *ad, struct sg_tensor *node) {
     struct sg_ctx *ctx   = sg_ad_ctx(ad);
     struct sg_tensor *dt = sg_scale_bias(ctx, sg_sqr(ctx, node), -1.0f, 1.0f);
     sg_ad_accum(ad, node->src[0], sg_mul(ctx, sg_ad_grad(ad, node), dt));
+}
+
+void sg_backward_exp(struct sg_autodiff *ad, struct sg_tensor *node) {
+    /* exp' = exp, the output itself */
+    sg_ad_accum(ad, node->src[0], sg_mul(sg_ad_ctx(ad), sg_ad_grad(ad, node), node));
 }
 
 double sg_flops_gelu(const struct sg_tensor *node) { return 10.0 * (double)sg_nelements(node); }

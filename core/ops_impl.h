@@ -47,6 +47,7 @@ void sg_backward_sqrt(struct sg_autodiff *ad, struct sg_tensor *node);
 void sg_backward_activation(struct sg_autodiff *ad, struct sg_tensor *node); /* relu, leaky, gelu, clamp */
 void sg_backward_sigmoid(struct sg_autodiff *ad, struct sg_tensor *node);
 void sg_backward_tanh(struct sg_autodiff *ad, struct sg_tensor *node);
+void sg_backward_exp(struct sg_autodiff *ad, struct sg_tensor *node);
 double sg_flops_gelu(const struct sg_tensor *node);
 
 /* ---- reductions and broadcasts (ops_reduce.c) ------------------------------------------- */

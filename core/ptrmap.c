@@ -39,7 +39,10 @@ static bool grow(struct sg_ptrmap *m) {
     }
     free(m->keys);
     free(m->vals);
-    *m = bigger;
+    m->keys = bigger.keys;
+    m->vals = bigger.vals;
+    m->cap  = bigger.cap;
+    m->n    = bigger.n;
     return true;
 }
 

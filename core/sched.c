@@ -223,8 +223,9 @@ static struct sg_tensor *copy_for(struct graph_plan *p, struct split *sp, struct
         if (!dst) return NULL;
         sg_set_name(dst, "%s#copy", base->name);
         struct copy *c = realloc(sp->copies, (size_t)(sp->n_copies + 1) * sizeof *c);
-        if (!c || !sg_ptrmap_put(copies, base, dst)) return NULL;
-        sp->copies                 = c;
+        if (!c) return NULL;
+        sp->copies = c; /* before anything else can fail: the old block is gone */
+        if (!sg_ptrmap_put(copies, base, dst)) return NULL;
         sp->copies[sp->n_copies++] = (struct copy){.src = base, .dst = dst};
     }
     if (src == base) return dst;
@@ -236,6 +237,7 @@ static struct sg_tensor *copy_for(struct graph_plan *p, struct split *sp, struct
  * shadow (same memory, same op) whose source is the copy. */
 static sg_status build_split_nodes(struct sg_sched *s, struct graph_plan *p, struct split *sp, int i0, int i1) {
     struct sg_ptrmap copies = {0};
+    bool failed             = false;
     sp->nodes               = malloc((size_t)(i1 - i0) * sizeof *sp->nodes);
     if (!sp->nodes) return sg_error(SG_ERR_NO_MEMORY, "scheduler: out of memory");
     for (int i = i0; i < i1; i++) {
@@ -246,7 +248,10 @@ static sg_status build_split_nodes(struct sg_sched *s, struct graph_plan *p, str
                 if (!src || readable_on(s, src, sp->dev)) continue;
                 if (!shadow) {
                     shadow = sg_dup_tensor(p->ctx, node);
-                    if (!shadow) break;
+                    if (!shadow) {
+                        failed = true;
+                        break;
+                    }
                     struct sg_ctx *keep_ctx = shadow->ctx;
                     int keep_id             = shadow->id;
                     *shadow                 = *node;
@@ -254,13 +259,17 @@ static sg_status build_split_nodes(struct sg_sched *s, struct graph_plan *p, str
                     shadow->id              = keep_id;
                 }
                 shadow->src[k] = copy_for(p, sp, &copies, src);
-                if (!shadow->src[k]) break;
+                if (!shadow->src[k]) {
+                    failed = true;
+                    break;
+                }
             }
         }
         sp->nodes[sp->n_nodes++] = shadow ? shadow : node;
     }
     sg_ptrmap_free(&copies);
     if (sg_ctx_status(p->ctx) != SG_OK) return sg_error(sg_ctx_status(p->ctx), "scheduler: %s", sg_ctx_error(p->ctx));
+    if (failed) return sg_error(SG_ERR_NO_MEMORY, "scheduler: out of memory");
     p->stats.n_copies += sp->n_copies;
     return SG_OK;
 }
@@ -401,9 +410,9 @@ sg_status sg_sched_prepare(struct sg_sched *s, struct sg_graph *g) {
 }
 
 sg_status sg_sched_compute(struct sg_sched *s, struct sg_graph *g) {
-    struct graph_plan *p;
-    sg_status st = make_plan(s, g, &p);
-    int prev_dev = -1;
+    struct graph_plan *p = NULL;
+    sg_status st         = make_plan(s, g, &p);
+    int prev_dev         = -1;
     for (int i = 0; st == SG_OK && i < p->n_splits; i++) {
         struct split *sp = &p->splits[i];
         /* a split reads what earlier splits on the other device wrote: wait for them */

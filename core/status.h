@@ -44,6 +44,19 @@ const char *sg_last_error(void);
 
 void sg_error_clear(void);
 
+#if defined(__clang_analyzer__) && !defined(SG_STATUS_IMPL)
+/* The static analyzer sees one file at a time (and never inlines variadic calls), so it cannot
+ * know that sg_error returns its status and would follow `st = sg_error(...)` as if st could
+ * still be SG_OK. Show it the contract; this is never compiled. */
+int sg_error_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline sg_status sg_error_contract(sg_status status, int message) {
+    (void)message;
+    return status;
+}
+#define sg_error(status, ...)      sg_error_contract((status), sg_error_message(__VA_ARGS__))
+#define sg_error_wrap(status, ...) sg_error_contract((status), sg_error_message(__VA_ARGS__))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

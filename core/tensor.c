@@ -139,7 +139,8 @@ bool sg_same_shape(const struct sg_tensor *a, const struct sg_tensor *b) {
 }
 
 bool sg_is_view_op(int op) {
-    return op == SG_OP_VIEW || op == SG_OP_RESHAPE || op == SG_OP_PERMUTE || op == SG_OP_TRANSPOSE;
+    return op == SG_OP_VIEW || op == SG_OP_RESHAPE || op == SG_OP_PERMUTE || op == SG_OP_TRANSPOSE ||
+           op == SG_OP_DETACH;
 }
 
 const char *sg_shape_str(const struct sg_tensor *t, char *buf, size_t size) {
@@ -271,6 +272,15 @@ struct sg_tensor *sg_transpose(struct sg_ctx *ctx, struct sg_tensor *a) {
     t->ne[1] = a->ne[0];
     t->nb[0] = a->nb[1];
     t->nb[1] = a->nb[0];
+    return t;
+}
+
+struct sg_tensor *sg_detach(struct sg_ctx *ctx, struct sg_tensor *a) {
+    if (!a) return NULL;
+    struct sg_tensor *t = view_node(ctx, SG_OP_DETACH, a, 0);
+    if (!t) return NULL;
+    memcpy(t->ne, a->ne, sizeof t->ne);
+    memcpy(t->nb, a->nb, sizeof t->nb);
     return t;
 }
 

@@ -242,7 +242,7 @@ static sg_status rows_reserve(struct sg_h5ad_rows *r, int64_t n_rows, int64_t nn
         r->indptr   = p;
         r->cap_rows = n_rows + 1;
     }
-    if (nnz > r->cap_nnz) {
+    if (nnz > 0 && nnz > r->cap_nnz) {
         int64_t cap = nnz > 2 * r->cap_nnz ? nnz : 2 * r->cap_nnz;
         int32_t *c  = realloc(r->cols, (size_t)cap * sizeof *c);
         if (c) r->cols = c;
@@ -268,6 +268,9 @@ static bool read_slab(hid_t d, hid_t mem_type, int64_t off, int64_t n, void *buf
 }
 
 static sg_status read_dense(struct sg_h5ad *h, int64_t r0, int64_t n, struct sg_h5ad_rows *out) {
+    if (h->n_var > 0 && (size_t)n > SIZE_MAX / sizeof(float) / (size_t)h->n_var)
+        return sg_error(SG_ERR_NO_MEMORY, "%s: %" PRId64 " dense rows of %" PRId64 " columns do not fit in memory",
+                        h->path, n, h->n_var);
     size_t cells = (size_t)n * (size_t)h->n_var;
     float *buf   = malloc(cells ? cells * sizeof(float) : 1);
     if (!buf) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory reading %" PRId64 " dense rows", h->path, n);
@@ -292,7 +295,8 @@ static sg_status read_dense(struct sg_h5ad *h, int64_t r0, int64_t n, struct sg_
             out->indptr[i]   = p;
             const float *row = buf + (size_t)i * (size_t)h->n_var;
             for (int64_t j = 0; j < h->n_var; j++) {
-                if (row[j] == 0.0f) continue;
+                /* row lies inside buf: cells = n * n_var, checked above not to overflow */
+                if (row[j] == 0.0f) continue; /* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
                 out->cols[p] = (int32_t)j;
                 out->vals[p] = row[j];
                 p++;

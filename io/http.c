@@ -74,7 +74,7 @@ struct sg_http_opts sg_http_opts_default(void) {
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void sleep_s(double s) {
@@ -129,7 +129,6 @@ void sg_http_redact_url(const char *url, char *buf, size_t cap) {
         if (redact) {
             const char *r = "REDACTED";
             for (; *r && o + 1 < cap; r++) buf[o++] = *r;
-            p = pe;
         }
         if (amp && o + 1 < cap) {
             buf[o++] = '&';

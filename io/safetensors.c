@@ -129,7 +129,7 @@ static sg_status parse_entry(struct sg_st_tensor *t, const cJSON *e, size_t data
         nel *= v;
     }
     size_t esz = sg_st_dtype_size(t->dtype);
-    if (overflow || nel > (uint64_t)INT64_MAX / esz)
+    if (overflow || esz == 0 || nel > (uint64_t)INT64_MAX / esz)
         return sg_error(SG_ERR_FORMAT, "%s: tensor '%s': shape is too large", what, name);
     t->n_elements = (int64_t)nel;
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 || !json_uint(cJSON_GetArrayItem(offs, 0), begin) ||
@@ -297,6 +297,7 @@ const struct sg_st_tensor *sg_st_get(const struct sg_st_file *f, int i) {
 
 const struct sg_st_tensor *sg_st_find(const struct sg_st_file *f, const char *name) {
     for (int i = 0; i < f->n; i++)
+        /* entries below n always have a name. NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
         if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
     return NULL;
 }

@@ -120,7 +120,7 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
         return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     for (int i = 0; i < 8; i++) hdr[i] = (char)(((uint64_t)padded >> (8 * i)) & 0xff);
-    memcpy(hdr + 8, json, hlen);
+    memcpy(hdr + 8, json, hlen); /* the format has no NUL here. NOLINT(bugprone-not-null-terminated-result) */
     memset(hdr + 8 + hlen, ' ', padded - hlen);
     free(json);
     w->data_start = 8 + padded;

@@ -212,6 +212,9 @@ struct tx1_graph_opts {
                                    and they are SELF keys in the key mask */
     bool heads;                 /* expression and MVC predictions */
     bool resid[TX1_MAX_LAYERS]; /* residual stream after block i as an output */
+    bool splice;                /* the residual stream after block splice_layer is the input
+                                   `splice` instead (SAE evaluation: reconstruction or ablation) */
+    int splice_layer;
 };
 
 struct tx1_graph {
@@ -223,6 +226,7 @@ struct tx1_graph {
     struct sg_tensor *values;   /* F32 [1, S, B] */
     struct sg_tensor *key_mask; /* I32 [S, B] */
     struct sg_tensor *gen;      /* F32 [1, S, B], only with opts.generative */
+    struct sg_tensor *splice;   /* F32 [d, S, B], only with opts.splice */
     /* outputs */
     struct sg_tensor *cell_emb;              /* [d, B] */
     struct sg_tensor *resid[TX1_MAX_LAYERS]; /* [d, S, B] where requested */

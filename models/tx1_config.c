@@ -46,8 +46,7 @@ static sg_status load_model_cfg(const struct sg_yaml *y, const char *path, struc
     int64_t expansion = 4, dec_layers = 2;
     double eps = 1e-5, max_value = 512;
     bool use_glu = false, scaled = false;
-    sg_status st = SG_OK;
-    if (st == SG_OK) st = sg_yaml_int_required(y, "d_model", &c->d_model);
+    sg_status st = sg_yaml_int_required(y, "d_model", &c->d_model);
     if (st == SG_OK) st = sg_yaml_int_required(y, "n_layers", &c->n_layers);
     if (st == SG_OK) st = sg_yaml_int_required(y, "n_heads", &c->n_heads);
     if (st == SG_OK) st = sg_yaml_int_required(y, "vocab_size", &c->vocab_size);
@@ -79,6 +78,13 @@ static sg_status load_model_cfg(const struct sg_yaml *y, const char *path, struc
     if (c->d_model <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->vocab_size <= 0 || expansion <= 0)
         return sg_error(SG_ERR_FORMAT,
                         "%s: d_model, n_layers, n_heads, vocab_size and expansion_ratio must be positive", path);
+    /* far above the released sizes (d_model 2560, vocabulary 62720), and small enough that every
+     * product of sizes (d_ff, parameter counts, tensor bytes) fits in 64 bits */
+    if (c->d_model > 65536 || expansion > 64 || c->vocab_size > (1 << 24))
+        return sg_error(SG_ERR_UNSUPPORTED,
+                        "%s: d_model %lld, expansion_ratio %lld, vocab_size %lld: beyond the supported 65536, 64, "
+                        "16777216",
+                        path, (long long)c->d_model, (long long)expansion, (long long)c->vocab_size);
     if (c->d_model % c->n_heads != 0)
         return sg_error(SG_ERR_FORMAT, "%s: d_model %lld is not a multiple of n_heads %lld", path,
                         (long long)c->d_model, (long long)c->n_heads);
@@ -118,7 +124,8 @@ static sg_status load_collator_cfg(const struct sg_yaml *y, const char *path, st
                         "%s: only do_binning: true without log_transform is supported (as released)", path);
     if (num_bins < 2 || num_bins > 1025)
         return sg_error(SG_ERR_FORMAT, "%s: num_bins %lld is outside 2..1025", path, (long long)num_bins);
-    if (max_length < 2) return sg_error(SG_ERR_FORMAT, "%s: max_length %lld is too small", path, (long long)max_length);
+    if (max_length < 2 || max_length > (1 << 20)) /* a context, so it sizes buffers: keep products in range */
+        return sg_error(SG_ERR_FORMAT, "%s: max_length %lld is outside 2..1048576", path, (long long)max_length);
     c->pad_value  = (float)pad_value;
     c->num_bins   = (int)num_bins;
     c->max_length = max_length;

@@ -55,6 +55,9 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
     const int64_t d = c->d_model, S = o->seq, B = o->batch, T = S * B;
     if (S <= 0 || B <= 0)
         return sg_error(SG_ERR_INVALID_ARG, "tx1 graph: batch %lld x length %lld", (long long)B, (long long)S);
+    if (o->splice && (o->splice_layer < 0 || o->splice_layer >= c->n_layers))
+        return sg_error(SG_ERR_INVALID_ARG, "tx1 graph: splice layer %d outside 0..%lld", o->splice_layer,
+                        (long long)c->n_layers - 1);
 
     struct tx1_graph *g = calloc(1, sizeof *g);
     if (!g || !(g->ctx = sg_ctx_new())) {
@@ -93,6 +96,10 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
         h                         = sg_add(ctx, h, mlp(ctx, c, l, a));
         if (o->resid[i]) /* the residual stream after block i: the SAE's input */
             g->resid[i] = sg_set_output(sg_set_name(sg_reshape_3d(ctx, h, d, S, B), "resid.%d", i));
+        if (o->splice && i == o->splice_layer) { /* the rest of the model runs on the input */
+            g->splice = sg_set_input(sg_set_name(sg_new_tensor_3d(ctx, SG_TYPE_F32, d, S, B), "splice"));
+            h         = sg_reshape_2d(ctx, g->splice, d, T);
+        }
     }
     struct sg_tensor *y = sg_layer_norm(ctx, h, w->final_norm_w, w->final_norm_b, c->eps);
 

@@ -90,7 +90,7 @@ sg_status tx1_resolve_model(const char *model_dir, const char *model_size, char 
     if (env && env[0]) {
         snprintf(out, cap, "%s/%s-model", env, folder);
         if (is_model_dir(out)) return SG_OK;
-        len += (size_t)snprintf(tried + len, sizeof tried - len, "%s", out);
+        len += (size_t)snprintf(tried, sizeof tried, "%s", out);
     }
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if ((xdg && xdg[0]) || (home && home[0])) {
@@ -100,12 +100,14 @@ sg_status tx1_resolve_model(const char *model_dir, const char *model_size, char 
             snprintf(root, sizeof root, "%s/.cache/saeg/models", home);
         snprintf(out, cap, "%s/%s-model", root, folder);
         if (is_model_dir(out)) return SG_OK;
-        len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s", len ? ", " : "", out);
+        if (len < sizeof tried) /* long paths may fill it: snprintf then reports more than it wrote */
+            len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s", len ? ", " : "", out);
     }
     if (hf_hub_root(root, sizeof root)) {
         if (find_hf_snapshot(root, folder, out, cap)) return SG_OK;
-        len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s/models--tahoebio--Tahoe-x1/snapshots/*/%s-model",
-                                len ? ", " : "", root, folder);
+        if (len < sizeof tried)
+            snprintf(tried + len, sizeof tried - len, "%s%s/models--tahoebio--Tahoe-x1/snapshots/*/%s-model",
+                     len ? ", " : "", root, folder);
     }
     out[0] = '\0';
     return sg_error(SG_ERR_NOT_FOUND,

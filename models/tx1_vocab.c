@@ -130,7 +130,7 @@ sg_status tx1_vocab_load(const char *path, struct tx1_vocab **out) {
     cJSON_ArrayForEach(e, root) {
         if (st != SG_OK) break;
         double d   = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        int64_t id = (int64_t)d;
+        int64_t id = d >= 0 && d < (double)n ? (int64_t)d : -1; /* out of range: converting is undefined */
         if (!cJSON_IsNumber(e) || d != (double)id || id < 0 || id >= n)
             st = sg_error(SG_ERR_FORMAT, "%s: token '%s' has id %s; ids must be 0..%lld, one per token", path,
                           e->string, cJSON_IsNumber(e) ? "out of range" : "that is not a number", (long long)n - 1);

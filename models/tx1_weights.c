@@ -124,7 +124,7 @@ struct random_fill {
 
 static float next_uniform(uint64_t *s) {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((*s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+    return (float)((double)(*s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
 }
 
 static void fill_random(const char *key, int nd, const int64_t *shape, struct sg_tensor **slot, void *user) {

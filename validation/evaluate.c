@@ -128,8 +128,8 @@ static void add_summary_json(cJSON *doc, const struct sgv_eval_summary *sum, con
     cJSON_AddNumberToObject(s, "features_enriched", (double)sum->enriched);
     cJSON_AddNumberToObject(s, "features_enriched_global", (double)sum->enriched_global);
     if (sum->tested) {
-        cJSON_AddNumberToObject(s, "fraction_enriched", (double)sum->enriched / sum->tested);
-        cJSON_AddNumberToObject(s, "fraction_enriched_global", (double)sum->enriched_global / sum->tested);
+        cJSON_AddNumberToObject(s, "fraction_enriched", (double)sum->enriched / (double)sum->tested);
+        cJSON_AddNumberToObject(s, "fraction_enriched_global", (double)sum->enriched_global / (double)sum->tested);
     } else {
         cJSON_AddNullToObject(s, "fraction_enriched");
         cJSON_AddNullToObject(s, "fraction_enriched_global");
@@ -142,8 +142,9 @@ static void add_summary_json(cJSON *doc, const struct sgv_eval_summary *sum, con
     cJSON_AddNumberToObject(n, "repeats", so->null_repeats);
     cJSON_AddNumberToObject(n, "sets", (double)sum->null_sets);
     if (sum->null_sets) {
-        cJSON_AddNumberToObject(n, "fraction_enriched", (double)sum->null_enriched / sum->null_sets);
-        cJSON_AddNumberToObject(n, "fraction_enriched_global", (double)sum->null_enriched_global / sum->null_sets);
+        cJSON_AddNumberToObject(n, "fraction_enriched", (double)sum->null_enriched / (double)sum->null_sets);
+        cJSON_AddNumberToObject(n, "fraction_enriched_global",
+                                (double)sum->null_enriched_global / (double)sum->null_sets);
     } else {
         cJSON_AddNullToObject(n, "fraction_enriched");
         cJSON_AddNullToObject(n, "fraction_enriched_global");

@@ -128,7 +128,7 @@ sg_status sgv_features_load_json(const char *path, struct sgv_genes *g, unsigned
     if (st == SG_OK && rank && !cJSON_IsString(rank))
         st = sg_error(SG_ERR_FORMAT, "%s: \"rank_by\" must be a string", path);
     const char *score_key = rank ? rank->valuestring : "mean";
-    if (st == SG_OK && strcmp(score_key, "sum") && strcmp(score_key, "mean") && strcmp(score_key, "max"))
+    if (st == SG_OK && strcmp(score_key, "sum") != 0 && strcmp(score_key, "mean") != 0 && strcmp(score_key, "max") != 0)
         st = sg_error(SG_ERR_FORMAT, "%s: \"rank_by\" is '%s'; expected sum, mean or max", path, score_key);
     if (st == SG_OK) out->rank_by = strdup(score_key);
     if (st == SG_OK && bg && !cJSON_IsArray(bg))

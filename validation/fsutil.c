@@ -14,7 +14,7 @@ char *sgv_path_join(const char *a, const char *b) {
     int slash = a[la - 1] != '/';
     char *p   = malloc(la + slash + lb + 1);
     if (!p) return NULL;
-    memcpy(p, a, la);
+    memcpy(p, a, la); /* terminated by the copy of b below. NOLINT(bugprone-not-null-terminated-result) */
     if (slash) p[la] = '/';
     memcpy(p + la + slash, b, lb + 1);
     return p;

@@ -100,7 +100,7 @@ int32_t sgv_genes_add(struct sgv_genes *g, const char *hgnc_id, const char *symb
     int32_t idx        = (int32_t)g->n;
     struct sgv_gene *e = &g->genes[g->n++];
     memset(e, 0, sizeof *e);
-    char ens[64], up[128];
+    char ens[64] = "", up[128];
     if (ensembl && *ensembl) sgv_ensembl_normalise(ensembl, ens, sizeof ens);
     e->hgnc_id   = dup_or_null(hgnc_id);
     e->symbol    = dup_or_null(symbol);

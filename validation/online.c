@@ -182,8 +182,9 @@ static int env_file_lookup(const char *file, const char *name, char *buf, size_t
             v[vl - 1] = '\0';
             v++;
         }
-        if (*v && strlen(v) < cap) {
-            strcpy(buf, v);
+        size_t len = strlen(v);
+        if (len && len < cap) {
+            memcpy(buf, v, len + 1);
             found = 1;
         }
     }
@@ -193,8 +194,9 @@ static int env_file_lookup(const char *file, const char *name, char *buf, size_t
 
 sg_status sgv_api_key(const char *name, const char *env_file, char *buf, size_t cap) {
     const char *v = getenv(name);
-    if (v && *v && strlen(v) < cap) {
-        strcpy(buf, v);
+    size_t len    = v ? strlen(v) : 0;
+    if (len && len < cap) {
+        memcpy(buf, v, len + 1);
         return SG_OK;
     }
     const char *file = env_file ? env_file : ".env";

@@ -268,7 +268,7 @@ static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *
     const char *mode;
     sg_status st = sgv_cfg_str(c.cfg, "mode", "auto", &mode);
     if (st != SG_OK) return st;
-    if (strcmp(mode, "auto") && strcmp(mode, "offline") && strcmp(mode, "online"))
+    if (strcmp(mode, "auto") != 0 && strcmp(mode, "offline") != 0 && strcmp(mode, "online") != 0)
         return sg_error(SG_ERR_INVALID_ARG, "%s.mode: '%s' (expected auto, offline or online)", c.cfg.path, mode);
     char not_ready[512];
     int ready = sgv_src_offline_ready(&c, not_ready, sizeof not_ready);
@@ -322,9 +322,12 @@ static sg_status run_source(struct run *r, const struct sgv_source *src, cJSON *
         for (size_t i = 0; i < r->fs.n_background; i++) in_v[r->fs.background[i]] = 1;
         if (!online) {
             struct sgv_ppi_net *net = NULL;
-            st                      = src->net_offline(&c, in_v, &net);
-            uint32_t *pool          = NULL;
-            size_t np               = 0;
+            if (src->net_offline)
+                st = src->net_offline(&c, in_v, &net);
+            else
+                st = sg_error(SG_ERR_UNSUPPORTED, "%s: no offline network loader", src->name);
+            uint32_t *pool = NULL;
+            size_t np      = 0;
             if (st == SG_OK && !(pool = malloc((net->n_nodes + 1) * sizeof *pool)))
                 st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
             for (uint32_t g = 0; st == SG_OK && g < net->n_hub; g++)
@@ -382,7 +385,7 @@ static cJSON *doc_header(const struct sgv_source *src, const char *mode) {
 
 static void add_fraction(cJSON *o, const char *key, size_t num, size_t den) {
     if (den)
-        cJSON_AddNumberToObject(o, key, (double)num / den);
+        cJSON_AddNumberToObject(o, key, (double)num / (double)den);
     else
         cJSON_AddNullToObject(o, key);
 }
@@ -496,12 +499,12 @@ static sg_status run_results(struct run *r, int *failed) {
                 add_fraction(row, "null_fraction_enriched_global", sum.null_enriched_global, sum.null_sets);
                 if (sum.tested && sum.null_sets && sum.null_enriched)
                     cJSON_AddNumberToObject(row, "enrichment_over_null",
-                                            ((double)sum.enriched / sum.tested) /
-                                                ((double)sum.null_enriched / sum.null_sets));
+                                            ((double)sum.enriched / (double)sum.tested) /
+                                                ((double)sum.null_enriched / (double)sum.null_sets));
                 else
                     cJSON_AddNullToObject(row, "enrichment_over_null");
                 cJSON_AddStringToObject(row, "licence", src->licence);
-                for (size_t i = 0; i < r->fs.n; i++) {
+                for (size_t i = 0; sum.hit && sum.null_hit && i < r->fs.n; i++) {
                     any[i] |= sum.hit[i];
                     any_null[i] |= sum.null_hit[i];
                 }

@@ -1,6 +1,7 @@
 /* The built-in CPU backend: registry "cpu" with one device, "cpu:0" like every backend's. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -80,10 +81,9 @@ static void sg_cpu_device_memory(const struct sg_device *dev, size_t *free_mem, 
     FILE *f      = fopen("/proc/meminfo", "r");
     if (f) {
         char line[256];
-        unsigned long long kb;
         while (fgets(line, sizeof line, f))
-            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
-                avail = (size_t)kb * 1024;
+            if (strncmp(line, "MemAvailable:", 13) == 0) {
+                avail = (size_t)strtoull(line + 13, NULL, 10) * 1024; /* "MemAvailable:  123456 kB" */
                 break;
             }
         fclose(f);

@@ -21,6 +21,8 @@ const struct sg_cpu_kernel sg_cpu_kernels[SG_OP_COUNT] = {
     [SG_OP_SIGMOID]    = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
     [SG_OP_TANH]       = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
     [SG_OP_CLAMP]      = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_EXP]        = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
+    [SG_OP_STEP]       = {sg_cpu_unary_compute, sg_cpu_ew_work_size},
     [SG_OP_ACT_BACK]   = {sg_cpu_act_back_compute, sg_cpu_ew_work_size},
 
     [SG_OP_SUM_TO] = {sg_cpu_sum_to_compute, sg_cpu_sum_to_work_size},
@@ -39,7 +41,7 @@ const struct sg_cpu_kernel sg_cpu_kernels[SG_OP_COUNT] = {
     [SG_OP_SCATTER]       = {sg_cpu_scatter_compute, NULL},
     [SG_OP_EMBED_BAG]     = {sg_cpu_embed_bag_compute, sg_cpu_sparse_work_size},
     [SG_OP_SPARSE_DOT]    = {sg_cpu_sparse_dot_compute, sg_cpu_sparse_work_size},
-    [SG_OP_SCATTER_OUTER] = {sg_cpu_scatter_outer_compute, sg_cpu_sparse_work_size},
+    [SG_OP_SCATTER_OUTER] = {sg_cpu_scatter_outer_compute, sg_cpu_scatter_outer_work_size},
 
     [SG_OP_ADAM_STEP] = {sg_cpu_adam_step_compute, NULL},
 };
@@ -86,7 +88,8 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_VIEW:
     case SG_OP_RESHAPE:
     case SG_OP_PERMUTE:
-    case SG_OP_TRANSPOSE: return true;
+    case SG_OP_TRANSPOSE:
+    case SG_OP_DETACH: return true;
     case SG_OP_CONT:
     case SG_OP_CPY:
         if (!s0 || sg_nelements(s0) != sg_nelements(node)) return false;
@@ -105,6 +108,8 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_LEAKY_RELU:
     case SG_OP_SIGMOID:
     case SG_OP_TANH:
+    case SG_OP_EXP:
+    case SG_OP_STEP:
     case SG_OP_CLAMP: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node);
     case SG_OP_ACT_BACK:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_is(s1, SG_TYPE_F32) &&

@@ -54,6 +54,7 @@ void sg_cpu_embed_bag_compute(const struct sg_cpu_params *p, struct sg_tensor *d
 void sg_cpu_sparse_dot_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
 void sg_cpu_scatter_outer_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
 size_t sg_cpu_sparse_work_size(const struct sg_tensor *node, int nth);
+size_t sg_cpu_scatter_outer_work_size(const struct sg_tensor *node, int nth);
 
 /* cpu_optim.c: ADAM_STEP */
 void sg_cpu_adam_step_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);

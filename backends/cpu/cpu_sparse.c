@@ -5,7 +5,7 @@
  *
  * Every output element is written by exactly one thread and summed in a fixed order, with no
  * atomics: EMBED_BAG and SPARSE_DOT divide output columns (and chunks of them), SCATTER_OUTER
- * divides the D dimension, so each thread owns a slice of every output row. */
+ * sorts its pairs by output row and divides the rows. */
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/cpu_util.h"
 
@@ -64,7 +64,7 @@ void sg_cpu_sparse_dot_compute(const struct sg_cpu_params *p, struct sg_tensor *
     sg_cpu_range(K * sg_nrows(dst), p->ith, p->nth, &u0, &u1);
     for (int64_t u = u0; u < u1; u++) {
         int64_t b = u / K, j = u % K;
-        if (b != loaded) {
+        if (!xr || b != loaded) {
             const char *xp = sg_cpu_row_ptr(x, b);
             xr             = (const float *)xp;
             if (x->nb[0] != sizeof(float)) {
@@ -81,45 +81,67 @@ void sg_cpu_sparse_dot_compute(const struct sg_cpu_params *p, struct sg_tensor *
     }
 }
 
-/* out = zeros [D, n]; out[:, idx[j, b]] += c[j, b] * x[:, b] (c NULL: ones). Thread ith owns
- * columns [d0, d1) of every output row and adds the (b, j) pairs in order, as the reference. */
+/* out = zeros [D, n]; out[:, idx[j, b]] += c[j, b] * x[:, b] (c NULL: ones). The (b, j) pairs
+ * are first grouped by output row (a counting sort, stable, so each row still adds its pairs in
+ * (b, j) order, as the reference); then threads own whole output rows and write each once, rather
+ * than updating scattered rows K*B times. */
+size_t sg_cpu_scatter_outer_work_size(const struct sg_tensor *node, int nth) {
+    const int64_t n = node->ne[1], pairs = sg_nelements(node->src[0]);
+    return sg_cpu_align_up((size_t)(n + 1) * sizeof(int64_t)) + sg_cpu_align_up((size_t)pairs * sizeof(int64_t)) +
+           (size_t)nth * sg_cpu_align_up((size_t)node->src[2]->ne[0] * sizeof(float));
+}
+
 void sg_cpu_scatter_outer_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *idx = dst->src[0], *c = dst->src[1], *x = dst->src[2];
-    int64_t D = x->ne[0], n = dst->ne[1], K = idx->ne[0], B = sg_nrows(idx);
-    float *xbuf = sg_cpu_thread_scratch(p, 2 * (size_t)D * sizeof(float));
-    /* slices of whole cache lines, so no two threads write one */
-    int64_t lines = (D + 15) / 16, l0, l1;
-    sg_cpu_range(lines, p->ith, p->nth, &l0, &l1);
-    int64_t d0 = l0 * 16, d1 = l1 * 16 < D ? l1 * 16 : D;
-    if (d0 >= d1) return;
-    int64_t nd = d1 - d0;
-
-    for (int64_t r = 0; r < n; r++) {
-        char *orow = (char *)dst->data + (size_t)r * dst->nb[1] + (size_t)d0 * dst->nb[0];
-        if (dst->nb[0] == sizeof(float)) {
-            memset(orow, 0, (size_t)nd * sizeof(float));
-        } else {
-            for (int64_t d = 0; d < nd; d++) memset(orow + (size_t)d * dst->nb[0], 0, sizeof(float));
+    const int64_t D = x->ne[0], n = dst->ne[1], K = idx->ne[0], B = sg_nrows(idx);
+    int64_t *start = p->wdata; /* [n + 1]: each output row's first pair in `order` */
+    int64_t *order = (int64_t *)((char *)p->wdata + sg_cpu_align_up((size_t)(n + 1) * sizeof *start));
+    float *xbuf    = (float *)((char *)order + sg_cpu_align_up((size_t)(K * B) * sizeof *order)) +
+                  (size_t)p->ith * sg_cpu_align_up((size_t)D * sizeof(float)) / sizeof(float);
+    if (p->ith == 0) {
+        memset(start, 0, (size_t)(n + 1) * sizeof *start);
+        for (int64_t b = 0; b < B; b++) {
+            const char *ir = sg_cpu_row_ptr(idx, b);
+            for (int64_t j = 0; j < K; j++) {
+                int32_t id = sg_cpu_load_i32(ir, idx->nb[0], j);
+                if (id >= 0 && id < n) start[id + 1]++;
+            }
         }
+        for (int64_t r = 0; r < n; r++) start[r + 1] += start[r];
+        for (int64_t b = 0; b < B; b++) {
+            const char *ir = sg_cpu_row_ptr(idx, b);
+            for (int64_t j = 0; j < K; j++) {
+                int32_t id = sg_cpu_load_i32(ir, idx->nb[0], j);
+                if (id >= 0 && id < n) order[start[id]++] = b * K + j;
+            }
+        }
+        for (int64_t r = n; r > 0; r--) start[r] = start[r - 1]; /* the fill advanced each start */
+        start[0] = 0;
     }
-    for (int64_t b = 0; b < B; b++) {
-        const char *ir  = sg_cpu_row_ptr(idx, b);
-        const char *cr  = c ? sg_cpu_row_ptr(c, b) : NULL;
-        const char *xp  = sg_cpu_row_ptr(x, b) + (size_t)d0 * x->nb[0];
-        const float *xr = (const float *)xp;
-        if (x->nb[0] != sizeof(float)) {
-            sg_cpu_gather_f32(xp, x->nb[0], nd, xbuf);
-            xr = xbuf;
+    sg_cpu_barrier(p);
+    int64_t r0, r1;
+    sg_cpu_range(n, p->ith, p->nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        char *orow  = (char *)dst->data + (size_t)r * dst->nb[1];
+        bool packed = dst->nb[0] == sizeof(float);
+        if (packed) {
+            memset(orow, 0, (size_t)D * sizeof(float));
+        } else {
+            for (int64_t d = 0; d < D; d++) memset(orow + (size_t)d * dst->nb[0], 0, sizeof(float));
         }
-        for (int64_t j = 0; j < K; j++) {
-            int32_t id = sg_cpu_load_i32(ir, idx->nb[0], j);
-            if (id < 0 || id >= n) continue;
-            float cj   = cr ? *(const float *)(cr + (size_t)j * c->nb[0]) : 1.0f;
-            char *orow = (char *)dst->data + (size_t)id * dst->nb[1] + (size_t)d0 * dst->nb[0];
-            if (dst->nb[0] == sizeof(float)) {
-                sg_cpu_sparse_axpy((float *)orow, cj, (const char *)xr, sizeof(float), nd);
+        for (int64_t e = start[r]; e < start[r + 1]; e++) {
+            const int64_t b = order[e] / K, j = order[e] % K;
+            const float cj  = c ? *(const float *)(sg_cpu_row_ptr(c, b) + (size_t)j * c->nb[0]) : 1.0f;
+            const char *xp  = sg_cpu_row_ptr(x, b);
+            const float *xr = (const float *)xp;
+            if (x->nb[0] != sizeof(float)) {
+                sg_cpu_gather_f32(xp, x->nb[0], D, xbuf);
+                xr = xbuf;
+            }
+            if (packed) {
+                sg_cpu_sparse_axpy((float *)orow, cj, (const char *)xr, sizeof(float), D);
             } else {
-                for (int64_t d = 0; d < nd; d++) *(float *)(orow + (size_t)d * dst->nb[0]) += cj * xr[d];
+                for (int64_t d = 0; d < D; d++) *(float *)(orow + (size_t)d * dst->nb[0]) += cj * xr[d];
             }
         }
     }

@@ -208,9 +208,14 @@ sg_status sg_cpu_pool_new(int n_threads, struct sg_cpu_pool **out) {
 static bool sg_cpu_read_long(const char *path, long *out) {
     FILE *f = fopen(path, "r");
     if (!f) return false;
-    bool ok = fscanf(f, "%ld", out) == 1;
+    char line[64];
+    bool ok = fgets(line, sizeof line, f) != NULL;
     fclose(f);
-    return ok;
+    if (!ok) return false;
+    char *end;
+    errno = 0;
+    *out  = strtol(line, &end, 10);
+    return end != line && errno == 0;
 }
 
 /* Physical cores among the CPUs we may use: unique (package, core) pairs from sysfs, so SMT
@@ -247,13 +252,13 @@ static int sg_cpu_physical_cores(void) {
 static int sg_cpu_quota_cores(void) {
     FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
     if (!f) return 0;
-    char quota[32] = "";
-    long period    = 0;
-    int n          = fscanf(f, "%31s %ld", quota, &period);
+    char line[64] = ""; /* "<quota|max> <period>" */
+    bool got      = fgets(line, sizeof line, f) != NULL;
     fclose(f);
-    if (n != 2 || strcmp(quota, "max") == 0 || period <= 0) return 0;
-    long q = strtol(quota, NULL, 10);
-    return q > 0 ? (int)((q + period - 1) / period) : 0;
+    char *end;
+    long q      = strtol(line, &end, 10);
+    long period = got && end != line && *end == ' ' ? strtol(end + 1, NULL, 10) : 0;
+    return q > 0 && period > 0 ? (int)((q + period - 1) / period) : 0;
 }
 
 int sg_cpu_default_threads(void) {

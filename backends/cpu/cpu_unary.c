@@ -43,6 +43,12 @@ SG_CPU_CLONES static void sg_cpu_unary_row(const struct sg_tensor *dst, const st
     case SG_OP_TANH:
         for (int64_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
         break;
+    case SG_OP_EXP:
+        for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
+        break;
+    case SG_OP_STEP:
+        for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? 1.0f : 0.0f;
+        break;
     case SG_OP_CLAMP: {
         float lo = sg_get_param_f32(dst, 0), hi = sg_get_param_f32(dst, 1);
         for (int64_t i = 0; i < n; i++) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);

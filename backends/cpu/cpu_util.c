@@ -1,7 +1,9 @@
 /* Shared helpers of the fast CPU kernels (see cpu_util.h). */
 #include "backends/cpu/cpu_util.h"
 
-SG_CPU_CLONES void sg_cpu_load_row(enum sg_type type, const char *src, size_t stride, int64_t n, float *dst) {
+/* Cloned functions stay static: clang (14, 15) names the dispatcher of an exported clone
+ * "sg_cpu_load_row.ifunc", so other files would not link against it. */
+SG_CPU_CLONES static void load_row(enum sg_type type, const char *src, size_t stride, int64_t n, float *dst) {
     switch (type) {
     case SG_TYPE_F32:
         if (stride == sizeof(float)) {
@@ -30,6 +32,10 @@ SG_CPU_CLONES void sg_cpu_load_row(enum sg_type type, const char *src, size_t st
         /* I32 is never converted to float: callers copy it as raw elements */
         break;
     }
+}
+
+void sg_cpu_load_row(enum sg_type type, const char *src, size_t stride, int64_t n, float *dst) {
+    load_row(type, src, stride, n, dst);
 }
 
 void sg_cpu_gather_f32(const char *src, size_t stride, int64_t n, float *dst) {

@@ -130,7 +130,7 @@ void sg_cl_cache_store(const unsigned char key[32], const unsigned char *bin, si
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%d", path, (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
     unsigned char header[HEADER_SIZE];
     uint64_t n = size;
-    memcpy(header, CACHE_MAGIC, 8);
+    memcpy(header, CACHE_MAGIC, 8); /* a binary header. NOLINT(bugprone-not-null-terminated-result) */
     memcpy(header + 8, key, 32);
     memcpy(header + 40, &n, 8);
     if (!sha256(bin, size, header + 48)) return;

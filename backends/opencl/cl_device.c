@@ -34,7 +34,7 @@ static const char *dev_description(const struct sg_device *dev) { return sg_cl_d
 
 /* A CPU seen through OpenCL (PoCL) is "other": --device auto never prefers it to the CPU backend. */
 static enum sg_device_type dev_type(const struct sg_device *dev) {
-    return sg_cl_dev(dev)->cl_type & CL_DEVICE_TYPE_CPU ? SG_DEVICE_OTHER : SG_DEVICE_GPU;
+    return (sg_cl_dev(dev)->cl_type & CL_DEVICE_TYPE_CPU) ? SG_DEVICE_OTHER : SG_DEVICE_GPU;
 }
 
 /* OpenCL has no portable free-memory query: report what our own buffers have not taken. */

@@ -127,7 +127,7 @@ sg_status sg_cl_devices_init(struct sg_backend_reg *reg);
 sg_status sg_cl_device_open(struct sg_cl_device *d);
 /* The built program (building or loading it from the disk cache on first use). A program that
  * failed to build fails again at once with the same message. */
-sg_status sg_cl_program_get(struct sg_cl_device *d, enum sg_cl_program_id prog, cl_program *out);
+sg_status sg_cl_program_get(struct sg_cl_device *d, enum sg_cl_program_id id, cl_program *out);
 /* Whether the program builds on this device; a failure is logged once as a warning. */
 bool sg_cl_program_usable(struct sg_cl_device *d, enum sg_cl_program_id prog);
 /* The most work-items a group of this kernel may have on this device (0 on failure). */

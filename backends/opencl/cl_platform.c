@@ -27,7 +27,10 @@ static void query_str(cl_device_id dev, cl_device_info what, char *out, size_t s
 static void parse_version(const char *s, const char *prefix, int *major, int *minor) {
     *major = *minor = 0;
     const char *p   = strstr(s, prefix);
-    if (p) sscanf(p + strlen(prefix), "%d.%d", major, minor);
+    if (!p) return;
+    char *end;
+    *major = (int)strtol(p + strlen(prefix), &end, 10);
+    if (*end == '.') *minor = (int)strtol(end + 1, NULL, 10);
 }
 
 /* Whether ext (a whole word) is in the space-separated extension list. */

@@ -41,7 +41,7 @@ static bool find_compute_queue(VkPhysicalDevice phys, uint32_t *family) {
 
 static enum sg_device_type map_type(VkPhysicalDeviceType t) {
     switch (t) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return SG_DEVICE_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
     case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return SG_DEVICE_GPU;
     case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return SG_DEVICE_IGPU;
     default: return SG_DEVICE_OTHER; /* CPU implementations (lavapipe, SwiftShader) and others */

@@ -31,7 +31,7 @@ bool sg_vk_sparse_supports(const struct sg_vk_device *d, const struct sg_tensor 
         uint64_t pairs = (uint64_t)sg_nelements(idx), counters = ((uint64_t)node->ne[1] * sort_blocks(pairs)) * 4;
         return counters < d->max_buffer && pairs * 4 < d->max_buffer && counters < ((uint64_t)1 << 32);
     }
-    return node->src[0]->type == SG_TYPE_F32;
+    return node->src[0] && node->src[0]->type == SG_TYPE_F32;
 }
 
 static struct sparse_push push_for(const struct sg_tensor *node, const struct sg_tensor *w, const struct sg_tensor *idx,

@@ -126,11 +126,10 @@ static sg_status vk_plan_create(struct sg_stream *s, struct sg_tensor *const *no
     struct sg_vk_plan *p = calloc(1, sizeof *p);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory", d->name);
     sg_status st = alloc_scratch(d, p, nodes, n);
-    VkResult r   = VK_SUCCESS;
     if (st == SG_OK) {
         VkCommandPoolCreateInfo pci = {.sType            = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                        .queueFamilyIndex = d->queue_family};
-        r                           = vkCreateCommandPool(d->dev, &pci, NULL, &p->pool);
+        VkResult r                  = vkCreateCommandPool(d->dev, &pci, NULL, &p->pool);
         if (r == VK_SUCCESS) {
             VkCommandBufferAllocateInfo ai = {.sType              = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                               .commandPool        = p->pool,

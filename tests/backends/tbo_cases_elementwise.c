@@ -86,7 +86,7 @@ static void cases_binary(struct tbo_case_list *l) {
     add_binary(l, TBO_PERF, SG_OP_MUL, (int64_t[]){512, 65536, 1, 1, 1, 1}, (int64_t[]){512, 65536, 1, 1, 1, 1}, 0, 0);
 }
 
-/* ---- unary: scale, sqr, sqrt, relu, gelu, leaky_relu, sigmoid, tanh, clamp ----------------- */
+/* ---- unary: scale, sqr, sqrt, relu, gelu, leaky_relu, sigmoid, tanh, clamp, exp, step -------- */
 
 #define CLAMP_LO    -0.5
 #define CLAMP_HI    0.75
@@ -107,6 +107,7 @@ static struct tbo_fill unary_fill(const struct p_unary *p, bool grad) {
     if (lo == hi) lo = -3.0, hi = 3.0;
     switch (p->op) {
     case SG_OP_SQRT: return tbo_uniform(grad ? 0.25 : 0.0, lo == -3.0 ? 4.0 : hi); /* sqrt' is infinite at 0 */
+    case SG_OP_STEP: /* forward only: 0 itself must step to 0 */
     case SG_OP_RELU:
     case SG_OP_LEAKY_RELU: return grad ? tbo_away(lo, hi, 0.0, 0.0, 1, 0.125) : tbo_kinks(lo, hi, 0.0, 0.0, 0.0, 1);
     case SG_OP_CLAMP:
@@ -130,6 +131,8 @@ static struct sg_tensor *build_unary(struct tbo_builder *b, const void *pp) {
     case SG_OP_SIGMOID: y = sg_sigmoid(ctx, x); break;
     case SG_OP_TANH: y = sg_tanh(ctx, x); break;
     case SG_OP_CLAMP: y = sg_clamp(ctx, x, (float)CLAMP_LO, (float)CLAMP_HI); break;
+    case SG_OP_EXP: y = sg_exp(ctx, x); break;
+    case SG_OP_STEP: y = sg_step(ctx, x); break;
     default: break;
     }
     return tbo_node(b, y);
@@ -158,8 +161,8 @@ static void cases_unary(struct tbo_case_list *l) {
         {{31, 1, 1, 1, 1, 1}, 0},       {{65, 2, 1, 1, 1, 1}, 0},
         {{3, 5, 2, 2, 1, 2}, TBO_PERM},
     };
-    static const int ops[] = {SG_OP_SCALE,      SG_OP_SQR,     SG_OP_SQRT, SG_OP_RELU, SG_OP_GELU,
-                              SG_OP_LEAKY_RELU, SG_OP_SIGMOID, SG_OP_TANH, SG_OP_CLAMP};
+    static const int ops[] = {SG_OP_SCALE,      SG_OP_SQR,     SG_OP_SQRT, SG_OP_RELU,  SG_OP_GELU,
+                              SG_OP_LEAKY_RELU, SG_OP_SIGMOID, SG_OP_TANH, SG_OP_CLAMP, SG_OP_EXP};
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             add_unary(l, TBO_TEST, ops[o], shapes[i].ne, shapes[i].l, 0, 0, false);
@@ -167,6 +170,11 @@ static void cases_unary(struct tbo_case_list *l) {
         add_unary(l, TBO_GRAD, ops[o], (int64_t[]){4, 6, 1, 1, 1, 1}, TBO_TRANS, 0, 0, false);
     }
     add_unary(l, TBO_TEST | TBO_GRAD, SG_OP_SCALE, (int64_t[]){17, 3, 1, 1, 1, 1}, 0, 0, 0, true);
+    /* step has no gradient: forward cases only */
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        add_unary(l, TBO_TEST, SG_OP_STEP, shapes[i].ne, shapes[i].l, 0, 0, false);
+    /* exp overflows to +inf and underflows to 0 like the reference */
+    add_unary(l, TBO_TEST, SG_OP_EXP, (int64_t[]){129, 3, 1, 1, 1, 1}, 0, -100, 100, false);
     /* saturation: a naive tanh (e^2x - 1)/(e^2x + 1) or sigmoid 1/(1 + e^-x) overflows to NaN */
     add_unary(l, TBO_TEST, SG_OP_TANH, (int64_t[]){129, 3, 1, 1, 1, 1}, 0, -100, 100, false);
     add_unary(l, TBO_TEST, SG_OP_SIGMOID, (int64_t[]){129, 3, 1, 1, 1, 1}, 0, -100, 100, false);

@@ -101,6 +101,9 @@ static void cases_top_k(struct tbo_case_list *l) {
     add_top_k(l, TBO_TEST, (int64_t[]){129, 5, 1, 1}, 5, 0, 0);
     add_top_k(l, TBO_TEST, (int64_t[]){4099, 3, 1, 1}, 64, 0, 0);
     add_top_k(l, TBO_TEST, (int64_t[]){16384, 2, 1, 1}, 64, 0, 0);
+    /* long rows take the CPU's block-maximum prefilter: ties and infinities must rank the same */
+    add_top_k(l, TBO_TEST, (int64_t[]){16384, 2, 1, 1}, 64, 0, 1);
+    add_top_k(l, TBO_TEST, (int64_t[]){8192, 3, 1, 1}, 16, 0, 2);
     add_top_k(l, TBO_TEST, (int64_t[]){33, 9, 1, 1}, 8, 0, 1); /* ties go to the lower index */
     add_top_k(l, TBO_TEST, (int64_t[]){1000, 3, 1, 1}, 100, 0, 1);
     add_top_k(l, TBO_TEST, (int64_t[]){4099, 2, 1, 1}, 129, 0, 1);

@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t k = 0; k < t->nbytes; k++) sum ^= ((const uint8_t *)t->data)[k];
         (void)sg_st_find(f, t->name);
     }
+    (void)sum;
     (void)sg_st_metadata(f, "format");
     sg_st_close(f);
     return 0;

@@ -269,6 +269,9 @@ static void test_omim(void) {
     sgv_library_free(&lib);
     free(version);
     bad_file("omim", "{genemap2: %s}", FIX "/omim/genemap2.txt", "\tPhenotypes\t", "\tPhenotype\t", SET("Phenotypes"));
+    /* a mapping key that is not 1..4 is a config error, not a key that never matches */
+    expect_error("omim", "databases: {omim: {files: {genemap2: omim/genemap2.txt}, mapping_keys: [\"3\", \"three\"]}}",
+                 SG_ERR_INVALID_ARG, SET("mapping_keys", "three"));
 }
 
 static void test_orphanet(void) {

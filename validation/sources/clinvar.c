@@ -92,9 +92,13 @@ static sg_status cv_gene(struct sgv_source_ctx *c, uint32_t gene, const char *sy
     }
     size_t o2 = (size_t)snprintf(url, sizeof url, "%s/esummary.fcgi?db=clinvar&retmode=json%s&id=", o->base, o->ident);
     int n     = 0;
+    const char *sep = "";
     cJSON_ArrayForEach(id, ids) {
-        if (cJSON_IsString(id) && o2 + strlen(id->valuestring) + 2 < sizeof url)
-            o2 += (size_t)snprintf(url + o2, sizeof url - o2, "%s%s", n++ ? "," : "", id->valuestring);
+        if (cJSON_IsString(id) && o2 + strlen(id->valuestring) + 2 < sizeof url) {
+            o2 += (size_t)snprintf(url + o2, sizeof url - o2, "%s%s", sep, id->valuestring);
+            sep = ",";
+            n++;
+        }
     }
     cJSON_Delete(j);
     if (n == 0) return SG_OK;
@@ -116,13 +120,13 @@ static sg_status cv_gene(struct sgv_source_ctx *c, uint32_t gene, const char *sy
 static sg_status cv_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     struct cv_online o = {0};
     const char *email, *tool;
-    double maxr;
+    double maxr   = 500;
     char key[256] = "";
     sg_status st  = sgv_src_api(c, &o.base);
     if (st == SG_OK) st = sgv_src_opt_str(c, "email", NULL, &email);
     if (st == SG_OK) st = sgv_src_opt_str(c, "tool", "saeg", &tool);
     if (st == SG_OK) st = sgv_src_opt_num(c, "max_records", 500, &maxr);
-    o.max_records = maxr >= 1 ? (unsigned)maxr : 500;
+    o.max_records = maxr >= 1 && maxr < 1e9 ? (unsigned)maxr : 500; /* converting a larger double is undefined */
     int have_key  = st == SG_OK && sgv_api_key("NCBI_API_KEY", c->env_file, key, sizeof key) == SG_OK;
     sg_error_clear();
     if (st == SG_OK) {

@@ -100,7 +100,7 @@ static sg_status go_from_files(struct sgv_source_ctx *c, const char *gaf, const 
     struct sgv_library direct;
     sgv_library_init(&direct, "go-direct");
     char *date           = NULL;
-    const char aspect[2] = {ns[0] == 'b' ? 'P' : ns[0] == 'm' ? 'F' : 'C', 0};
+    const char aspect[2] = {(char)(ns[0] == 'b' ? 'P' : ns[0] == 'm' ? 'F' : 'C'), 0};
     if (st == SG_OK) st = go_read_gaf(c, gaf, aspect, excl_ev, &direct, &date);
     struct sgv_onto_filter f = {.namespace = ns};
     struct sgv_propagate_stats ps;

@@ -144,11 +144,11 @@ static sg_status gwas_gene(struct sgv_source_ctx *c, uint32_t gene, const char *
 
 static sg_status gwas_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     struct gwas_online g = {0};
-    double ps;
-    sg_status st = sgv_src_api(c, &g.base);
+    double ps            = 200;
+    sg_status st         = sgv_src_api(c, &g.base);
     if (st == SG_OK) st = sgv_src_opt_num(c, "min_mlog_p", 7.30103, &g.min_mlog);
     if (st == SG_OK) st = sgv_src_opt_num(c, "page_size", 200, &ps);
-    g.page_size = ps >= 1 ? (unsigned)ps : 200;
+    g.page_size = ps >= 1 && ps < 1e9 ? (unsigned)ps : 200; /* converting a larger double is undefined */
     if (st == SG_OK) st = sgv_src_annotate(c, SGV_ID_SYMBOL, gwas_gene, lib, &g);
     free(g.base);
     return st;

@@ -52,12 +52,15 @@ static sg_status mo_batch(struct sgv_source_ctx *c, const char *base, const char
                           const char **ids, size_t n, struct sgv_library *lib) {
     sg_status st = SG_OK;
     for (long offset = 0, total = 1; st == SG_OK && offset < total;) {
-        size_t cap = strlen(base) + 256 + n * 40, o;
-        char *url  = malloc(cap + n_cats * 80);
+        /* sized from the parts: gene IDs come from the gene table and categories from the config */
+        size_t cap = strlen(base) + 64, o;
+        for (size_t i = 0; i < n; i++) cap += strlen("&subject=") + strlen(ids[i]);
+        for (size_t i = 0; i < n_cats; i++) cap += strlen("&category=") + strlen(cats[i]);
+        char *url = malloc(cap);
         if (!url) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
-        o = (size_t)sprintf(url, "%s/association?limit=500&offset=%ld", base, offset);
-        for (size_t i = 0; i < n; i++) o += (size_t)sprintf(url + o, "&subject=%s", ids[i]);
-        for (size_t i = 0; i < n_cats; i++) o += (size_t)snprintf(url + o, 80, "&category=%s", cats[i]);
+        o = (size_t)snprintf(url, cap, "%s/association?limit=500&offset=%ld", base, offset);
+        for (size_t i = 0; i < n; i++) o += (size_t)snprintf(url + o, cap - o, "&subject=%s", ids[i]);
+        for (size_t i = 0; i < n_cats; i++) o += (size_t)snprintf(url + o, cap - o, "&category=%s", cats[i]);
         struct sg_http_request rq = {.url = url, .headers = (const char *const[]){"Accept: application/json", NULL}};
         struct sgv_endpoint ep    = sgv_src_endpoint(c);
         cJSON *j;
@@ -90,8 +93,8 @@ static sg_status mo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     char *base        = NULL;
     const char **cats = NULL;
     size_t n_cats     = 0;
-    double batch_d;
-    sg_status st = sgv_src_api(c, &base);
+    double batch_d    = 50;
+    sg_status st      = sgv_src_api(c, &base);
     if (st == SG_OK) st = sgv_cfg_str_list(c->cfg, "categories", &cats, &n_cats);
     if (st == SG_OK && n_cats == 0) {
         free(cats);
@@ -102,7 +105,7 @@ static sg_status mo_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
         n_cats = 2;
     }
     if (st == SG_OK) st = sgv_src_opt_num(c, "batch", 50, &batch_d);
-    size_t batch = batch_d >= 1 ? (size_t)batch_d : 50, n = 0;
+    size_t batch = batch_d >= 1 && batch_d < 1e6 ? (size_t)batch_d : 50, n = 0;
     const char **ids = calloc(batch, sizeof *ids);
     if (st == SG_OK && (!ids || !cats)) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
     if (st == SG_OK) sgv_src_set_version(c, lib, NULL);

@@ -22,10 +22,24 @@ static int om_ready(struct sgv_source_ctx *c, char *why, size_t cap) {
     return sgv_src_files_exist(c, om_files, why, cap);
 }
 
+/* mapping_keys: OMIM phenotype mapping keys 1..4, checked here so a typo is an error, not a
+ * key that silently never matches. */
+static sg_status om_keys(struct sgv_source_ctx *c, const char ***keys) {
+    size_t n;
+    sg_status st = sgv_cfg_str_list(c->cfg, "mapping_keys", keys, &n);
+    for (size_t i = 0; st == SG_OK && i < n; i++) {
+        const char *k = (*keys)[i];
+        if (k[0] < '1' || k[0] > '4' || k[1])
+            st = sg_error(SG_ERR_INVALID_ARG, "%s.mapping_keys: '%s' is not a phenotype mapping key (1, 2, 3 or 4)",
+                          c->cfg.path, k);
+    }
+    return st;
+}
+
 static int key_wanted(const char *const *keys, int key) {
     if (!keys || !*keys) return key == 3;
     for (; *keys; keys++)
-        if (atoi(*keys) == key) return 1;
+        if ((*keys)[0] - '0' == key) return 1;
     return 0;
 }
 
@@ -88,8 +102,7 @@ static sg_status om_offline(struct sgv_source_ctx *c, struct sgv_library *lib) {
     int orgdb         = sgv_src_file_set(c, "orgdb");
     char *path        = sgv_src_file(c, orgdb ? "orgdb" : "genemap2");
     const char **keys = NULL;
-    size_t nk;
-    sg_status st = path ? sgv_cfg_str_list(c->cfg, "mapping_keys", &keys, &nk) : SG_ERR_NOT_FOUND;
+    sg_status st      = path ? om_keys(c, &keys) : SG_ERR_NOT_FOUND;
     if (st == SG_OK && orgdb) {
         st = sgv_orgdb_load_omim(path, c->genes, lib);
         if (st == SG_OK) sgv_src_set_version(c, lib, lib->version);
@@ -105,8 +118,14 @@ static sg_status om_batch(struct sgv_source_ctx *c, const char *base, const char
                           const uint32_t *genes, size_t n, const char *const *keys, struct sgv_library *lib) {
     char url[2048];
     size_t o = (size_t)snprintf(url, sizeof url, "%s/entry?format=json&include=geneMap&mimNumber=", base);
-    for (size_t i = 0; i < n; i++) o += (size_t)snprintf(url + o, sizeof url - o, "%s%s", i ? "," : "", mims[i]);
-    snprintf(url + o, sizeof url - o, "&apiKey=%s", key);
+    for (size_t i = 0; i < n && o < sizeof url; i++)
+        o += (size_t)snprintf(url + o, sizeof url - o, "%s%s", i ? "," : "", mims[i]);
+    if (o < sizeof url) o += (size_t)snprintf(url + o, sizeof url - o, "&apiKey=%s", key);
+    if (o >= sizeof url) {
+        memset(url, 0, sizeof url); /* held the key */
+        return sg_error(SG_ERR_INVALID_ARG, "omim: the request URL is longer than %zu bytes (check api.url)",
+                        sizeof url - 1);
+    }
     struct sg_http_request rq = {.url = url};
     struct sgv_endpoint ep    = sgv_src_endpoint(c);
     cJSON *j;
@@ -153,10 +172,9 @@ static sg_status om_batch(struct sgv_source_ctx *c, const char *base, const char
 static sg_status om_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
     char key[256], *base = NULL;
     const char **keys = NULL;
-    size_t nk;
-    sg_status st = sgv_api_key(c->src->key_env, c->env_file, key, sizeof key);
+    sg_status st      = sgv_api_key(c->src->key_env, c->env_file, key, sizeof key);
     if (st == SG_OK) st = sgv_src_api(c, &base);
-    if (st == SG_OK) st = sgv_cfg_str_list(c->cfg, "mapping_keys", &keys, &nk);
+    if (st == SG_OK) st = om_keys(c, &keys);
     if (st == SG_OK) sgv_src_set_version(c, lib, NULL);
     /* gene MIM numbers come from the hub (HGNC's omim_id column); 20 entries per request */
     const char *mims[20];

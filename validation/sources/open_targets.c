@@ -173,7 +173,7 @@ static sg_status ot_post(struct sgv_source_ctx *c, const char *url, cJSON *body,
     return st;
 }
 
-static sg_status ot_version(struct sgv_source_ctx *c, const char *url, char *buf, size_t cap) {
+static sg_status ot_version(const struct sgv_source_ctx *c, const char *url, char *buf, size_t cap) {
     cJSON *body = cJSON_CreateObject(), *data = NULL;
     cJSON_AddStringToObject(body, "query", "{ meta { dataVersion { year month } apiVersion { x y z } } }");
     struct sgv_source_ctx tmp = *c;
@@ -248,14 +248,14 @@ static sg_status ot_batch(struct sgv_source_ctx *c, const char *url, const char 
 }
 
 static sg_status ot_online(struct sgv_source_ctx *c, struct sgv_library *lib) {
-    char *url = NULL, version[64];
-    double min_score, batch_d, page_d;
+    char *url        = NULL, version[64];
+    double min_score = 0.1, batch_d = 25, page_d = 500;
     sg_status st = sgv_src_api(c, &url);
     if (st == SG_OK) st = sgv_src_opt_num(c, "min_score", 0.1, &min_score);
     if (st == SG_OK) st = sgv_src_opt_num(c, "batch", 25, &batch_d);
     if (st == SG_OK) st = sgv_src_opt_num(c, "page_size", 500, &page_d);
-    if (st == SG_OK && (batch_d < 1 || page_d < 1))
-        st = sg_error(SG_ERR_INVALID_ARG, "%s: batch and page_size must be >= 1", c->cfg.path);
+    if (st == SG_OK && (batch_d < 1 || page_d < 1 || batch_d > 1e6 || page_d > 1e6))
+        st = sg_error(SG_ERR_INVALID_ARG, "%s: batch and page_size must be between 1 and 1000000", c->cfg.path);
     if (st == SG_OK) st = ot_version(c, url, version, sizeof version);
     if (st == SG_OK) sgv_src_set_version(c, lib, version);
     size_t batch = (size_t)batch_d, n = 0;

@@ -129,6 +129,8 @@ void sg_ref_gelu(struct sg_tensor *dst);
 void sg_ref_leaky_relu(struct sg_tensor *dst);
 void sg_ref_sigmoid(struct sg_tensor *dst);
 void sg_ref_tanh(struct sg_tensor *dst);
+void sg_ref_exp(struct sg_tensor *dst);
+void sg_ref_step(struct sg_tensor *dst);
 void sg_ref_clamp(struct sg_tensor *dst);
 void sg_ref_act_back(struct sg_tensor *dst);
 

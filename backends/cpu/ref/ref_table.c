@@ -31,6 +31,8 @@ const sg_ref_kernel_fn sg_ref_kernels[SG_OP_COUNT] = {
     [SG_OP_SIGMOID]    = sg_ref_sigmoid,
     [SG_OP_TANH]       = sg_ref_tanh,
     [SG_OP_CLAMP]      = sg_ref_clamp,
+    [SG_OP_EXP]        = sg_ref_exp,
+    [SG_OP_STEP]       = sg_ref_step,
     [SG_OP_ACT_BACK]   = sg_ref_act_back,
 
     [SG_OP_SUM_TO] = sg_ref_sum_to,

@@ -48,6 +48,15 @@ static double ref_f_tanh(double x, const float p[2]) {
     (void)p;
     return tanh(x);
 }
+static double ref_f_exp(double x, const float p[2]) {
+    (void)p;
+    return exp(x);
+}
+/* NaN > 0 is false: NaN steps to 0. */
+static double ref_f_step(double x, const float p[2]) {
+    (void)p;
+    return x > 0.0 ? 1.0 : 0.0;
+}
 static double ref_f_clamp(double x, const float p[2]) {
     return x < (double)p[0] ? (double)p[0] : (x > (double)p[1] ? (double)p[1] : x);
 }
@@ -61,6 +70,8 @@ void sg_ref_leaky_relu(struct sg_tensor *dst) { ref_unary(dst, ref_f_leaky_relu)
 void sg_ref_sigmoid(struct sg_tensor *dst) { ref_unary(dst, ref_f_sigmoid); }
 void sg_ref_tanh(struct sg_tensor *dst) { ref_unary(dst, ref_f_tanh); }
 void sg_ref_clamp(struct sg_tensor *dst) { ref_unary(dst, ref_f_clamp); }
+void sg_ref_exp(struct sg_tensor *dst) { ref_unary(dst, ref_f_exp); }
+void sg_ref_step(struct sg_tensor *dst) { ref_unary(dst, ref_f_step); }
 
 /* f'(x) with PyTorch's values at the kinks: relu'(0) = 0, leaky_relu'(0) = slope, and clamp
  * passes the gradient on the closed interval [lo, hi]. */

@@ -15,9 +15,7 @@ int sg_key_code(__global const char *mask, ulong moff, long mnb0, long mnb1, int
     return has_mask ? *SG_PTR(const int, mask, moff + j * mnb0 + b * mnb1) : SG_KEY_VISIBLE;
 }
 
-bool sg_key_visible(int code, long iq, long j) {
-    return code == SG_KEY_VISIBLE || (code == SG_KEY_SELF && iq == j);
-}
+bool sg_key_visible(int code, long iq, long j) { return code == SG_KEY_VISIBLE || (code == SG_KEY_SELF && iq == j); }
 
 /* rows [r0, r0 + n) of a [width, H, S, B] operand (rows along dim 2) into dst with row stride
  * `stride`, multiplied by mul. */
@@ -25,7 +23,7 @@ void sg_load_rows(__local float *dst, int stride, __global const char *src, ulon
                   long r0, int n, int width, float mul) {
     for (int t = get_local_id(0); t < n * width; t += get_local_size(0)) {
         int r = t / width, c = t % width;
-        long o = off + c * nb.s0 + h * nb.s1 + (r0 + r) * nb.s2 + b * nb.s3;
+        long o              = off + c * nb.s0 + h * nb.s1 + (r0 + r) * nb.s2 + b * nb.s3;
         dst[r * stride + c] = mul * *SG_PTR(const float, src, o);
     }
 }
@@ -41,21 +39,20 @@ float sg_dot_local(__local const float *a, __local const float *b, int n) {
  *         from dout (strides dnb); out is unused. */
 __kernel void attn_fwd(__global char *out, ulong ooff, long8 onb, __global const char *q, ulong qoff, long8 qnb,
                        __global const char *k, ulong koff, long8 knb, __global const char *v, ulong voff, long8 vnb,
-                       __global const char *mask, ulong moff, long mnb0, long mnb1, int has_mask, int D, int Dv,
-                       int H, int Sq, int Sk, int B, float scale, int BQ, int BK, int mode, __global char *stats,
-                       ulong stoff, __global const char *dout, ulong dooff, long8 dnb, __local float *lm,
-                       __local int *vis) {
+                       __global const char *mask, ulong moff, long mnb0, long mnb1, int has_mask, int D, int Dv, int H,
+                       int Sq, int Sk, int B, float scale, int BQ, int BK, int mode, __global char *stats, ulong stoff,
+                       __global const char *dout, ulong dooff, long8 dnb, __local float *lm, __local int *vis) {
     const long h = get_global_id(1), b = get_global_id(2);
     const int i0 = SG_GROUP(0) * BQ, nq = min(BQ, Sq - i0);
     const int lid = get_local_id(0), W = get_local_size(0), KS = D + 1;
-    __local float *Qs = lm;                  /* [BQ][D], pre-scaled */
-    __local float *Ks = Qs + BQ * D;         /* [BK][D + 1] (padded against bank conflicts) */
-    __local float *Vs = Ks + BK * KS;        /* [BK][Dv] */
-    __local float *S = Vs + BK * Dv;         /* [BQ][BK] scores, then probabilities */
-    __local float *O = S + BQ * BK;          /* [BQ][Dv] unnormalised output */
-    __local float *mrow = O + BQ * Dv;       /* running max */
-    __local float *lrow = mrow + BQ;         /* running sum */
-    __local float *arow = lrow + BQ;         /* rescale factor of this block */
+    __local float *Qs   = lm;           /* [BQ][D], pre-scaled */
+    __local float *Ks   = Qs + BQ * D;  /* [BK][D + 1] (padded against bank conflicts) */
+    __local float *Vs   = Ks + BK * KS; /* [BK][Dv] */
+    __local float *S    = Vs + BK * Dv; /* [BQ][BK] scores, then probabilities */
+    __local float *O    = S + BQ * BK;  /* [BQ][Dv] unnormalised output */
+    __local float *mrow = O + BQ * Dv;  /* running max */
+    __local float *lrow = mrow + BQ;    /* running sum */
+    __local float *arow = lrow + BQ;    /* rescale factor of this block */
 
     sg_load_rows(Qs, D, q, qoff, qnb, h, b, i0, nq, D, scale);
     for (int t = lid; t < nq * Dv; t += W) O[t] = 0.0f;
@@ -72,7 +69,7 @@ __kernel void attn_fwd(__global char *out, ulong ooff, long8 onb, __global const
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int t = lid; t < nq * nk; t += W) {
             int i = t / nk, j = t % nk;
-            bool seen = sg_key_visible(vis[j], i0 + i, j0 + j);
+            bool seen     = sg_key_visible(vis[j], i0 + i, j0 + j);
             S[i * BK + j] = seen ? sg_dot_local(Qs + i * D, Ks + j * KS, D) : -INFINITY;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -80,12 +77,12 @@ __kernel void attn_fwd(__global char *out, ulong ooff, long8 onb, __global const
             float mx = mrow[i];
             for (int j = 0; j < nk; j++) mx = fmax(mx, S[i * BK + j]);
             float alpha = 1.0f, sum = 0.0f;
-            if (mx == -INFINITY) {  /* nothing visible yet: keep zeros */
+            if (mx == -INFINITY) { /* nothing visible yet: keep zeros */
                 for (int j = 0; j < nk; j++) S[i * BK + j] = 0.0f;
             } else {
                 alpha = exp(mrow[i] - mx);
                 for (int j = 0; j < nk; j++) {
-                    float p = exp(S[i * BK + j] - mx);
+                    float p       = exp(S[i * BK + j] - mx);
                     S[i * BK + j] = p;
                     sum += p;
                 }
@@ -118,7 +115,7 @@ __kernel void attn_fwd(__global char *out, ulong ooff, long8 onb, __global const
                 dd += *SG_PTR(const float, dout, dooff + e * dnb.s0 + h * dnb.s1 + (i0 + i) * dnb.s2 + b * dnb.s3) *
                       (O[i * Dv + e] / l);
             /* a query that sees no key gets L = +inf, so every recomputed probability is 0 */
-            *SG_PTR(float, stats, stoff + 4 * (row0 + i)) = l > 0.0f ? mrow[i] + log(l) : INFINITY;
+            *SG_PTR(float, stats, stoff + 4 * (row0 + i))          = l > 0.0f ? mrow[i] + log(l) : INFINITY;
             *SG_PTR(float, stats, stoff + 4 * (n_rows + row0 + i)) = dd;
         }
     }
@@ -142,33 +139,33 @@ void sg_attn_ds(__local float *dS, __local float *P_out, int want_p, int BK, __l
     }
 }
 
-void sg_load_stats(__local float *L, __local float *Dd, __global const char *stats, ulong stoff, long n_rows,
-                   long row0, int nq) {
+void sg_load_stats(__local float *L, __local float *Dd, __global const char *stats, ulong stoff, long n_rows, long row0,
+                   int nq) {
     for (int i = get_local_id(0); i < nq; i += get_local_size(0)) {
-        L[i] = *SG_PTR(const float, stats, stoff + 4 * (row0 + i));
+        L[i]  = *SG_PTR(const float, stats, stoff + 4 * (row0 + i));
         Dd[i] = *SG_PTR(const float, stats, stoff + 4 * (n_rows + row0 + i));
     }
 }
 
 /* dq = scale dS k for a block of BQ queries; written to dst (contiguous f32) at offset 0. */
 __kernel void attn_bwd_dq(__global char *dst, ulong dstoff, __global const char *q, ulong qoff, long8 qnb,
-                          __global const char *k, ulong koff, long8 knb, __global const char *v, ulong voff,
-                          long8 vnb, __global const char *mask, ulong moff, long mnb0, long mnb1, int has_mask, int D,
-                          int Dv, int H, int Sq, int Sk, int B, float scale, int BQ, int BK, __global const char *stats,
+                          __global const char *k, ulong koff, long8 knb, __global const char *v, ulong voff, long8 vnb,
+                          __global const char *mask, ulong moff, long mnb0, long mnb1, int has_mask, int D, int Dv,
+                          int H, int Sq, int Sk, int B, float scale, int BQ, int BK, __global const char *stats,
                           ulong stoff, __global const char *dout, ulong dooff, long8 dnb, __local float *lm,
                           __local int *vis) {
     const long h = get_global_id(1), b = get_global_id(2);
     const int i0 = SG_GROUP(0) * BQ, nq = min(BQ, Sq - i0);
     const int lid = get_local_id(0), W = get_local_size(0), KS = D + 1, VS = Dv + 1;
-    const long n_rows = (long)Sq * H * B;
-    __local float *Qs = lm;               /* [BQ][D] pre-scaled */
-    __local float *dOs = Qs + BQ * D;     /* [BQ][Dv] */
-    __local float *L = dOs + BQ * Dv;     /* [BQ] */
-    __local float *Dd = L + BQ;           /* [BQ] */
-    __local float *Ks = Dd + BQ;          /* [BK][D + 1] */
-    __local float *Vs = Ks + BK * KS;     /* [BK][Dv + 1] */
-    __local float *dS = Vs + BK * VS;     /* [BQ][BK] */
-    __local float *dQ = dS + BQ * BK;     /* [BQ][D] */
+    const long n_rows  = (long)Sq * H * B;
+    __local float *Qs  = lm;            /* [BQ][D] pre-scaled */
+    __local float *dOs = Qs + BQ * D;   /* [BQ][Dv] */
+    __local float *L   = dOs + BQ * Dv; /* [BQ] */
+    __local float *Dd  = L + BQ;        /* [BQ] */
+    __local float *Ks  = Dd + BQ;       /* [BK][D + 1] */
+    __local float *Vs  = Ks + BK * KS;  /* [BK][Dv + 1] */
+    __local float *dS  = Vs + BK * VS;  /* [BQ][BK] */
+    __local float *dQ  = dS + BQ * BK;  /* [BQ][D] */
 
     sg_load_rows(Qs, D, q, qoff, qnb, h, b, i0, nq, D, scale);
     sg_load_rows(dOs, Dv, dout, dooff, dnb, h, b, i0, nq, Dv, 1.0f);
@@ -200,24 +197,24 @@ __kernel void attn_bwd_dq(__global char *dst, ulong dstoff, __global const char 
 /* dk = scale dS^T q and dv = P^T dO for a block of BK keys, written after dq in dst. */
 __kernel void attn_bwd_dkdv(__global char *dst, ulong dstoff, __global const char *q, ulong qoff, long8 qnb,
                             __global const char *k, ulong koff, long8 knb, __global const char *v, ulong voff,
-                            long8 vnb, __global const char *mask, ulong moff, long mnb0, long mnb1, int has_mask,
-                            int D, int Dv, int H, int Sq, int Sk, int B, float scale, int BQ, int BK,
-                            __global const char *stats, ulong stoff, __global const char *dout, ulong dooff,
-                            long8 dnb, __local float *lm, __local int *vis) {
+                            long8 vnb, __global const char *mask, ulong moff, long mnb0, long mnb1, int has_mask, int D,
+                            int Dv, int H, int Sq, int Sk, int B, float scale, int BQ, int BK,
+                            __global const char *stats, ulong stoff, __global const char *dout, ulong dooff, long8 dnb,
+                            __local float *lm, __local int *vis) {
     const long h = get_global_id(1), b = get_global_id(2);
     const int j0 = SG_GROUP(0) * BK, nk = min(BK, Sk - j0);
     const int lid = get_local_id(0), W = get_local_size(0), KS = D + 1, VS = Dv + 1;
-    const long n_rows = (long)Sq * H * B;
-    __local float *Ks = lm;               /* [BK][D + 1] */
-    __local float *Vs = Ks + BK * KS;     /* [BK][Dv + 1] */
-    __local float *dK = Vs + BK * VS;     /* [BK][D] */
-    __local float *dV = dK + BK * D;      /* [BK][Dv] */
-    __local float *Qs = dV + BK * Dv;     /* [BQ][D] pre-scaled */
-    __local float *dOs = Qs + BQ * D;     /* [BQ][Dv] */
-    __local float *L = dOs + BQ * Dv;     /* [BQ] */
-    __local float *Dd = L + BQ;           /* [BQ] */
-    __local float *P = Dd + BQ;           /* [BQ][BK] */
-    __local float *dS = P + BQ * BK;      /* [BQ][BK] */
+    const long n_rows  = (long)Sq * H * B;
+    __local float *Ks  = lm;            /* [BK][D + 1] */
+    __local float *Vs  = Ks + BK * KS;  /* [BK][Dv + 1] */
+    __local float *dK  = Vs + BK * VS;  /* [BK][D] */
+    __local float *dV  = dK + BK * D;   /* [BK][Dv] */
+    __local float *Qs  = dV + BK * Dv;  /* [BQ][D] pre-scaled */
+    __local float *dOs = Qs + BQ * D;   /* [BQ][Dv] */
+    __local float *L   = dOs + BQ * Dv; /* [BQ] */
+    __local float *Dd  = L + BQ;        /* [BQ] */
+    __local float *P   = Dd + BQ;       /* [BQ][BK] */
+    __local float *dS  = P + BQ * BK;   /* [BQ][BK] */
 
     sg_load_rows(Ks, KS, k, koff, knb, h, b, j0, nk, D, 1.0f);
     sg_load_rows(Vs, VS, v, voff, vnb, h, b, j0, nk, Dv, 1.0f);

@@ -18,11 +18,11 @@
 
 float sg_f16_to_f32(uint h) {
     uint sign = (h & 0x8000u) << 16;
-    uint e = (h >> 10) & 0x1fu;
+    uint e    = (h >> 10) & 0x1fu;
     uint mant = h & 0x3ffu;
-    if (e == 0x1fu) return as_float(sign | 0x7f800000u | (mant << 13));  /* Inf / NaN */
+    if (e == 0x1fu) return as_float(sign | 0x7f800000u | (mant << 13)); /* Inf / NaN */
     if (e == 0u) {
-        float v = (float)mant * (1.0f / 16777216.0f);  /* subnormal half: exact in f32 */
+        float v = (float)mant * (1.0f / 16777216.0f); /* subnormal half: exact in f32 */
         return sign ? -v : v;
     }
     return as_float(sign | ((e + 112u) << 23) | (mant << 13));
@@ -30,23 +30,23 @@ float sg_f16_to_f32(uint h) {
 
 /* Round to nearest even; Inf and NaN kept (NaN stays quiet and non-zero). */
 uint sg_f32_to_f16(float f) {
-    uint u = as_uint(f);
+    uint u    = as_uint(f);
     uint sign = (u >> 16) & 0x8000u;
-    uint a = u & 0x7fffffffu;
+    uint a    = u & 0x7fffffffu;
     if (a >= 0x7f800000u) return sign | 0x7c00u | (a > 0x7f800000u ? 0x200u | ((a >> 13) & 0x3ffu) : 0u);
     if (a >= 0x477ff000u) return sign | 0x7c00u;
     if (a < 0x38800000u) {
         if (a < 0x33000000u) return sign;
-        uint mant = (a & 0x7fffffu) | 0x800000u;
-        uint shift = 126u - (a >> 23);
-        uint q = mant >> shift;
-        uint rem = mant & ((1u << shift) - 1u);
+        uint mant    = (a & 0x7fffffu) | 0x800000u;
+        uint shift   = 126u - (a >> 23);
+        uint q       = mant >> shift;
+        uint rem     = mant & ((1u << shift) - 1u);
         uint halfway = 1u << (shift - 1u);
         if (rem > halfway || (rem == halfway && (q & 1u))) q++;
         return sign | q;
     }
-    uint r = a - 0x38000000u;
-    uint q = r >> 13;
+    uint r   = a - 0x38000000u;
+    uint q   = r >> 13;
     uint rem = r & 0x1fffu;
     if (rem > 0x1000u || (rem == 0x1000u && (q & 1u))) q++;
     return sign | q;
@@ -86,7 +86,7 @@ void sg_store(__global char *p, int type, float x) {
 /* Indices in dims 2..5 of the flat z (dim 2 fastest). */
 long4 sg_split_dims2(long z, long8 ne) {
     long4 i;
-    if (ne.s3 == 1 && ne.s4 == 1 && ne.s5 == 1) return (long4)(z, 0, 0, 0);  /* no 64-bit divisions */
+    if (ne.s3 == 1 && ne.s4 == 1 && ne.s5 == 1) return (long4)(z, 0, 0, 0); /* no 64-bit divisions */
     i.s0 = z % ne.s2;
     z /= ne.s2;
     i.s1 = z % ne.s3;
@@ -103,16 +103,16 @@ long sg_offset_dims2(long z, long8 ne, long8 nb) {
 
 /* Elementwise kernels run on a 3-D range (dim 0, dim 1, dims 2..5 flattened); these open the
  * kernel body and give an operand's byte offset from its strides. */
-#define SG_EW_BEGIN(ne)                                                                   \
-    const long i0 = get_global_id(0), i1 = get_global_id(1);                              \
-    if (i0 >= (ne).s0 || i1 >= (ne).s1) return;                                           \
+#define SG_EW_BEGIN(ne)                                                                                                \
+    const long i0 = get_global_id(0), i1 = get_global_id(1);                                                           \
+    if (i0 >= (ne).s0 || i1 >= (ne).s1) return;                                                                        \
     const long4 iz = sg_split_dims2((long)get_global_id(2), (ne))
-#define SG_EW_OFF(nb) \
+#define SG_EW_OFF(nb)                                                                                                  \
     (i0 * (nb).s0 + i1 * (nb).s1 + iz.s0 * (nb).s2 + iz.s1 * (nb).s3 + iz.s2 * (nb).s4 + iz.s3 * (nb).s5)
 
 /* Byte offset of row r, rows being dims 1..5 flattened (dim 1 fastest). */
 long sg_offset_row(long r, long8 ne, long8 nb) {
-    if (ne.s2 == 1 && ne.s3 == 1 && ne.s4 == 1 && ne.s5 == 1) return r * nb.s1;  /* matrices: no divisions */
+    if (ne.s2 == 1 && ne.s3 == 1 && ne.s4 == 1 && ne.s5 == 1) return r * nb.s1; /* matrices: no divisions */
     long i1 = r % ne.s1;
     r /= ne.s1;
     return i1 * nb.s1 + sg_offset_dims2(r, ne, nb);

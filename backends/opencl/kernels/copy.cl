@@ -4,16 +4,18 @@
 
 void sg_copy_elem(__global char *d, int dtype, __global const char *s, int stype) {
     if (dtype == stype) {
-        if (dtype == SG_T_F16 || dtype == SG_T_BF16) *(__global ushort *)d = *(__global const ushort *)s;
-        else *(__global uint *)d = *(__global const uint *)s;
+        if (dtype == SG_T_F16 || dtype == SG_T_BF16)
+            *(__global ushort *)d = *(__global const ushort *)s;
+        else
+            *(__global uint *)d = *(__global const uint *)s;
     } else {
         sg_store(d, dtype, sg_load(s, stype));
     }
 }
 
 /* dst and src walk the same (collapsed) shape; a src stride of 0 repeats it (REPEAT). */
-__kernel void copy_ew(__global char *d, ulong doff, __global const char *s, ulong soff, long8 ne, long8 dnb,
-                      long8 snb, int dtype, int stype) {
+__kernel void copy_ew(__global char *d, ulong doff, __global const char *s, ulong soff, long8 ne, long8 dnb, long8 snb,
+                      int dtype, int stype) {
     SG_EW_BEGIN(ne);
     sg_copy_elem(d + doff + SG_EW_OFF(dnb), dtype, s + soff + SG_EW_OFF(snb), stype);
 }

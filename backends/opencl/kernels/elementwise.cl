@@ -25,16 +25,16 @@ __kernel void unary(__global char *d, ulong doff, __global const char *a, ulong 
     float x = op == 9 ? 0.0f : *SG_PTR(const float, a, aoff + SG_EW_OFF(anb));
     float r;
     switch (op) {
-    case 0: r = p0 * x + p1; break;                          /* scale */
-    case 1: r = x * x; break;                                /* sqr */
-    case 2: r = sqrt(x); break;                              /* sqrt */
-    case 3: r = x < 0.0f ? 0.0f : x; break;                  /* relu; NaN passes through */
-    case 4: r = x * sg_norm_cdf(x); break;                   /* gelu (erf) */
-    case 5: r = x > 0.0f ? x : p0 * x; break;                /* leaky relu */
-    case 6: r = 1.0f / (1.0f + exp(-x)); break;              /* sigmoid */
-    case 7: r = tanh(x); break;                              /* tanh */
-    case 8: r = x < p0 ? p0 : (x > p1 ? p1 : x); break;      /* clamp */
-    default: r = p0; break;                                  /* fill */
+    case 0: r = p0 * x + p1; break;                     /* scale */
+    case 1: r = x * x; break;                           /* sqr */
+    case 2: r = sqrt(x); break;                         /* sqrt */
+    case 3: r = x < 0.0f ? 0.0f : x; break;             /* relu; NaN passes through */
+    case 4: r = x * sg_norm_cdf(x); break;              /* gelu (erf) */
+    case 5: r = x > 0.0f ? x : p0 * x; break;           /* leaky relu */
+    case 6: r = 1.0f / (1.0f + exp(-x)); break;         /* sigmoid */
+    case 7: r = tanh(x); break;                         /* tanh */
+    case 8: r = x < p0 ? p0 : (x > p1 ? p1 : x); break; /* clamp */
+    default: r = p0; break;                             /* fill */
     }
     *SG_PTR(float, d, doff + SG_EW_OFF(dnb)) = r;
 }

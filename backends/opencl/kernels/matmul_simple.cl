@@ -9,7 +9,7 @@ __kernel void matmul_simple(__global char *c, ulong coff, __global const char *a
     if (n >= N || m >= M) return;
     __global const char *pa = a + aoff + sg_offset_dims2(z, bne, anb) + m * a_sm;
     __global const char *pb = b + boff + sg_offset_dims2(z, bne, bnb) + n * b_sn;
-    float acc = 0.0f;
+    float acc               = 0.0f;
     for (int k = 0; k < K; k++) acc += sg_load(pa + k * a_sk, atype) * *(__global const float *)(pb + k * b_sk);
     *SG_PTR(float, c, coff + sg_offset_dims2(z, bne, cnb) + m * c_sm + n * c_sn) = acc;
 }

@@ -12,13 +12,13 @@
  * tile and reads them from local memory as float4s. */
 
 #define MM_WG 256
-#define MM_LA (MM_TM * MM_TK / MM_WG)   /* A elements each work-item loads per tile */
+#define MM_LA (MM_TM * MM_TK / MM_WG) /* A elements each work-item loads per tile */
 #define MM_LB (MM_TN * MM_TK / MM_WG)
 
 __kernel __attribute__((reqd_work_group_size(16, 16, 1))) void
 MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __global const char *b, ulong boff, int M,
-        int N, int K, long a_sk, long a_sm, long b_sn, long b_sk, long c_sn, long c_sm, long8 bne, long8 anb,
-        long8 bnb, long8 cnb, int a_k_contig, int b_n_contig) {
+        int N, int K, long a_sk, long a_sm, long b_sn, long b_sk, long c_sn, long c_sm, long8 bne, long8 anb, long8 bnb,
+        long8 cnb, int a_k_contig, int b_n_contig) {
     __local float As[MM_TK][MM_TM + 4];
     __local float Bs[MM_TK][MM_TN + 4];
     const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * 16 + tx;
@@ -58,8 +58,8 @@ MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __glob
             for (int i = 0; i < MM_LA; i++)
                 ra[i] = m0 + am + i * dam < M && k1 + ak + i * dak < K ? MM_LOAD_A(pa + i * a_step) : 0.0f;
             for (int i = 0; i < MM_LB; i++)
-                rb[i] = n0 + bn + i * dbn < N && k1 + bk + i * dbk < K ? *(__global const float *)(pb + i * b_step)
-                                                                          : 0.0f;
+                rb[i] =
+                    n0 + bn + i * dbn < N && k1 + bk + i * dbk < K ? *(__global const float *)(pb + i * b_step) : 0.0f;
         }
 
         for (int kk = 0; kk < MM_TK; kk++) {

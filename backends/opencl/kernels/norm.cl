@@ -11,7 +11,7 @@ float2 sg_row_stats(__global const char *x, long xo, long xnb0, long C, float ep
     float s = 0.0f;
     for (long c = get_local_id(0); c < C; c += get_local_size(0)) s += *SG_PTR(const float, x, xo + c * xnb0);
     const float mean = sg_group_sum(s, scratch) / (float)C;
-    float ss = 0.0f;
+    float ss         = 0.0f;
     for (long c = get_local_id(0); c < C; c += get_local_size(0)) {
         float dlt = *SG_PTR(const float, x, xo + c * xnb0) - mean;
         ss += dlt * dlt;
@@ -40,34 +40,34 @@ __kernel void layer_norm_back(__global char *dx, ulong dxoff, __global const cha
                               __local float *scratch) {
     const long row = SG_GROUP(0), C = ne.s0;
     const long xo = xoff + sg_offset_row(row, ne, xnb), dyo = dyoff + sg_offset_row(row, ne, dynb);
-    const long dxo = dxoff + sg_offset_row(row, ne, dxnb);
+    const long dxo  = dxoff + sg_offset_row(row, ne, dxnb);
     const float2 st = sg_row_stats(x, xo, xnb.s0, C, eps, scratch);
     float sg = 0.0f, sgx = 0.0f;
     for (long c = get_local_id(0); c < C; c += get_local_size(0)) {
         float xhat = (*SG_PTR(const float, x, xo + c * xnb.s0) - st.s0) * st.s1;
-        float g = *SG_PTR(const float, dy, dyo + c * dynb.s0) * sg_vec_or(w, woff, wnb, has_w, c, 1.0f);
+        float g    = *SG_PTR(const float, dy, dyo + c * dynb.s0) * sg_vec_or(w, woff, wnb, has_w, c, 1.0f);
         sg += g;
         sgx += g * xhat;
     }
-    const float mean_g = sg_group_sum(sg, scratch) / (float)C;
+    const float mean_g  = sg_group_sum(sg, scratch) / (float)C;
     const float mean_gx = sg_group_sum(sgx, scratch) / (float)C;
     for (long c = get_local_id(0); c < C; c += get_local_size(0)) {
         float xhat = (*SG_PTR(const float, x, xo + c * xnb.s0) - st.s0) * st.s1;
-        float g = *SG_PTR(const float, dy, dyo + c * dynb.s0) * sg_vec_or(w, woff, wnb, has_w, c, 1.0f);
+        float g    = *SG_PTR(const float, dy, dyo + c * dynb.s0) * sg_vec_or(w, woff, wnb, has_w, c, 1.0f);
         *SG_PTR(float, dx, dxo + c * dxnb.s0) = st.s1 * (g - mean_g - xhat * mean_gx);
     }
 }
 
 /* Shifted by the row maximum so exp never overflows. In place is safe: each element is read
  * and written by the same work-item, after both reductions. */
-__kernel void softmax(__global char *y, ulong yoff, __global const char *x, ulong xoff, long8 ne, long8 xnb,
-                      long8 ynb, __local float *scratch) {
+__kernel void softmax(__global char *y, ulong yoff, __global const char *x, ulong xoff, long8 ne, long8 xnb, long8 ynb,
+                      __local float *scratch) {
     const long row = SG_GROUP(0), C = ne.s0;
     const long xo = xoff + sg_offset_row(row, ne, xnb), yo = yoff + sg_offset_row(row, ne, ynb);
     float mx = -INFINITY;
     for (long c = get_local_id(0); c < C; c += get_local_size(0))
         mx = fmax(mx, *SG_PTR(const float, x, xo + c * xnb.s0));
-    mx = sg_group_max(mx, scratch);
+    mx      = sg_group_max(mx, scratch);
     float s = 0.0f;
     for (long c = get_local_id(0); c < C; c += get_local_size(0))
         s += exp(*SG_PTR(const float, x, xo + c * xnb.s0) - mx);

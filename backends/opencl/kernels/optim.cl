@@ -1,10 +1,10 @@
 /* ADAM_STEP: in place on w, m and v. */
 
 /* hp: enum sg_adam_param order; gn2: squared global gradient norm, or has_gn2 == 0. */
-__kernel void adam_step(__global char *w, ulong woff, __global const char *g, ulong goff, __global char *m,
-                        ulong moff, __global char *v, ulong voff, __global const char *hp, ulong hpoff, long hpnb,
-                        __global const char *gn2, ulong gn2off, int has_gn2, long8 ne, long8 wnb, long8 gnb,
-                        long8 mnb, long8 vnb) {
+__kernel void adam_step(__global char *w, ulong woff, __global const char *g, ulong goff, __global char *m, ulong moff,
+                        __global char *v, ulong voff, __global const char *hp, ulong hpoff, long hpnb,
+                        __global const char *gn2, ulong gn2off, int has_gn2, long8 ne, long8 wnb, long8 gnb, long8 mnb,
+                        long8 vnb) {
     SG_EW_BEGIN(ne);
     float lr = *SG_PTR(const float, hp, hpoff), beta1 = *SG_PTR(const float, hp, hpoff + hpnb);
     float beta2 = *SG_PTR(const float, hp, hpoff + 2 * hpnb), eps = *SG_PTR(const float, hp, hpoff + 3 * hpnb);
@@ -16,10 +16,10 @@ __kernel void adam_step(__global char *w, ulong woff, __global const char *g, ul
     __global float *pw = SG_PTR(float, w, woff + SG_EW_OFF(wnb));
     __global float *pm = SG_PTR(float, m, moff + SG_EW_OFF(mnb));
     __global float *pv = SG_PTR(float, v, voff + SG_EW_OFF(vnb));
-    float gi = gscale * *SG_PTR(const float, g, goff + SG_EW_OFF(gnb));
-    float mi = beta1 * *pm + (1.0f - beta1) * gi;
-    float vi = beta2 * *pv + (1.0f - beta2) * gi * gi;
-    *pm = mi;
-    *pv = vi;
-    *pw = *pw * (1.0f - lr * wd) - lr * (mi * beta1h) / (sqrt(vi * beta2h) + eps);
+    float gi           = gscale * *SG_PTR(const float, g, goff + SG_EW_OFF(gnb));
+    float mi           = beta1 * *pm + (1.0f - beta1) * gi;
+    float vi           = beta2 * *pv + (1.0f - beta2) * gi * gi;
+    *pm                = mi;
+    *pv                = vi;
+    *pw                = *pw * (1.0f - lr * wd) - lr * (mi * beta1h) / (sqrt(vi * beta2h) + eps);
 }

@@ -16,8 +16,8 @@ float sg_sum_reduced(__global const char *x, long base, long8 rne, long8 rsnb, l
                         for (long i0 = r0; i0 < rne.s0; i0 += step) {
                             float y = *SG_PTR(const float, x, o + i0 * rsnb.s0) - comp;
                             float t = sum + y;
-                            comp = (t - sum) - y;
-                            sum = t;
+                            comp    = (t - sum) - y;
+                            sum     = t;
                         }
                     }
     return sum;
@@ -35,8 +35,8 @@ __kernel void sum_to_item(__global char *d, ulong doff, __global const char *x, 
 /* One work-group per output element (few outputs, long sums); scratch holds a float per item. */
 __kernel void sum_to_group(__global char *d, ulong doff, __global const char *x, ulong xoff, long8 kne, long8 kdnb,
                            long8 ksnb, long8 rne, long8 rsnb, __local float *scratch) {
-    long o = SG_GROUP(0);
+    long o  = SG_GROUP(0);
     float s = sg_sum_reduced(x, xoff + sg_offset_flat(o, kne, ksnb), rne, rsnb, get_local_id(0), get_local_size(0));
-    s = sg_group_sum(s, scratch);
+    s       = sg_group_sum(s, scratch);
     if (get_local_id(0) == 0) *SG_PTR(float, d, doff + sg_offset_flat(o, kne, kdnb)) = s;
 }

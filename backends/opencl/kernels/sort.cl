@@ -46,8 +46,8 @@ __kernel void sort_local(__global char *kb, ulong koff, __global char *vb, ulong
                          __local uint *lk, __local uint *lv) {
     __global uint *keys = SG_PTR(uint, kb, koff);
     __global uint *vals = SG_PTR(uint, vb, voff);
-    const long base = (long)SG_GROUP(0) * L;
-    const uint i_base = (uint)(base & (seg - 1));
+    const long base     = (long)SG_GROUP(0) * L;
+    const uint i_base   = (uint)(base & (seg - 1));
     sg_sort_chunk_load(lk, lv, keys, vals, base, L);
     for (uint k = 2; k <= L; k <<= 1)
         for (uint j = k / 2; j > 0; j >>= 1) sg_sort_local_step(lk, lv, L, i_base, k, j);
@@ -59,7 +59,7 @@ __kernel void sort_step(__global char *kb, ulong koff, __global char *vb, ulong 
                         long n) {
     __global uint *keys = SG_PTR(uint, kb, koff);
     __global uint *vals = SG_PTR(uint, vb, voff);
-    const long t = get_global_id(0);
+    const long t        = get_global_id(0);
     if (t >= n / 2) return;
     const long i = (t / j) * 2 * j + t % j, p = i + j;
     const bool asc = (((uint)i & (seg - 1)) & k) == 0;
@@ -77,8 +77,8 @@ __kernel void sort_merge(__global char *kb, ulong koff, __global char *vb, ulong
                          __local uint *lk, __local uint *lv) {
     __global uint *keys = SG_PTR(uint, kb, koff);
     __global uint *vals = SG_PTR(uint, vb, voff);
-    const long base = (long)SG_GROUP(0) * L;
-    const uint i_base = (uint)(base & (seg - 1));
+    const long base     = (long)SG_GROUP(0) * L;
+    const uint i_base   = (uint)(base & (seg - 1));
     sg_sort_chunk_load(lk, lv, keys, vals, base, L);
     for (uint j = L / 2; j > 0; j >>= 1) sg_sort_local_step(lk, lv, L, i_base, k, j);
     sg_sort_chunk_store(lk, lv, keys, vals, base, L);

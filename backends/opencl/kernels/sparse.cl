@@ -25,7 +25,7 @@ __kernel void sparse_dot(__global char *o, ulong ooff, long onb0, long onb1, __g
                          __local float *scratch) {
     const long pair = SG_GROUP(0), j = pair % K, b = pair / K;
     const int id = *SG_PTR(const int, idx, ioff + j * inb0 + b * inb1);
-    float acc = 0.0f;
+    float acc    = 0.0f;
     if (id >= 0 && id < N)
         for (long d = get_local_id(0); d < D; d += get_local_size(0))
             acc += *SG_PTR(const float, w, woff + d * wnb0 + id * wnb1) *
@@ -36,9 +36,8 @@ __kernel void sparse_dot(__global char *o, ulong ooff, long onb0, long onb1, __g
 
 /* SCATTER_OUTER, step one: a (target row, pair id) pair per (j, b), pair id = b K + j; invalid
  * targets and the padding up to seg get key 0xffffffff, which sorts last. */
-__kernel void scatter_outer_keys(__global char *kb, ulong koff, __global char *vb, ulong voff,
-                                 __global const char *idx, ulong ioff, long inb0, long inb1, int K, long n_pairs,
-                                 long n, long seg) {
+__kernel void scatter_outer_keys(__global char *kb, ulong koff, __global char *vb, ulong voff, __global const char *idx,
+                                 ulong ioff, long inb0, long inb1, int K, long n_pairs, long n, long seg) {
     const long t = get_global_id(0);
     if (t >= seg) return;
     uint key = 0xffffffffu;
@@ -56,8 +55,8 @@ __kernel void scatter_outer_bounds(__global const char *kb, ulong koff, __global
     const long t = get_global_id(0);
     if (t >= seg) return;
     __global const uint *keys = SG_PTR(const uint, kb, koff);
-    __global uint *start = SG_PTR(uint, sb, soff);
-    const uint key = keys[t];
+    __global uint *start      = SG_PTR(uint, sb, soff);
+    const uint key            = keys[t];
     if (key == 0xffffffffu) return;
     if (t == 0 || keys[t - 1] != key) start[2 * (long)key] = (uint)t;
     if (t == seg - 1 || keys[t + 1] != key) start[2 * (long)key + 1] = (uint)t + 1u;
@@ -70,9 +69,9 @@ __kernel void scatter_outer_accum(__global char *o, ulong ooff, long onb0, long 
                                   long xnb1, long D, int K) {
     const long d = get_global_id(0), r = get_global_id(1);
     if (d >= D) return;
-    __global const uint *vals = SG_PTR(const uint, vb, voff);
+    __global const uint *vals  = SG_PTR(const uint, vb, voff);
     __global const uint *range = SG_PTR(const uint, sb, soff) + 2 * r;
-    float acc = 0.0f;
+    float acc                  = 0.0f;
     for (uint e = range[0]; e < range[1]; e++) {
         long p = vals[e], j = p % K, b = p / K;
         float cj = has_c ? *SG_PTR(const float, c, coff + j * cnb0 + b * cnb1) : 1.0f;

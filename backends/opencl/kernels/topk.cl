@@ -24,20 +24,19 @@ uint sg_group_scan(uint v, __local uint *scan, uint *total) {
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     uint incl = scan[lid];
-    *total = scan[n - 1];
+    *total    = scan[n - 1];
     barrier(CLK_LOCAL_MEM_FENCE);
     return incl - v;
 }
 
 /* x rows [N] (dims 1.. flattened); pairs for row r go to keys/vals[r * seg ...]; positions
  * k..seg-1 get padding that sorts last. hist: 256 uints; scan: one uint per work-item. */
-__kernel void topk_select(__global const char *x, ulong xoff, long8 xne, long8 xnb, int k, uint seg,
-                          __global char *kb, ulong koff, __global char *vb, ulong voff, __local uint *hist,
-                          __local uint *scan) {
-    __local uint sel[2];   /* digit prefix found so far, elements still to place */
+__kernel void topk_select(__global const char *x, ulong xoff, long8 xne, long8 xnb, int k, uint seg, __global char *kb,
+                          ulong koff, __global char *vb, ulong voff, __local uint *hist, __local uint *scan) {
+    __local uint sel[2]; /* digit prefix found so far, elements still to place */
     const long row = SG_GROUP(0), N = xne.s0;
     const uint lid = get_local_id(0), W = get_local_size(0);
-    const long xo = xoff + sg_offset_row(row, xne, xnb);
+    const long xo       = xoff + sg_offset_row(row, xne, xnb);
     __global uint *keys = SG_PTR(uint, kb, koff) + row * seg;
     __global uint *vals = SG_PTR(uint, vb, voff) + row * seg;
 
@@ -64,7 +63,7 @@ __kernel void topk_select(__global const char *x, ulong xoff, long8 xne, long8 x
             sel[1] = remaining - cum;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        prefix = sel[0];
+        prefix    = sel[0];
         remaining = sel[1];
         mask |= 255u << shift;
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -75,11 +74,11 @@ __kernel void topk_select(__global const char *x, ulong xoff, long8 xne, long8 x
     uint done_gt = 0u, done_eq = 0u;
     for (long base = 0; base < N && (done_gt < n_gt || done_eq < n_ties); base += W) {
         const long n = base + lid;
-        uint key = n < N ? sg_order_key(*SG_PTR(const float, x, xo + n * xnb.s0)) : 0u;
+        uint key     = n < N ? sg_order_key(*SG_PTR(const float, x, xo + n * xnb.s0)) : 0u;
         uint gt = n < N && key > T, eq = n < N && key == T;
         /* one scan for both flags: counts stay below 2^16 (at most one per work-item) */
         uint tot;
-        uint excl = sg_group_scan((gt << 16) | eq, scan, &tot);
+        uint excl   = sg_group_scan((gt << 16) | eq, scan, &tot);
         uint pos_gt = done_gt + (excl >> 16), pos_eq = done_eq + (excl & 0xffffu);
         uint tot_gt = tot >> 16, tot_eq = tot & 0xffffu;
         if (gt) {

@@ -1,0 +1,83 @@
+/* Internals of the trainer: the step graph, checkpoints, the log. */
+#ifndef SG_PIPELINE_TRAIN_PRIV_H
+#define SG_PIPELINE_TRAIN_PRIV_H
+
+#include <stdio.h>
+
+#include "core/graph.h"
+#include "core/sched.h"
+#include "pipeline/pool.h"
+#include "pipeline/train.h"
+
+#define SG_TRAIN_MAX_PARAMS 5
+
+/* Adam moments of the SAE's parameters, on the training device. */
+struct sg_adam_state {
+    int n;
+    struct sg_tensor *param[SG_TRAIN_MAX_PARAMS];
+    struct sg_tensor *m[SG_TRAIN_MAX_PARAMS], *v[SG_TRAIN_MAX_PARAMS];
+    struct sg_ctx *ctx;
+    struct sg_buffer_list bufs;
+};
+sg_status sg_adam_state_new(struct sg_sae *sae, struct sg_device *dev, struct sg_adam_state *out);
+void sg_adam_state_free(struct sg_adam_state *a);
+
+/* One training step as a graph: the architecture's loss, its gradients, projection of the
+ * decoder gradient onto the tangent of the unit sphere (topk family), global-norm clipping,
+ * Adam, and the decoder rows put back on the sphere. */
+struct sg_step_graph {
+    struct sg_ctx *ctx;
+    struct sg_graph *graph;
+    struct sg_sae_fwd fwd;
+    struct sg_tensor *hparams; /* input F32 [SG_ADAM_N_PARAMS] */
+    struct sg_tensor *grad_norm_sq;
+};
+sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, int64_t batch, bool aux,
+                              struct sg_step_graph *out);
+void sg_step_graph_free(struct sg_step_graph *g);
+
+/* Everything a checkpoint restores. */
+struct sg_trainer {
+    struct sg_train_opts o;
+    struct sg_device *dev;
+    struct sg_stream *stream;
+    struct sg_cells *cells;
+    struct sg_act_source *src, *own_src;
+    struct sg_pool *pool;
+    struct sg_sae *sae;
+    struct sg_adam_state adam;
+    struct sg_step_graph graphs[2]; /* [0] without aux-k, [1] with it */
+    struct sg_sched *sched;
+    int layer;
+    int64_t d_in, warmup, penalty_warmup;
+    double lr;
+    /* progress */
+    int64_t step; /* steps done */
+    int64_t tokens_seen;
+    int64_t *since_fired;  /* [d_sae] tokens since each latent last fired */
+    double *window_fired;  /* [d_sae] firing counts in the current sparsity window */
+    int64_t window_tokens; /* tokens in it */
+    double elapsed_s;      /* training time before this process (resumed runs) */
+    float *x, *fired, *dead;
+    char model_fp[17], data_fp[17];
+};
+
+/* output/checkpoint.safetensors: weights, Adam moments, counters, the shuffle pool, and the
+ * step, generator states and data position as JSON in the metadata. */
+sg_status sg_checkpoint_save(struct sg_trainer *t);
+/* Restores it; refuses a checkpoint of a different SAE, data or model with a message. */
+sg_status sg_checkpoint_load(struct sg_trainer *t);
+
+/* training_log.jsonl */
+struct sg_train_log {
+    FILE *f;
+    int64_t n; /* steps accumulated since the last line */
+    double sum[SG_SAE_MAX_TERMS], loss, sse, sst, l0;
+    double t_last;
+    int64_t tokens_last;
+};
+/* Opens for appending; when resuming at `step`, drops the lines after it first. */
+sg_status sg_train_log_open(struct sg_train_log *l, const char *path, int64_t resume_step);
+void sg_train_log_close(struct sg_train_log *l);
+
+#endif
