@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/cpu/cpu_backend.h"
 #include "cli/commands.h"
 #include "core/backend.h"
 #include "core/ops.h"
@@ -207,14 +208,6 @@ static int parse_args(int argc, char **argv, struct bench_args *a) {
     return 0;
 }
 
-static int threads_default(void) {
-    const char *env = getenv("SAEG_THREADS");
-    long n_env      = env ? strtol(env, NULL, 10) : 0;
-    if (n_env > 0 && n_env <= INT_MAX) return (int)n_env;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
 int saeg_bench_model(int argc, char **argv) {
     struct bench_args a;
     int rc = parse_args(argc, argv, &a);
@@ -269,7 +262,7 @@ int saeg_bench_model(int argc, char **argv) {
         if (!py) {
             printf("  pytorch  skipped: no python3 that imports torch (set SAEG_PYTHON)\n");
         } else {
-            if (a.threads == 0) a.threads = threads_default();
+            if (a.threads == 0) a.threads = sg_cpu_default_threads(); /* the CPU stream's own default */
             double torch_rss = 0, trate = run_torch(py, m, b, &a, &torch_rss);
             if (trate > 0)
                 printf("  pytorch  %8.3f cells/s  (plain fp32 reference, %d threads; peak %.0f MiB)\n"

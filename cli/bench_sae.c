@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/cpu/cpu_backend.h"
 #include "cli/commands.h"
 #include "core/backend.h"
 #include "core/ops.h"
@@ -216,19 +217,11 @@ static double run_torch(const char *python, const struct bench_args *a, double *
     return rate;
 }
 
-static int threads_default(void) {
-    const char *env = getenv("SAEG_THREADS");
-    long n_env      = env ? strtol(env, NULL, 10) : 0;
-    if (n_env > 0 && n_env <= INT_MAX) return (int)n_env;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
 int saeg_bench_sae(int argc, char **argv) {
     struct bench_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
-    if (a.threads == 0) a.threads = threads_default();
+    if (a.threads == 0) a.threads = sg_cpu_default_threads(); /* the CPU stream's own default */
     enum sg_sae_arch arch;
     sg_status st = sg_sae_arch_parse(a.arch, &arch);
     if (st != SG_OK) {
