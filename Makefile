@@ -22,15 +22,16 @@ test-data:
 test: build test-data
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-# The main job on the bundled demo data (HSMM myoblasts, 271 cells; a small demo model with
-# random weights in the released Tahoe X1 layout). Until SAE training lands this shows the
-# devices and embeds the cells: cell embeddings and the residual stream after block 1.
+# The main job on the bundled demo data: the 271 HSMM myoblasts (real Ensembl IDs and gene symbols)
+# through the DEMO model (random weights in the released Tahoe X1 layout, examples/tx1-demo/):
+# `saeg pipeline` trains a small SAE, extracts every feature's top genes and cells, and writes the
+# dashboard (settings: configs/pipeline/demo.yaml; about 20 s after the build on 2 cores).
 DEMO_OUT ?= results/demo
 demo: build
-	$(BUILD)/bin/saeg devices --device auto
-	$(BUILD)/bin/saeg embed --model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad \
-		--output $(DEMO_OUT) --layer 1 --cell-type-key time_point
-	@echo "demo: embeddings in $(DEMO_OUT)/embeddings.safetensors"
+	$(BUILD)/bin/saeg pipeline --config configs/pipeline/demo.yaml --data examples/hsmm/hsmm.h5ad \
+		--model examples/tx1-demo/demo-model --output $(DEMO_OUT)
+	@echo "demo: open $(abspath $(DEMO_OUT))/dashboard.html in a browser (a DEMO model with random"
+	@echo "      weights: the page shows the pipeline at work on real HSMM genes, not learned biology)"
 
 # clang-format over the C sources, headers and OpenCL kernels (.clang-format is the style).
 format: dev-deps

@@ -14,5 +14,7 @@ int saeg_bench_model(int argc, char **argv); /* saeg bench model */
 int saeg_cmd_train(int argc, char **argv);
 int saeg_cmd_eval(int argc, char **argv);
 int saeg_bench_sae(int argc, char **argv); /* saeg bench sae */
+int saeg_cmd_extract(int argc, char **argv);
+int saeg_cmd_pipeline(int argc, char **argv);
 
 #endif

@@ -11,6 +11,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+#ifdef SAEG_HAVE_RUN
+    {"pipeline", saeg_cmd_pipeline, "the whole run: train -> extract -> (validate) -> dashboard"},
+#endif
     {"devices", saeg_cmd_devices, "list backends and devices, and which one --device would pick"},
 #ifdef SAEG_HAVE_MODELS
     {"embed", saeg_cmd_embed, "run cells of an h5ad through Tahoe X1; write cell and token embeddings"},
@@ -20,6 +23,9 @@ static const struct command commands[] = {
 #ifdef SAEG_HAVE_PIPELINE
     {"train", saeg_cmd_train, "train a sparse autoencoder on Tahoe X1 activations (SAELens output)"},
     {"eval", saeg_cmd_eval, "evaluate an SAE: reconstruction, sparsity, loss recovered (eval.json)"},
+#endif
+#ifdef SAEG_HAVE_EXTRACT
+    {"extract", saeg_cmd_extract, "top genes, top cells and cell-type enrichment of every SAE feature"},
 #endif
 #ifdef SAEG_HAVE_DASHBOARD
     {"dashboard", saeg_cmd_dashboard, "write the one-file HTML dashboard of a run's features"},

@@ -192,6 +192,8 @@ struct tx1_batch {
     float *gen;        /* 1 where the token is masked (generative); 0 at inference */
     int64_t *cell;     /* h5ad row of each cell */
     int64_t *len;      /* tokens of each cell */
+    int32_t *entry;    /* the input entry (index into tx1_batch_add's gene_ids/values) of each gene
+                          token; -1 for CLS and padding */
     /* private scratch */
     float *scratch;
     int64_t *pick;

@@ -109,7 +109,8 @@ struct tx1_batch *tx1_batch_new(int64_t cap_batch, int64_t cap_seq) {
     b->gen       = calloc(n, sizeof *b->gen);
     b->cell      = calloc((size_t)cap_batch, sizeof *b->cell);
     b->len       = calloc((size_t)cap_batch, sizeof *b->len);
-    if (!b->ids || !b->values || !b->key_mask || !b->gen || !b->cell || !b->len) {
+    b->entry     = malloc(n * sizeof *b->entry);
+    if (!b->ids || !b->values || !b->key_mask || !b->gen || !b->cell || !b->len || !b->entry) {
         tx1_batch_free(b);
         return NULL;
     }
@@ -124,6 +125,7 @@ void tx1_batch_free(struct tx1_batch *b) {
     free(b->gen);
     free(b->cell);
     free(b->len);
+    free(b->entry);
     free(b->scratch);
     free(b->pick);
     free(b);
@@ -162,12 +164,12 @@ static void pick_genes(uint64_t seed, int64_t cell, int64_t n, int64_t k, int64_
 }
 
 static sg_status reserve(struct tx1_batch *b, int64_t n) {
-    /* scratch: gene values, their bins, and binning's sort buffer (2n) */
+    /* scratch: gene values, their bins, and binning's sort buffer (2n); picks, genes, entries */
     size_t need = (size_t)n * 4 + 1;
     float *s    = realloc(b->scratch, need * sizeof *s);
     if (!s) return sg_error(SG_ERR_NO_MEMORY, "tokenizer: out of memory for %lld genes", (long long)n);
     b->scratch = s;
-    int64_t *p = realloc(b->pick, ((size_t)n * 2 + 1) * sizeof *p);
+    int64_t *p = realloc(b->pick, ((size_t)n * 3 + 1) * sizeof *p);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "tokenizer: out of memory for %lld genes", (long long)n);
     b->pick = p;
     return SG_OK;
@@ -182,12 +184,14 @@ sg_status tx1_batch_add(struct tx1_batch *b, const struct tx1_tokenizer *tk, int
     /* the cell's vocabulary genes, in stored order */
     float *vals = b->scratch, *bins = b->scratch + n, *sort_buf = b->scratch + 2 * n;
     int64_t *genes = b->pick + n, m = 0;
+    int64_t *src = b->pick + 2 * n; /* each kept gene's input entry */
     for (int64_t i = 0; i < n; i++) {
         if (gene_ids[i] < 0) continue;
         if (!isfinite(values[i]))
             return sg_error(SG_ERR_FORMAT, "cell %lld: expression value %g is not finite", (long long)cell, values[i]);
         genes[m] = gene_ids[i];
         vals[m]  = values[i];
+        src[m]   = i;
         m++;
     }
     /* binning sees every gene of the cell, before subsampling */
@@ -206,17 +210,21 @@ sg_status tx1_batch_add(struct tx1_batch *b, const struct tx1_tokenizer *tk, int
     const int64_t c = b->n_cells;
     int32_t *ids    = b->ids + c * S;
     float *v = b->values + c * S, *g = b->gen + c * S;
-    int32_t *mask = b->key_mask + c * S;
-    ids[0]        = (int32_t)tk->cls_id;
-    v[0]          = tk->pad_value;
+    int32_t *mask  = b->key_mask + c * S;
+    int32_t *entry = b->entry + c * S;
+    ids[0]         = (int32_t)tk->cls_id;
+    v[0]           = tk->pad_value;
+    entry[0]       = -1;
     for (int64_t t = 1; t < len; t++) {
-        ids[t] = (int32_t)genes[pick[t - 1]];
-        v[t]   = bins[pick[t - 1]];
+        ids[t]   = (int32_t)genes[pick[t - 1]];
+        v[t]     = bins[pick[t - 1]];
+        entry[t] = (int32_t)src[pick[t - 1]];
     }
     for (int64_t t = 0; t < S; t++) {
         if (t >= len) {
-            ids[t] = (int32_t)tk->pad_id;
-            v[t]   = tk->pad_value;
+            ids[t]   = (int32_t)tk->pad_id;
+            v[t]     = tk->pad_value;
+            entry[t] = -1;
         }
         mask[t] = t < len ? SG_ATTN_KEY_VISIBLE : SG_ATTN_KEY_HIDDEN;
         g[t]    = 0.0f;

@@ -61,6 +61,11 @@ static sg_status load_row(struct sg_cells *c, int64_t r) {
 }
 
 sg_status sg_cells_batch(struct sg_cells *c, int64_t first, int64_t n, struct tx1_batch *b) {
+    return sg_cells_batch_genes(c, first, n, b, NULL, NULL);
+}
+
+sg_status sg_cells_batch_genes(struct sg_cells *c, int64_t first, int64_t n, struct tx1_batch *b, int32_t *var,
+                               float *raw) {
     tx1_batch_clear(b);
     if (first < 0 || n < 1 || first + n > c->n_cells || n > b->cap_batch)
         return sg_error(SG_ERR_INVALID_ARG, "cells [%lld, %lld) outside the %lld cells or the batch", (long long)first,
@@ -71,6 +76,13 @@ sg_status sg_cells_batch(struct sg_cells *c, int64_t first, int64_t n, struct tx
         int64_t i = r - c->rows.row0, p0 = c->rows.indptr[i], cnt = c->rows.indptr[i + 1] - p0;
         st = tx1_batch_add(b, &c->tk, r, c->gid + p0, c->rows.vals + p0, cnt);
         if (st != SG_OK) return sg_error_wrap(st, "%s", c->data);
+        if (!var) continue;
+        const int64_t off = (b->n_cells - 1) * b->cap_seq;
+        for (int64_t t = 0; t < b->cap_seq; t++) {
+            int32_t e    = b->entry[off + t];
+            var[off + t] = e < 0 ? -1 : c->rows.cols[p0 + e];
+            raw[off + t] = e < 0 ? 0.0f : c->rows.vals[p0 + e];
+        }
     }
     return SG_OK;
 }

@@ -49,6 +49,10 @@ sg_status sg_cells_open(const struct sg_cells_opts *o, struct sg_cells **out);
 void sg_cells_close(struct sg_cells *c);
 /* Clears b and tokenizes cells [first, first + n) into it (n <= b->cap_batch). */
 sg_status sg_cells_batch(struct sg_cells *c, int64_t first, int64_t n, struct tx1_batch *b);
+/* As sg_cells_batch, and for every token t of cell i also var[i * b->cap_seq + t], the var
+ * (gene) index, and raw[...], its value in X; -1 and 0 for CLS and padding. */
+sg_status sg_cells_batch_genes(struct sg_cells *c, int64_t first, int64_t n, struct tx1_batch *b, int32_t *var,
+                               float *raw);
 /* The model's default SAE layer: the middle block, n_layers / 2. */
 int sg_cells_default_layer(const struct sg_cells *c);
 

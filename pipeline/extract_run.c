@@ -1,0 +1,304 @@
+/* `saeg extract`: cells through Tahoe X1 and the SAE encoder, batch by batch, into the
+ * accumulators; then the three files and, when asked, the h5ad copy with obsm['X_sae']. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "io/h5ad_write.h"
+#include "pipeline/extract_data.h"
+#include "pipeline/extract_enc.h"
+#include "validation/fsutil.h"
+
+void sg_extract_opts_default(struct sg_extract_opts *o) {
+    *o = (struct sg_extract_opts){.top_k_genes       = 100,
+                                  .top_k_cells       = 100,
+                                  .rank_by           = SG_RANK_MEAN,
+                                  .layer             = -1,
+                                  .batch_cells       = 8,
+                                  .sae_batch         = 4096,
+                                  .max_codes         = 1024,
+                                  .histogram_bins    = 50,
+                                  .histogram_samples = 4096,
+                                  .device            = "auto"};
+}
+
+struct run {
+    const struct sg_extract_opts *o;
+    struct sg_sae_file_meta meta;
+    struct sg_device *dev;
+    struct sg_stream *stream;
+    struct sg_sae *sae;
+    struct sg_cells *cells;
+    int layer;
+    struct tx1_runner *runner;
+    struct tx1_batch *batch;
+    struct sg_extract_enc enc;
+    struct sg_extract_data data;
+    struct sg_extract_acc *acc;
+    struct sg_h5ad_obsm *obsm;
+    int32_t *var;   /* [batch][cap_seq] */
+    float *raw;     /* [batch][cap_seq] */
+    float *x, *pad; /* tokens of a model batch [n][d_in]; encoder padding */
+    int32_t *idx;   /* codes of a model batch [n][k] */
+    float *vals;
+    int64_t truncated; /* tokens whose codes may miss active latents */
+    char h5ad_path[4096];
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static sg_status check_opts(const struct sg_extract_opts *o) {
+    if (!o->sae_dir || !o->data || !o->output)
+        return sg_error(SG_ERR_INVALID_ARG, "--sae, --data and --output are required");
+    if (o->model && o->model_size) return sg_error(SG_ERR_INVALID_ARG, "pass --model or --model-size, not both");
+    if (o->top_k_genes < 0 || o->top_k_cells < 0 || o->top_k_genes > 100000 || o->top_k_cells > 100000)
+        return sg_error(SG_ERR_INVALID_ARG, "--top-k-genes and --top-k-cells must be in 0..100000");
+    if (o->batch_cells < 1 || o->sae_batch < 1 || o->max_codes < 1)
+        return sg_error(SG_ERR_INVALID_ARG, "--batch and --max-codes must be >= 1");
+    if (o->histogram_bins < 1 || o->histogram_bins > 1024 || o->histogram_samples < 1)
+        return sg_error(SG_ERR_INVALID_ARG, "histograms: 1..1024 bins and at least one sample");
+    return SG_OK;
+}
+
+/* the model: --model, --model-size, or the size cfg.json names */
+static sg_status open_cells(struct run *r) {
+    const struct sg_extract_opts *o = r->o;
+    const char *size                = o->model_size;
+    if (!o->model && !size && r->meta.model_size[0]) {
+        if (!tx1_size_folder(r->meta.model_size))
+            return sg_error(SG_ERR_INVALID_ARG,
+                            "%s/cfg.json: the SAE was trained on model '%s', not a released size; pass --model DIR",
+                            o->sae_dir, r->meta.model_size);
+        size = r->meta.model_size;
+    }
+    struct sg_cells_opts co = {.model       = o->model,
+                               .model_size  = size,
+                               .data        = o->data,
+                               .gene_id_key = o->gene_id_key,
+                               .max_cells   = o->max_cells,
+                               .context     = o->context > 0 ? o->context : r->meta.context_size,
+                               .seed        = o->seed,
+                               .device      = r->dev};
+    sg_status st            = sg_cells_open(&co, &r->cells);
+    if (st != SG_OK) return st;
+    const struct tx1_config *mc = &r->cells->m->cfg;
+    if (r->sae->cfg.d_in != mc->d_model)
+        return sg_error(SG_ERR_INVALID_ARG,
+                        "%s: the SAE takes d_in = %lld but the model %s has width d_model = %lld; use the model the "
+                        "SAE was trained on",
+                        o->sae_dir, (long long)r->sae->cfg.d_in, r->cells->model_dir, (long long)mc->d_model);
+    if (o->layer >= 0 && r->meta.layer >= 0 && o->layer != r->meta.layer)
+        return sg_error(SG_ERR_INVALID_ARG,
+                        "--layer %d: the SAE in %s was trained on layer %d (cfg.json metadata.layer); its features "
+                        "mean nothing at another layer",
+                        o->layer, o->sae_dir, r->meta.layer);
+    r->layer = o->layer >= 0 ? o->layer : r->meta.layer;
+    if (r->layer < 0) {
+        r->layer = sg_cells_default_layer(r->cells);
+        SG_LOGW("extract: %s/cfg.json names no layer; using the middle block, %d", o->sae_dir, r->layer);
+    }
+    if (r->layer >= mc->n_layers)
+        return sg_error(SG_ERR_INVALID_ARG, "layer %d: the model %s has blocks 0..%lld", r->layer, r->cells->model_dir,
+                        (long long)mc->n_layers - 1);
+    if (strcmp(r->meta.tokens, "cls") == 0)
+        SG_LOGW("extract: the SAE was trained on CLS tokens only; its codes on gene tokens are outside what it saw");
+    return SG_OK;
+}
+
+static sg_status open_run(struct run *r) {
+    const struct sg_extract_opts *o = r->o;
+    sg_status st                    = sg_sae_read_meta(o->sae_dir, &r->meta);
+    if (st == SG_OK) st = sg_backends_load();
+    if (st == SG_OK) st = sg_device_select(o->device ? o->device : "auto", &r->dev);
+    if (st == SG_OK) st = sg_device_open_stream(r->dev, o->threads, &r->stream);
+    if (st == SG_OK) st = sg_sae_load(o->sae_dir, r->dev, &r->sae);
+    if (st == SG_OK) st = open_cells(r);
+    if (st == SG_OK) st = sgv_mkdir_p(o->output);
+    if (st == SG_OK) st = sg_extract_data_read(&r->data, r->cells, o);
+    if (st != SG_OK) return st;
+
+    const int64_t B = o->batch_cells, S = r->cells->tk.context, D = r->sae->cfg.d_in;
+    struct tx1_runner_opts ro = {.batch = B, .context = S, .n_resid = 1, .resid_layers = {r->layer}};
+    st                        = tx1_runner_new(r->cells->m, r->stream, &ro, &r->runner);
+    const int64_t tokens      = o->sae_batch < B * S ? o->sae_batch : B * S;
+    if (st == SG_OK) st = sg_extract_enc_new(r->sae, r->stream, o->threads, tokens, o->max_codes, &r->enc);
+    if (st != SG_OK) return st;
+    const int64_t K = r->enc.enc.k_codes;
+    r->batch        = tx1_batch_new(B, S);
+    r->var          = malloc((size_t)(B * S) * sizeof *r->var);
+    r->raw          = malloc((size_t)(B * S) * sizeof *r->raw);
+    r->x            = malloc((size_t)(B * S * D) * sizeof *r->x);
+    r->pad          = malloc((size_t)(tokens * D) * sizeof *r->pad);
+    r->idx          = malloc((size_t)(B * S * K) * sizeof *r->idx);
+    r->vals         = malloc((size_t)(B * S * K) * sizeof *r->vals);
+    if (!r->batch || !r->var || !r->raw || !r->x || !r->pad || !r->idx || !r->vals)
+        return sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch of %lld cells", (long long)B);
+
+    struct sg_extract_acc_opts ao = {.d_sae             = r->sae->cfg.d_sae,
+                                     .n_var             = r->cells->genes.n_var,
+                                     .n_types           = r->data.m.n_types,
+                                     .top_k_genes       = o->top_k_genes,
+                                     .top_k_cells       = o->top_k_cells,
+                                     .rank_by           = o->rank_by,
+                                     .histogram_bins    = o->histogram_bins,
+                                     .histogram_samples = o->histogram_samples,
+                                     .seed              = o->seed};
+    st                            = sg_extract_acc_new(&ao, &r->acc);
+    if (st == SG_OK && o->write_h5ad) {
+        if (o->write_h5ad[0]) {
+            snprintf(r->h5ad_path, sizeof r->h5ad_path, "%s", o->write_h5ad);
+        } else {
+            const char *base = strrchr(o->data, '/');
+            base             = base ? base + 1 : o->data;
+            size_t n         = strlen(base);
+            if (n > 5 && strcmp(base + n - 5, ".h5ad") == 0) n -= 5;
+            snprintf(r->h5ad_path, sizeof r->h5ad_path, "%s/%.*s_sae.h5ad", o->output, (int)n, base);
+        }
+        if (strcmp(r->h5ad_path, o->data) == 0)
+            return sg_error(SG_ERR_INVALID_ARG, "--write-h5ad %s: that is the input file; name another", r->h5ad_path);
+        st = sg_h5ad_obsm_begin(o->data, r->h5ad_path, "X_sae", r->data.m.n_cells_total, r->sae->cfg.d_sae, &r->obsm);
+    }
+    return st;
+}
+
+/* one model batch: the forward pass, the codes of every token, each cell into the accumulators */
+static sg_status run_batch(struct run *r, int64_t first, int64_t n) {
+    struct tx1_batch *b = r->batch;
+    sg_status st        = sg_cells_batch_genes(r->cells, first, n, b, r->var, r->raw);
+    if (st == SG_OK) st = tx1_runner_run(r->runner, b);
+    if (st != SG_OK) return st;
+    const int64_t D = r->sae->cfg.d_in, Sp = tx1_runner_seq(r->runner), K = r->enc.enc.k_codes;
+    const float *resid = tx1_runner_resid(r->runner, 0);
+    int64_t T          = 0;
+    for (int64_t i = 0; i < b->n_cells; i++) {
+        memcpy(r->x + T * D, resid + i * Sp * D, (size_t)(b->len[i] * D) * sizeof *r->x);
+        T += b->len[i];
+    }
+    st = sg_extract_enc_run(&r->enc, r->x, T, r->pad, r->idx, r->vals);
+    if (st != SG_OK) return st;
+    if (sg_sae_arch_saved(r->sae->cfg.arch) != SG_SAE_TOPK && K < r->sae->cfg.d_sae)
+        for (int64_t t = 0; t < T; t++) r->truncated += r->vals[t * K + K - 1] > 0.0f;
+    int64_t at = 0;
+    for (int64_t i = 0; i < b->n_cells && st == SG_OK; i++) {
+        const int64_t row = b->cell[i], off = i * b->cap_seq;
+        struct sg_extract_cell c        = {.row      = row,
+                                           .type     = r->data.cell_type ? r->data.cell_type[row] : -1,
+                                           .n_tokens = b->len[i] - 1,
+                                           .var      = r->var + off,
+                                           .raw      = r->raw + off,
+                                           .k        = (int)K,
+                                           .idx      = r->idx + at * K,
+                                           .vals     = r->vals + at * K};
+        const struct sg_extract_row *xr = NULL;
+        st                              = sg_extract_acc_add_cell(r->acc, &c, &xr);
+        if (st == SG_OK && r->obsm) st = sg_h5ad_obsm_row(r->obsm, row, xr->cols, xr->vals, xr->n);
+        at += b->len[i];
+    }
+    return st;
+}
+
+static sg_status stream_cells(struct run *r) {
+    const int64_t N = r->cells->n_cells, B = r->o->batch_cells;
+    const double t0 = now_s();
+    double t_report = t0;
+    for (int64_t first = 0; first < N; first += B) {
+        sg_status st = run_batch(r, first, N - first < B ? N - first : B);
+        if (st != SG_OK) return st;
+        const double now   = now_s();
+        const int64_t done = first + B < N ? first + B : N;
+        if (now - t_report >= 10.0 || done == N) {
+            double rate = (double)done / (now - t0 > 1e-9 ? now - t0 : 1e-9);
+            SG_LOGI("extract: %lld/%lld cells (%.0f%%), %.1f cells/s, %.0f s left", (long long)done, (long long)N,
+                    100.0 * (double)done / (double)N, rate, (double)(N - done) / rate);
+            t_report = now;
+        }
+    }
+    return SG_OK;
+}
+
+static sg_status write_outputs(struct run *r) {
+    struct sg_extract_meta *m = &r->data.m;
+    m->layer                  = r->layer;
+    m->sae_dir                = r->o->sae_dir;
+    m->data                   = r->o->data;
+    m->model_dir              = r->cells->model_dir;
+    m->truncated_tokens       = r->truncated;
+    int64_t *rows = NULL, n_rows = 0;
+    struct sg_extract_cells_info cells = {0};
+    sg_status st                       = sg_extract_top_rows(r->acc, &rows, &n_rows);
+    if (st == SG_OK) st = sg_extract_cells_read(r->cells->h, m, rows, n_rows, &cells);
+    if (st == SG_OK) st = sg_extract_write_genes(r->acc, m, r->o->output);
+    if (st == SG_OK) st = sg_extract_write_cells(r->acc, m, &cells, r->o->output);
+    if (st == SG_OK) st = sg_extract_write_stats(r->acc, m, r->o->output);
+    free(rows);
+    sg_extract_cells_free(&cells, m->n_obs_keys);
+    return st;
+}
+
+static void run_free(struct run *r) {
+    sg_h5ad_obsm_abort(r->obsm);
+    sg_extract_acc_free(r->acc);
+    sg_extract_data_free(&r->data);
+    if (r->enc.ctx) sg_extract_enc_free(&r->enc);
+    tx1_runner_free(r->runner);
+    tx1_batch_free(r->batch);
+    sg_cells_close(r->cells);
+    sg_sae_free(r->sae);
+    sg_stream_free(r->stream);
+    free(r->var);
+    free(r->raw);
+    free(r->x);
+    free(r->pad);
+    free(r->idx);
+    free(r->vals);
+}
+
+sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_result *res) {
+    struct run r = {.o = o};
+    if (res) memset(res, 0, sizeof *res);
+    sg_status st = check_opts(o);
+    if (st == SG_OK) st = open_run(&r);
+    if (st == SG_OK) {
+        const struct sg_sae_config *c = &r.sae->cfg;
+        SG_LOGI("extract: %s SAE %lld -> %lld at layer %d on %s: %lld cells, %lld genes in the vocabulary, "
+                "%d codes per token",
+                sg_sae_arch_name(c->arch), (long long)c->d_in, (long long)c->d_sae, r.layer, sg_device_name(r.dev),
+                (long long)r.cells->n_cells, (long long)r.cells->genes.n_matched, (int)r.enc.enc.k_codes);
+        st = stream_cells(&r);
+    }
+    if (st == SG_OK) st = sg_extract_acc_finish(r.acc);
+    if (st == SG_OK)
+        SG_LOGI("extract: %lld gene tokens; %llu (feature, gene) pairs scored (%.0f MB)", (long long)r.acc->n_tokens,
+                (unsigned long long)r.acc->pairs.n, (double)r.acc->pairs.cap * sizeof(struct sg_pair) / 1e6);
+    if (st == SG_OK && r.truncated)
+        SG_LOGW("extract: %lld tokens had %d or more active latents: a token's latents beyond its %d largest were "
+                "not counted (raise --max-codes)",
+                (long long)r.truncated, (int)r.enc.enc.k_codes, (int)r.enc.enc.k_codes);
+    if (st == SG_OK) st = write_outputs(&r);
+    if (st == SG_OK && r.obsm) {
+        st     = sg_h5ad_obsm_end(r.obsm);
+        r.obsm = NULL;
+    }
+    if (st == SG_OK && res) {
+        res->n_cells          = r.acc->n_cells;
+        res->n_tokens         = r.acc->n_tokens;
+        res->d_sae            = r.sae->cfg.d_sae;
+        res->layer            = r.layer;
+        res->n_pairs          = (int64_t)r.acc->pairs.n;
+        res->truncated_tokens = r.truncated;
+        for (int64_t f = 0; f < res->d_sae; f++) res->n_alive += r.acc->n_active[f] > 0;
+        res->has_symbols = r.data.m.symbol_key != NULL;
+        snprintf(res->symbol_key, sizeof res->symbol_key, "%s", r.data.m.symbol_key ? r.data.m.symbol_key : "");
+        snprintf(res->cell_type_key, sizeof res->cell_type_key, "%s",
+                 r.data.m.cell_type_key ? r.data.m.cell_type_key : "");
+        snprintf(res->h5ad, sizeof res->h5ad, "%s", r.obsm || !o->write_h5ad ? "" : r.h5ad_path);
+    }
+    run_free(&r);
+    return st;
+}
