@@ -1,5 +1,5 @@
 #version 450
-// Unary F32 functions, and REPEAT (OP 9: a copy whose source has stride 0 in broadcast dims).
+// Unary F32 functions (exp and step as OP 10 and 11), and REPEAT (OP 9: a copy whose source has stride 0 in broadcast dims).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -27,6 +27,8 @@ float f(float x) {
     if (OP == 6u) return 1.0 / (1.0 + exp(-x));                    // sigmoid
     if (OP == 7u) return sg_tanh(x);                               // tanh
     if (OP == 8u) return x < p.p0 ? p.p0 : (x > p.p1 ? p.p1 : x);  // clamp
+    if (OP == 10u) return exp(x);                                  // exp
+    if (OP == 11u) return x > 0.0 ? 1.0 : 0.0;                     // step (NaN -> 0)
     return x;                                                      // repeat
 }
 

@@ -3,7 +3,20 @@
 
 /* Operation codes of the binary and unary kernels (kernels/elementwise.cl). */
 enum cl_binop { CL_ADD = 0, CL_SUB, CL_MUL, CL_DIV };
-enum cl_unop { CL_SCALE = 0, CL_SQR, CL_SQRT, CL_RELU, CL_GELU, CL_LEAKY, CL_SIGMOID, CL_TANH, CL_CLAMP, CL_FILL };
+enum cl_unop {
+    CL_SCALE = 0,
+    CL_SQR,
+    CL_SQRT,
+    CL_RELU,
+    CL_GELU,
+    CL_LEAKY,
+    CL_SIGMOID,
+    CL_TANH,
+    CL_CLAMP,
+    CL_FILL,
+    CL_EXP,
+    CL_STEP
+};
 
 static int binop_code(int op) {
     switch (op) {
@@ -24,6 +37,8 @@ static int unop_code(int op) {
     case SG_OP_SIGMOID: return CL_SIGMOID;
     case SG_OP_TANH: return CL_TANH;
     case SG_OP_CLAMP: return CL_CLAMP;
+    case SG_OP_EXP: return CL_EXP;
+    case SG_OP_STEP: return CL_STEP;
     default: return CL_SCALE;
     }
 }

@@ -28,6 +28,8 @@ const struct sg_cl_op sg_cl_ops[SG_OP_COUNT] = {
     ROW(SIGMOID, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_unary),
     ROW(TANH, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_unary),
     ROW(CLAMP, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_unary),
+    ROW(EXP, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_unary),
+    ROW(STEP, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_unary),
     ROW(ACT_BACK, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_act_back),
 
     ROW(SUM_TO, .program = SG_CL_PROG_BASIC, .supports = always, .encode = sg_cl_encode_sum_to),

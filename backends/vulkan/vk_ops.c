@@ -18,6 +18,8 @@ const struct sg_vk_op sg_vk_ops[SG_OP_COUNT] = {
     [SG_OP_LEAKY_RELU] = {sg_vk_unary_supports, NULL, sg_vk_unary_record},
     [SG_OP_SIGMOID]    = {sg_vk_unary_supports, NULL, sg_vk_unary_record},
     [SG_OP_TANH]       = {sg_vk_unary_supports, NULL, sg_vk_unary_record},
+    [SG_OP_EXP]        = {sg_vk_unary_supports, NULL, sg_vk_unary_record},
+    [SG_OP_STEP]       = {sg_vk_unary_supports, NULL, sg_vk_unary_record},
     [SG_OP_CLAMP]      = {sg_vk_unary_supports, NULL, sg_vk_unary_record},
     [SG_OP_ACT_BACK]   = {sg_vk_act_back_supports, NULL, sg_vk_act_back_record},
 

@@ -71,8 +71,9 @@ sg_status sg_vk_binary_record(struct sg_vk_rec *r, const struct sg_tensor *node)
 }
 
 static const uint32_t unary_op[SG_OP_COUNT] = {
-    [SG_OP_SCALE] = 0,      [SG_OP_SQR] = 1,     [SG_OP_SQRT] = 2, [SG_OP_RELU] = 3,  [SG_OP_GELU] = 4,
-    [SG_OP_LEAKY_RELU] = 5, [SG_OP_SIGMOID] = 6, [SG_OP_TANH] = 7, [SG_OP_CLAMP] = 8, [SG_OP_REPEAT] = 9,
+    [SG_OP_SCALE] = 0, [SG_OP_SQR] = 1,        [SG_OP_SQRT] = 2,    [SG_OP_RELU] = 3,
+    [SG_OP_GELU] = 4,  [SG_OP_LEAKY_RELU] = 5, [SG_OP_SIGMOID] = 6, [SG_OP_TANH] = 7,
+    [SG_OP_CLAMP] = 8, [SG_OP_REPEAT] = 9,     [SG_OP_EXP] = 10,    [SG_OP_STEP] = 11,
 };
 
 sg_status sg_vk_unary_record(struct sg_vk_rec *r, const struct sg_tensor *node) {

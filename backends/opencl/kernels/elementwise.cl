@@ -34,6 +34,8 @@ __kernel void unary(__global char *d, ulong doff, __global const char *a, ulong 
     case 6: r = 1.0f / (1.0f + exp(-x)); break;         /* sigmoid */
     case 7: r = tanh(x); break;                         /* tanh */
     case 8: r = x < p0 ? p0 : (x > p1 ? p1 : x); break; /* clamp */
+    case 10: r = exp(x); break;                         /* exp */
+    case 11: r = x > 0.0f ? 1.0f : 0.0f; break;         /* step; NaN steps to 0 */
     default: r = p0; break;                             /* fill */
     }
     *SG_PTR(float, d, doff + SG_EW_OFF(dnb)) = r;
