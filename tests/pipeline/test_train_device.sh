@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A short SAE training run on a GPU backend (vulkan, opencl, cuda) against the same run on the CPU:
-# the tiny test model's activations (short context, so lavapipe is quick), a TopK SAE, the same seed. The whole step graph must run on the
-# device (no CPU fallback), and the logged losses and the evaluation must match the CPU run to
+# the tiny test model's activations (short context, so lavapipe is quick), a TopK SAE, the same
+# seed. The whole step graph must run on the device (no CPU fallback), and the logged losses and the evaluation must match the CPU run to
 # float32 rounding (the kernels sum in other orders; 1e-3 relative leaves room for that and none
 # for a wrong kernel, which changes the loss at the first logged step). Exits 77 (skipped) when
 # the device is not present.
