@@ -4,7 +4,7 @@
  * everything that affects the binary. Each file carries its key and the SHA-256 of its payload;
  * anything that does not check out is ignored (and rebuilt by the caller), never trusted.
  * Writes go to a temporary file renamed into place, so readers never see half a file.
- * SAEG_OPENCL_CACHE=off disables the cache. */
+ * SAEG_OPENCL_CACHE=off disables the cache; cl_cache_prune.c keeps the folder under a size cap. */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -113,6 +113,7 @@ bool sg_cl_cache_load(const unsigned char key[32], unsigned char **bin, size_t *
         free(data);
         return false;
     }
+    sg_cl_cache_touch(path);
     *bin  = data;
     *size = (size_t)n;
     return true;
@@ -137,7 +138,10 @@ void sg_cl_cache_store(const unsigned char key[32], const unsigned char *bin, si
     FILE *f = fopen(tmp, "wb");
     bool ok = f && fwrite(header, 1, sizeof header, f) == sizeof header && fwrite(bin, 1, size, f) == size;
     if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, path) == 0) return;
+    if (ok && rename(tmp, path) == 0) {
+        sg_cl_cache_prune(dir, strrchr(path, '/') + 1);
+        return;
+    }
     SG_LOGD("opencl: could not write cache entry %s: %s", path, strerror(errno));
     unlink(tmp);
 }
