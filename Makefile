@@ -28,7 +28,7 @@ test: build test-data
 # dashboard (settings: configs/pipeline/demo.yaml; about 20 s after the build on 2 cores).
 DEMO_OUT ?= results/demo
 demo: build
-	$(BUILD)/bin/saeg pipeline --config configs/pipeline/demo.yaml --data examples/hsmm/hsmm.h5ad \
+	$(BUILD)/bin/saeg pipeline --config configs/pipeline/demo.yaml --data examples/hsmm/hsmm.h5ad --overwrite \
 		--model examples/tx1-demo/demo-model --output $(DEMO_OUT)
 	@echo "demo: open $(abspath $(DEMO_OUT))/dashboard.html in a browser (a DEMO model with random"
 	@echo "      weights: the page shows the pipeline at work on real HSMM genes, not learned biology)"

@@ -34,6 +34,7 @@ static void print_help(FILE *out) {
                  "  --write-h5ad           also write DIR/<data name>_sae.h5ad with obsm['X_sae']\n"
                  "  --validate             run the validation step (validation.enabled in a config)\n"
                  "  --skip-training        reuse DIR/sae/ (it must exist and fit the model)\n"
+                 "  --overwrite            train afresh even if DIR holds a trained SAE (it is replaced)\n"
                  "  --skip-extraction      reuse DIR/feature_*.json\n"
                  "  --skip-dashboard       do not write the dashboard\n"
                  "  --config FILE          YAML settings (see configs/pipeline/demo.yaml)\n"
@@ -56,7 +57,7 @@ __attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...) {
     return 2;
 }
 
-enum { O_DATA = 256, O_OUTPUT, O_CONFIG, O_SKIP_TRAIN, O_SKIP_EXTRACT, O_SKIP_DASH, O_DRY_RUN, O_SETTING };
+enum { O_DATA = 256, O_OUTPUT, O_CONFIG, O_SKIP_TRAIN, O_OVERWRITE, O_SKIP_EXTRACT, O_SKIP_DASH, O_DRY_RUN, O_SETTING };
 
 /* options that set a setting: option name -> setting key (flags set "true") */
 static const struct {
@@ -95,6 +96,7 @@ static int parse_args(int argc, char **argv, struct args *a) {
     opts[n++] = (struct option){"output", required_argument, NULL, O_OUTPUT};
     opts[n++] = (struct option){"config", required_argument, NULL, O_CONFIG};
     opts[n++] = (struct option){"skip-training", no_argument, NULL, O_SKIP_TRAIN};
+    opts[n++] = (struct option){"overwrite", no_argument, NULL, O_OVERWRITE};
     opts[n++] = (struct option){"skip-extraction", no_argument, NULL, O_SKIP_EXTRACT};
     opts[n++] = (struct option){"skip-dashboard", no_argument, NULL, O_SKIP_DASH};
     opts[n++] = (struct option){"dry-run", no_argument, NULL, O_DRY_RUN};
@@ -115,6 +117,7 @@ static int parse_args(int argc, char **argv, struct args *a) {
         case O_OUTPUT: a->o.output = optarg; break;
         case O_CONFIG: a->config = optarg; break;
         case O_SKIP_TRAIN: a->o.skip_training = true; break;
+        case O_OVERWRITE: a->o.overwrite = true; break;
         case O_SKIP_EXTRACT: a->o.skip_extraction = true; break;
         case O_SKIP_DASH: a->o.skip_dashboard = true; break;
         case O_DRY_RUN: a->dry_run = 1; break;

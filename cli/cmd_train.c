@@ -60,6 +60,7 @@ static void print_help(FILE *out) {
                  "  --output DIR             the run folder (created if needed)\n"
                  "  --checkpoint-every N     checkpoint every N steps (default 1000) and at the end\n"
                  "  --resume                 continue from DIR/checkpoint.safetensors\n"
+                 "  --overwrite              start afresh even if DIR holds a run (it is replaced)\n"
                  "  --log-every N            a training_log.jsonl line every N steps (default 10)\n"
                  "  --no-eval                skip the evaluation at the end\n"
                  "  --eval-tokens N          tokens for the reconstruction metrics (default 1048576)\n"
@@ -119,6 +120,7 @@ enum {
     O_THREADS,
     O_CKPT,
     O_RESUME,
+    O_OVERWRITE,
     O_CACHE,
     O_CACHE_DTYPE,
     O_GENE_KEY,
@@ -223,6 +225,7 @@ static int parse_args(int argc, char **argv, struct sg_train_opts *o) {
         {"threads", required_argument, NULL, O_THREADS},
         {"checkpoint-every", required_argument, NULL, O_CKPT},
         {"resume", no_argument, NULL, O_RESUME},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
         {"cache-activations", required_argument, NULL, O_CACHE},
         {"cache-dtype", required_argument, NULL, O_CACHE_DTYPE},
         {"gene-id-key", required_argument, NULL, O_GENE_KEY},
@@ -287,6 +290,7 @@ static int parse_args(int argc, char **argv, struct sg_train_opts *o) {
             break;
         case O_CKPT: rc = parse_i64("--checkpoint-every", optarg, 1, INT64_MAX, &o->checkpoint_every); break;
         case O_RESUME: o->resume = true; break;
+        case O_OVERWRITE: o->overwrite = true; break;
         case O_CACHE: o->cache_dir = optarg; break;
         case O_CACHE_DTYPE:
             if (strcmp(optarg, "bf16") == 0)

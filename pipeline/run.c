@@ -76,7 +76,9 @@ static sg_status preflight(const struct sg_run_opts *o, const char *sae_dir) {
     char dir[4096];
     int64_t d_model = 0;
     bool need_model = !o->skip_training || !o->skip_extraction;
-    sg_status st    = need_model ? model_width(rs, dir, sizeof dir, &d_model) : SG_OK;
+    /* before the model is even opened: training would replace an earlier run in the folder */
+    sg_status st = o->skip_training ? SG_OK : sg_train_check_output(o->output, o->overwrite);
+    if (st == SG_OK && need_model) st = model_width(rs, dir, sizeof dir, &d_model);
     if (st != SG_OK) return st;
     int64_t want = sg_run_int(rs, "training.sae.d_in", 0);
     if (need_model && want && want != d_model)
@@ -112,6 +114,7 @@ static sg_status train(const struct sg_run_opts *o) {
     if (sg_sae_arch_is_topk_family(arch)) t.sae.k = (int)k;
     t.data           = o->data;
     t.output         = o->output;
+    t.overwrite      = o->overwrite;
     t.model          = sg_run_str(rs, "model.path");
     t.model_size     = t.model ? NULL : sg_run_str(rs, "model.size");
     t.gene_id_key    = sg_run_str(rs, "data.gene_id_key");

@@ -72,6 +72,7 @@ sg_status sg_run_layer_configs(struct sg_run_settings *rs, const char *configs_d
 struct sg_run_opts {
     const char *data, *output;
     bool skip_training, skip_extraction, skip_dashboard;
+    bool overwrite; /* train afresh over an earlier run in output */
     struct sg_run_settings settings;
 };
 

@@ -416,9 +416,30 @@ static void trainer_free(struct sg_trainer *t) {
     free(t->dead);
 }
 
+sg_status sg_train_check_output(const char *output, bool overwrite) {
+    char ckpt[4200], cfg[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", output);
+    snprintf(cfg, sizeof cfg, "%s/sae/cfg.json", output);
+    const bool have_ckpt = access(ckpt, F_OK) == 0, have_sae = access(cfg, F_OK) == 0;
+    if (overwrite || (!have_ckpt && !have_sae)) return SG_OK;
+    return sg_error(SG_ERR_INVALID_ARG,
+                    "%s already holds a training run (%s%s%s); pass --resume to continue it, --overwrite to "
+                    "replace it, or choose another --output",
+                    output, have_ckpt ? "checkpoint.safetensors" : "", have_ckpt && have_sae ? ", " : "",
+                    have_sae ? "sae/" : "");
+}
+
 static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
     const struct sg_train_opts *o = &t->o;
     sg_status st                  = check_opts(o);
+    /* a fresh run must not silently replace hours of someone's training */
+    if (st == SG_OK && !o->resume) st = sg_train_check_output(o->output, o->overwrite);
+    if (st == SG_OK && o->overwrite && !o->resume) { /* the old run's evaluation must not outlive it */
+        char old_eval[4200];
+        snprintf(old_eval, sizeof old_eval, "%s/eval.json", o->output);
+        if (unlink(old_eval) != 0 && errno != ENOENT)
+            st = sg_error(SG_ERR_IO, "--overwrite: cannot remove %s: %s", old_eval, strerror(errno));
+    }
     if (st == SG_OK) st = sg_backends_load();
     if (st == SG_OK) st = sg_device_select(o->device ? o->device : "auto", &t->dev);
     if (st == SG_OK) st = sg_device_open_stream(t->dev, o->threads, &t->stream);

@@ -59,6 +59,7 @@ struct sg_train_opts {
     int threads;
     int64_t checkpoint_every; /* <= 0: only at the end */
     bool resume;
+    bool overwrite;    /* start afresh even when output already holds a training run */
     int64_t log_every; /* training_log.jsonl line every N steps (10) */
     int progress;      /* 1 bar, 0 plain lines, -1: a bar when stderr is a terminal */
     bool eval;         /* evaluate at the end (eval.json) */
@@ -81,6 +82,9 @@ struct sg_train_result {
 void sg_train_opts_default(struct sg_train_opts *o);
 /* Trains; res (may be NULL) gets the final numbers. */
 sg_status sg_train_run(const struct sg_train_opts *o, struct sg_train_result *res);
+/* Refuses to start a fresh run over an earlier one: SG_OK when output holds no checkpoint and
+ * no sae/cfg.json (or overwrite is set), else an error naming what is there and the options. */
+sg_status sg_train_check_output(const char *output, bool overwrite);
 /* The default learning rate for a dictionary size: 2e-4 / sqrt(d_sae / 2^14). */
 double sg_train_default_lr(int64_t d_sae);
 /* The learning rate at step t (0-based) of `steps`. */

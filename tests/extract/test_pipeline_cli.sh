@@ -91,8 +91,13 @@ done
 grep -q '"total_training_steps"\|"step":30,' "$tmp/run/training_log.jsonl" ||
     { echo "FAIL: --steps 30 did not override the config's 500"; fail=1; }
 
-# only the dashboard: sae/ and the extraction files stay as they were
+# training again into the same folder is refused before anything runs: sae/ is untouched
 before=$(sum "$tmp/run")
+expect 1 "$tmp/run already holds a training run (checkpoint.safetensors, sae/); pass --resume to continue it, --overwrite" \
+    -- "$saeg" pipeline $tiny $cfg --output "$tmp/run" --steps 30
+[ "$(sum "$tmp/run")" = "$before" ] || { echo "FAIL: a refused run changed files"; fail=1; }
+
+# only the dashboard: sae/ and the extraction files stay as they were
 rm "$tmp/run/dashboard.html"
 expect 0 "dashboard: $tmp/run/dashboard.html" -- "$saeg" pipeline --output "$tmp/run" --skip-training \
     --skip-extraction

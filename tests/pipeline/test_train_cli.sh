@@ -64,6 +64,22 @@ done
 grep -q '"hook_name":.*"transformer_encoder.layers.1"' "$tmp/run/sae/cfg.json" \
     || { echo "FAIL: cfg.json hook_name (the middle block of 2 is 1)"; fail=1; }
 
+# a second fresh run into the same folder is refused and changes nothing; --overwrite replaces it
+before=$(md5sum "$tmp/run/sae/sae_weights.safetensors" "$tmp/run/checkpoint.safetensors")
+expect 1 "$tmp/run already holds a training run (checkpoint.safetensors, sae/); pass --resume" -- "$saeg" train \
+    $demo --output "$tmp/run" --steps 4 --batch 512 --d-sae 256 -k 8 --max-cells 40 --no-eval --device cpu
+[ "$(md5sum "$tmp/run/sae/sae_weights.safetensors" "$tmp/run/checkpoint.safetensors")" = "$before" ] \
+    || { echo "FAIL: a refused run changed the SAE or the checkpoint"; fail=1; }
+cp -r "$tmp/run" "$tmp/run2"
+rm "$tmp/run2/checkpoint.safetensors"
+expect 1 "$tmp/run2 already holds a training run (sae/)" -- "$saeg" train $demo --output "$tmp/run2" --steps 4 \
+    --device cpu
+expect 0 "wrote $tmp/run2/sae" -- "$saeg" train $demo --output "$tmp/run2" --steps 4 --batch 512 --d-sae 256 -k 8 \
+    --max-cells 40 --no-eval --device cpu --overwrite --no-progress
+[ "$(cat "$tmp/run2/training_log.jsonl" | wc -l)" -eq 1 ] && grep -q '"step":4,' "$tmp/run2/training_log.jsonl" \
+    || { echo "FAIL: --overwrite did not start afresh"; fail=1; }
+[ ! -e "$tmp/run2/eval.json" ] || { echo "FAIL: --overwrite --no-eval kept the old run's eval.json"; fail=1; }
+
 # saeg eval on it: layer and tokens come from cfg.json; eval.json lands next to sae/ unless told
 expect 0 "loss recovered" -- "$saeg" eval --sae "$tmp/run/sae" $demo --max-cells 20 --eval-cells 4 \
     --output "$tmp/eval2.json" --device cpu
