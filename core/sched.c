@@ -366,8 +366,8 @@ static sg_status make_plan(struct sg_sched *s, struct sg_graph *g, struct graph_
     s->plans = p;
     if (p->stats.n_fallback_nodes && !sg_ptrmap_has(&s->warned_graphs, g)) {
         sg_ptrmap_put(&s->warned_graphs, g, g);
-        SG_LOGW("%d of %d nodes run on the cpu because %s lacks: %s", p->stats.n_fallback_nodes, g->n_nodes,
-                sg_device_name(dev_of(s, DEV_PRIMARY)), p->fallback_ops);
+        SG_LOGW("%d of %d nodes run on the cpu because %s cannot run them (op, type, layout or size): %s",
+                p->stats.n_fallback_nodes, g->n_nodes, sg_device_name(dev_of(s, DEV_PRIMARY)), p->fallback_ops);
     }
     SG_LOGD("scheduler: %d nodes in %d split%s, %d on the cpu fallback, %d copies, %zu bytes of compute memory",
             g->n_nodes, p->n_splits, p->n_splits == 1 ? "" : "s", p->stats.n_fallback_nodes, p->stats.n_copies,

@@ -45,13 +45,19 @@ const struct sg_vk_op sg_vk_ops[SG_OP_COUNT] = {
 };
 
 /* Every tensor the node touches must be addressable with 32-bit element indices and live in
- * (or be bound for) device memory; each family then checks types, layouts and sizes. */
+ * (or be bound for) device memory; each family then checks types, layouts and sizes. A tensor
+ * larger than one storage buffer can hold (maxStorageBufferRange: 128 MiB on lavapipe and some
+ * Intel drivers) cannot be bound at all, so its nodes go to the CPU fallback instead of failing
+ * the whole graph at allocation. */
 bool sg_vk_supports_op(const struct sg_vk_device *d, const struct sg_tensor *node) {
     if (node->op <= SG_OP_NONE || node->op >= SG_OP_COUNT) return false;
     if (sg_is_view_op(node->op)) return true;
     const struct sg_vk_op *op = &sg_vk_ops[node->op];
     if (!op->supports || !op->record) return false;
-    for (int i = 0; i < SG_MAX_SRC; i++)
-        if (node->src[i] && (unsigned)node->src[i]->type >= SG_TYPE_COUNT) return false;
+    if (sg_nbytes(node) > d->max_buffer) return false;
+    for (int i = 0; i < SG_MAX_SRC; i++) {
+        if (!node->src[i]) continue;
+        if ((unsigned)node->src[i]->type >= SG_TYPE_COUNT || sg_nbytes(node->src[i]) > d->max_buffer) return false;
+    }
     return op->supports(d, node);
 }
