@@ -282,6 +282,7 @@ static void log_line(struct sg_trainer *t, struct sg_train_log *l, const struct 
         fprintf(l->f, ",\"threshold\":%.6g", t->sae->batch_threshold);
     fprintf(l->f, "}\n");
     fflush(l->f);
+    sg_train_health(&t->health, t, l->l0 / n, (double)so->n_dead / (double)t->sae->cfg.d_sae);
     double keep_t    = l->t_last;
     int64_t keep_tok = l->tokens_last;
     FILE *f          = l->f;

@@ -37,6 +37,11 @@ sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, in
 void sg_step_graph_free(struct sg_step_graph *g);
 
 /* Everything a checkpoint restores. */
+/* train_health.c: which warnings about the run have been said */
+struct sg_train_health {
+    bool warned_silent, warned_dense, warned_dead;
+};
+
 struct sg_trainer {
     struct sg_train_opts o;
     struct sg_device *dev;
@@ -60,7 +65,12 @@ struct sg_trainer {
     double elapsed_s;      /* training time before this process (resumed runs) */
     float *x, *fired, *dead;
     char model_fp[17], data_fp[17];
+    struct sg_train_health health;
 };
+
+/* Warns (once each) when the interval's mean L0 or the dead fraction says the run is going
+ * wrong in a way an option fixes. */
+void sg_train_health(struct sg_train_health *h, const struct sg_trainer *t, double l0, double dead_fraction);
 
 /* output/checkpoint.safetensors: weights, Adam moments, counters, the shuffle pool, and the
  * step, generator states and data position as JSON in the metadata. */

@@ -88,6 +88,16 @@ grep -q '"l0":	8' "$tmp/eval2.json" || { echo "FAIL: eval2.json L0 is not 8"; ca
 expect 1 "the SAE takes d_in = 32 but the model" -- "$saeg" eval --sae "$tmp/run/sae" \
     --model $fix/tiny_gelu_bf16 --data $fix/cells.h5ad --device cpu
 
+# a penalty far too strong or far too weak is said once, with the option to change
+short="--steps 40 --batch 64 --d-sae 64 --architecture standard --penalty-warmup 0 --no-eval --device cpu"
+out=$("$saeg" train $tiny --output "$tmp/strong" $short --l1-coef 500 2>&1)
+[ "$(grep -c "silences nearly every latent" <<<"$out")" -eq 1 ] && grep -q "(--l1-coef 500)" <<<"$out" \
+    || { echo "FAIL: no single warning about a silencing penalty"; echo "$out"; fail=1; }
+out=$("$saeg" train $tiny --output "$tmp/weak" $short --l1-coef 0.0001 2>&1)
+grep -q "the code is hardly sparse (--l1-coef 0.0001 is weak" <<<"$out" \
+    || { echo "FAIL: no warning about a weak penalty"; echo "$out"; fail=1; }
+grep -q "silences" <<<"$out" && { echo "FAIL: a weak penalty was called silencing"; fail=1; }
+
 # the benchmark runs and reports tokens/s
 expect 0 "tokens/s" -- "$saeg" bench sae --d-in 64 --d-sae 256 -k 8 --batch 256 --steps 2 --device cpu --no-torch
 expect 2 "bad value '0' for -k" -- "$saeg" bench sae -k 0
