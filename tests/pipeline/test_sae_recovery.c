@@ -49,6 +49,7 @@ static struct sg_train_result train_on(enum sg_sae_arch arch, const char *out, s
     if (arch == SG_SAE_STANDARD) o.sae.l1_coef = 0.3f;
     o.source               = &s->base;
     o.output               = out;
+    o.overwrite            = true; /* the folder holds the previous test run's output */
     o.device               = "cpu";
     o.steps                = steps;
     o.batch                = 256;
