@@ -1,0 +1,274 @@
+/* pipeline/dist.h: MPI when built with it (SAEG_HAVE_MPI) and started by an MPI launcher; the
+ * one-process identity otherwise. */
+#include "pipeline/dist.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#ifdef SAEG_HAVE_MPI
+#include <mpi.h>
+#endif
+
+static int g_rank, g_size = 1, g_local_rank, g_local_size = 1;
+static bool g_mpi; /* MPI_Init was called */
+
+bool sg_dist_built(void) {
+#ifdef SAEG_HAVE_MPI
+    return true;
+#else
+    return false;
+#endif
+}
+
+int sg_dist_rank(void) { return g_rank; }
+int sg_dist_size(void) { return g_size; }
+int sg_dist_local_rank(void) { return g_local_rank; }
+int sg_dist_local_size(void) { return g_local_size; }
+
+void sg_dist_share(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
+    *lo = n * rank / size;
+    *hi = n * (rank + 1) / size;
+}
+
+#ifdef SAEG_HAVE_MPI
+
+static void rank_log(enum sg_log_level level, const char *msg, void *user) {
+    (void)user;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    fprintf(stderr, "saeg[rank %d]: %s: %s\n", g_rank, names[level], msg);
+}
+
+/* Ranks that share a machine share its cores: without SAEG_THREADS each would start one thread
+ * per core and they would all fight over them. */
+static void share_threads(void) {
+    const char *env = getenv("SAEG_THREADS");
+    if (g_local_size <= 1 || (env && *env)) return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n     = cores > 0 ? cores / g_local_size : 1;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%ld", n < 1 ? 1 : n);
+    setenv("SAEG_THREADS", buf, 0);
+}
+
+static void setup_ranks(void) {
+    if (g_size <= 1) return;
+    share_threads();
+    if (g_rank != 0) {
+        /* progress is rank 0's to print; the others speak up only about problems */
+        const char *env = getenv("SAEG_LOG");
+        if (!env || !*env) sg_log_set_level(SG_LOG_WARN);
+        sg_log_set_callback(rank_log, NULL);
+    }
+}
+
+static sg_status mpi_status(int rc, const char *what) {
+    if (rc == MPI_SUCCESS) return SG_OK;
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return sg_error(SG_ERR_IO, "MPI %s failed on rank %d of %d: %.*s (another rank may have died)", what, g_rank,
+                    g_size, len, msg);
+}
+
+/* Started by mpirun/mpiexec (Open MPI, MPICH) or srun (PMI/PMIx)? A plain `saeg ...` never
+ * initialises MPI, so it needs no launcher and pays nothing. */
+static bool launched_by_mpi(void) {
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return true;
+    return false;
+}
+
+sg_status sg_dist_init(int *argc, char ***argv) {
+    if (g_mpi || !launched_by_mpi()) return SG_OK;
+    int provided = 0;
+    int rc       = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    if (rc != MPI_SUCCESS) return sg_error(SG_ERR_IO, "MPI_Init failed (error %d)", rc);
+    g_mpi = true;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    MPI_Comm local;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &local) == MPI_SUCCESS) {
+        MPI_Comm_rank(local, &g_local_rank);
+        MPI_Comm_size(local, &g_local_size);
+        MPI_Comm_free(&local);
+    }
+    setup_ranks();
+    return SG_OK;
+}
+
+void sg_dist_finalize(void) {
+    if (!g_mpi) return;
+    MPI_Finalize();
+    g_mpi = false;
+}
+
+/* MPI counts are ints: large buffers go in pieces */
+#define PIECE (1 << 28)
+
+static sg_status allreduce(void *x, int64_t n, MPI_Datatype type, size_t elem, MPI_Op op) {
+    if (g_size <= 1) return SG_OK;
+    for (int64_t i = 0; i < n; i += PIECE) {
+        int cnt = (int)(n - i < PIECE ? n - i : PIECE);
+        int rc  = MPI_Allreduce(MPI_IN_PLACE, (char *)x + (size_t)i * elem, cnt, type, op, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_status(rc, "Allreduce");
+    }
+    return SG_OK;
+}
+
+sg_status sg_dist_allreduce_f32(float *x, int64_t n) { return allreduce(x, n, MPI_FLOAT, sizeof *x, MPI_SUM); }
+sg_status sg_dist_allreduce_f64(double *x, int64_t n) { return allreduce(x, n, MPI_DOUBLE, sizeof *x, MPI_SUM); }
+sg_status sg_dist_allreduce_i64(int64_t *x, int64_t n) { return allreduce(x, n, MPI_INT64_T, sizeof *x, MPI_SUM); }
+sg_status sg_dist_allreduce_max_i64(int64_t *x, int64_t n) {
+    return allreduce(x, n, MPI_INT64_T, sizeof *x, MPI_MAX);
+}
+
+sg_status sg_dist_bcast(void *buf, int64_t bytes, int root) {
+    if (g_size <= 1) return SG_OK;
+    for (int64_t i = 0; i < bytes; i += PIECE) {
+        int cnt = (int)(bytes - i < PIECE ? bytes - i : PIECE);
+        int rc  = MPI_Bcast((char *)buf + i, cnt, MPI_BYTE, root, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_status(rc, "Bcast");
+    }
+    return SG_OK;
+}
+
+sg_status sg_dist_barrier(void) {
+    if (g_size <= 1) return SG_OK;
+    return mpi_status(MPI_Barrier(MPI_COMM_WORLD), "Barrier");
+}
+
+static sg_status gather_blobs(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes) {
+    *all            = NULL;
+    const bool recv = root < 0 || g_rank == root;
+    int64_t *sz     = calloc((size_t)g_size, sizeof *sz);
+    int *cnt = calloc((size_t)g_size, sizeof *cnt), *disp = calloc((size_t)g_size, sizeof *disp);
+    if (!sz || !cnt || !disp) {
+        free(sz);
+        free(cnt);
+        free(disp);
+        return sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    }
+    int rc = MPI_Allgather(&bytes, 1, MPI_INT64_T, sz, 1, MPI_INT64_T, MPI_COMM_WORLD);
+    sg_status st = mpi_status(rc, "Allgather");
+    int64_t total = 0;
+    for (int i = 0; i < g_size; i++) total += sz[i];
+    if (st == SG_OK && total > 0x7fffffff)
+        st = sg_error(SG_ERR_INVALID_ARG,
+                      "MPI gather of %lld bytes: more than 2 GiB at once (use smaller batches: --batch)",
+                      (long long)total);
+    char *buf = NULL;
+    if (st == SG_OK && recv) {
+        buf = malloc(total ? (size_t)total : 1);
+        if (!buf) st = sg_error(SG_ERR_NO_MEMORY, "out of memory for %lld gathered bytes", (long long)total);
+    }
+    /* every rank learned the sizes, so an error above is the same on every rank */
+    if (st == SG_OK) {
+        int64_t off = 0;
+        for (int i = 0; i < g_size; i++) {
+            cnt[i]  = (int)sz[i];
+            disp[i] = (int)off;
+            off += sz[i];
+        }
+        if (root < 0)
+            rc = MPI_Allgatherv(mine, (int)bytes, MPI_BYTE, buf, cnt, disp, MPI_BYTE, MPI_COMM_WORLD);
+        else
+            rc = MPI_Gatherv(mine, (int)bytes, MPI_BYTE, buf, cnt, disp, MPI_BYTE, root, MPI_COMM_WORLD);
+        st = mpi_status(rc, root < 0 ? "Allgatherv" : "Gatherv");
+    }
+    if (st == SG_OK && sizes)
+        for (int i = 0; i < g_size; i++) sizes[i] = sz[i];
+    if (st == SG_OK)
+        *all = buf;
+    else
+        free(buf);
+    free(sz);
+    free(cnt);
+    free(disp);
+    return st;
+}
+
+void sg_dist_abort(int code, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (g_size > 1)
+        fprintf(stderr, "saeg[rank %d]: %s\n", g_rank, msg);
+    else
+        fprintf(stderr, "saeg: %s\n", msg);
+    fflush(stderr);
+    if (g_mpi) MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);
+}
+
+#else /* one process */
+
+sg_status sg_dist_init(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    return SG_OK;
+}
+void sg_dist_finalize(void) {}
+sg_status sg_dist_allreduce_f32(float *x, int64_t n) {
+    (void)x;
+    (void)n;
+    return SG_OK;
+}
+sg_status sg_dist_allreduce_f64(double *x, int64_t n) {
+    (void)x;
+    (void)n;
+    return SG_OK;
+}
+sg_status sg_dist_allreduce_i64(int64_t *x, int64_t n) {
+    (void)x;
+    (void)n;
+    return SG_OK;
+}
+sg_status sg_dist_allreduce_max_i64(int64_t *x, int64_t n) {
+    (void)x;
+    (void)n;
+    return SG_OK;
+}
+sg_status sg_dist_bcast(void *buf, int64_t bytes, int root) {
+    (void)buf;
+    (void)bytes;
+    (void)root;
+    return SG_OK;
+}
+sg_status sg_dist_barrier(void) { return SG_OK; }
+
+static sg_status gather_blobs(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes) {
+    (void)root;
+    *all = malloc(bytes > 0 ? (size_t)bytes : 1);
+    if (!*all) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    if (bytes > 0) memcpy(*all, mine, (size_t)bytes);
+    if (sizes) sizes[0] = bytes;
+    return SG_OK;
+}
+
+void sg_dist_abort(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("saeg: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(code);
+}
+
+#endif
+
+sg_status sg_dist_gatherv(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes) {
+    return gather_blobs(mine, bytes, root, all, sizes);
+}
+sg_status sg_dist_allgatherv(const void *mine, int64_t bytes, void **all, int64_t *sizes) {
+    return gather_blobs(mine, bytes, -1, all, sizes);
+}
