@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/types.h"
 #include "io/safetensors.h"
+#include "pipeline/dist.h"
 
 #define CACHE_FORMAT "saeg.activations/1"
 
@@ -385,7 +386,17 @@ sg_status sg_act_cache_source(const struct sg_act_cache_opts *o, struct sg_act_s
         return sg_error(SG_ERR_IO, "--cache-activations %s: cannot create it: %s", o->dir, strerror(errno));
     char path[1400];
     snprintf(path, sizeof path, "%s/manifest.json", o->dir);
-    cJSON *m = read_manifest(path, &st);
+    cJSON *m = NULL;
+    /* several ranks: rank 0 checks or builds the cache while the others wait, then all read it */
+    if (sg_dist_rank() != 0) {
+        st = sg_dist_barrier();
+        if (st == SG_OK) m = read_manifest(path, &st);
+        if (st == SG_OK && !m) st = sg_error(SG_ERR_IO, "%s: rank 0 did not write it", path);
+        if (st == SG_OK) st = open_shards(o->dir, m, id.d_model, out);
+        cJSON_Delete(m);
+        return st;
+    }
+    m = read_manifest(path, &st);
     if (st != SG_OK) return sg_error_wrap(st, "--cache-activations %s", o->dir);
     if (!m) {
         SG_LOGI("activation cache: building %s (layer %d, %s tokens, %s)", o->dir, o->layer, id.tokens,
@@ -405,7 +416,8 @@ sg_status sg_act_cache_source(const struct sg_act_cache_opts *o, struct sg_act_s
         }
         SG_LOGI("activation cache: reusing %s", o->dir);
     }
-    st = open_shards(o->dir, m, id.d_model, out);
+    st = sg_dist_barrier();
+    if (st == SG_OK) st = open_shards(o->dir, m, id.d_model, out);
     cJSON_Delete(m);
     return st;
 }

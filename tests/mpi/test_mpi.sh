@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# saeg under mpirun -n 2 on this machine against the same command in one process, on the bundled
+# demo model and HSMM cells (docs/mpi.md):
+#   embed    embeddings.safetensors byte for byte
+#   extract  the three JSON files byte for byte, obsm['X_sae'] of the --write-h5ad copy value for
+#            value (the copy's HDF5 object headers carry times, so the files differ)
+#   train    the SAE's weights within 1e-4 of the largest weight (same seed: the only difference is
+#            the order of float additions in the gradient sum), and resuming a 2-rank checkpoint
+#            in one process and a 1-process checkpoint in 2 ranks
+#   kill     kill -9 of rank 1 mid-training: mpirun fails with a message naming it, within
+#            seconds, and the last checkpoint resumes to the end
+#   test_mpi.sh MODE path/to/saeg path/to/st-compare      (run from the repository root)
+# The launcher is $SAEG_TEST_MPIRUN (tests/mpi/CMakeLists.txt sets it and the environment).
+set -u
+mode=$1
+saeg=$2
+cmp_st=$3
+read -r -a mpirun <<<"${SAEG_TEST_MPIRUN:?set by ctest}"
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+demo="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad"
+one=(--device cpu --threads 1) # the same threads per process in both runs: same float order
+
+run() { # run LOG command... : fails the test with the log when the command fails
+    local log=$1
+    shift
+    if ! "$@" >"$log" 2>&1; then
+        echo "FAIL: $*"
+        cat "$log"
+        fail=1
+        return 1
+    fi
+}
+
+case $mode in
+embed)
+    args=(embed $demo --layer 0,1 --max-cells 24 --batch 4 --context 256 --cell-type-key time_point "${one[@]}")
+    run "$tmp/1.log" "$saeg" "${args[@]}" --output "$tmp/one" &&
+        run "$tmp/2.log" "${mpirun[@]}" "$saeg" "${args[@]}" --output "$tmp/two" &&
+        if cmp "$tmp/one/embeddings.safetensors" "$tmp/two/embeddings.safetensors"; then
+            echo "embed: 2 ranks wrote the same embeddings.safetensors as 1 process, byte for byte"
+        else
+            echo "FAIL: embed: embeddings.safetensors differs"
+            fail=1
+        fi
+    ls "$tmp/two" | grep -q tmp && { echo "FAIL: embed left a .tmp file"; fail=1; }
+    ;;
+extract)
+    run "$tmp/t.log" "$saeg" train $demo --output "$tmp/run" --steps 20 --batch 256 --d-sae 64 -k 8 \
+        --max-cells 24 --context 256 --no-eval --no-progress "${one[@]}" || exit 1
+    # --batch 3: the last round has one batch for rank 0 and a short one for rank 1
+    args=(extract --sae "$tmp/run" $demo --max-cells 23 --batch 3 --cell-type-key time_point --write-h5ad
+        --histogram-samples 50 "${one[@]}")
+    run "$tmp/1.log" "$saeg" "${args[@]}" --output "$tmp/one" &&
+        run "$tmp/2.log" "${mpirun[@]}" "$saeg" "${args[@]}" --output "$tmp/two" || exit 1
+    for f in feature_gene_associations.json feature_cell_associations.json feature_stats.json; do
+        if cmp "$tmp/one/$f" "$tmp/two/$f"; then echo "extract: $f identical"; else
+            echo "FAIL: extract: $f differs"
+            fail=1
+        fi
+    done
+    grep -q '"sampled":true' "$tmp/one/feature_stats.json" || echo "note: no histogram was sampled"
+    if command -v h5dump >/dev/null; then
+        if cmp <(h5dump -g /obsm/X_sae "$tmp/one/hsmm_sae.h5ad") <(h5dump -g /obsm/X_sae "$tmp/two/hsmm_sae.h5ad"); then
+            echo "extract: obsm['X_sae'] identical"
+        else
+            echo "FAIL: extract: obsm['X_sae'] differs"
+            fail=1
+        fi
+    else
+        echo "note: no h5dump (Debian: hdf5-tools); the h5ad copies were not compared"
+    fi
+    ;;
+train)
+    args=(train $demo --steps 30 --batch 256 --d-sae 64 -k 8 --max-cells 24 --context 256 --seed 5
+        --no-eval --no-progress --checkpoint-every 15 "${one[@]}")
+    run "$tmp/1.log" "$saeg" "${args[@]}" --output "$tmp/one" &&
+        run "$tmp/2.log" "${mpirun[@]}" "$saeg" "${args[@]}" --output "$tmp/two" || exit 1
+    grep -q "ranks hold identical weights" "$tmp/2.log" || {
+        echo "FAIL: train: no weight check across ranks"
+        cat "$tmp/2.log"
+        fail=1
+    }
+    echo "train: 2 ranks against 1 process, same seed:"
+    "$cmp_st" "$tmp/one/sae/sae_weights.safetensors" "$tmp/two/sae/sae_weights.safetensors" 1e-4 || {
+        echo "FAIL: train: weights differ by more than 1e-4"
+        fail=1
+    }
+    # 15 steps (a schedule of 15 steps), resumed to 30: in 1 process then 1 (the reference), in 2
+    # ranks then 1, in 1 then 2 ranks
+    for a in "c 1 1" "a 2 1" "b 1 2"; do
+        read -r name first second <<<"$a"
+        l1=()
+        l2=()
+        [ "$first" = 2 ] && l1=("${mpirun[@]}")
+        [ "$second" = 2 ] && l2=("${mpirun[@]}")
+        run "$tmp/$name.log" "${l1[@]}" "$saeg" train $demo --steps 15 --batch 256 --d-sae 64 -k 8 --max-cells 24 \
+            --context 256 --seed 5 --no-eval --no-progress "${one[@]}" --output "$tmp/$name" &&
+            run "$tmp/$name.r.log" "${l2[@]}" "$saeg" "${args[@]}" --output "$tmp/$name" --resume || continue
+        [ "$name" = c ] && continue
+        echo "train: $first rank(s), resumed in $second, against 1 then 1:"
+        "$cmp_st" "$tmp/c/sae/sae_weights.safetensors" "$tmp/$name/sae/sae_weights.safetensors" 1e-4 || {
+            echo "FAIL: train: resumed with another rank count, weights differ by more than 1e-4"
+            fail=1
+        }
+    done
+    ;;
+kill)
+    out="$tmp/k"
+    SAEG_TEST_MARK=$$ "${mpirun[@]}" "$saeg" train $demo --steps 100000 --batch 64 --d-sae 32 -k 4 --max-cells 16 \
+        --context 128 --no-eval --no-progress --checkpoint-every 5 "${one[@]}" --output "$out" >"$tmp/k.log" 2>&1 &
+    job=$!
+    for _ in $(seq 300); do [ -f "$out/checkpoint.safetensors" ] && break; sleep 0.1; done
+    [ -f "$out/checkpoint.safetensors" ] || { echo "FAIL: kill: no checkpoint appeared"; cat "$tmp/k.log"; exit 1; }
+    victim=""
+    for p in $(pgrep -f "saeg train"); do
+        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SAEG_TEST_MARK=$$" &&
+            tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then victim=$p; fi
+    done
+    [ -n "$victim" ] || { echo "FAIL: kill: rank 1 not found"; kill "$job"; exit 1; }
+    kill -9 "$victim"
+    for _ in $(seq 300); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$job" 2>/dev/null; then
+        echo "FAIL: kill: mpirun still runs 30 s after rank 1 died"
+        kill "$job"
+        fail=1
+    fi
+    wait "$job"
+    rc=$?
+    [ $rc -ne 0 ] || { echo "FAIL: kill: mpirun exited 0"; fail=1; }
+    grep -qi "rank 1" "$tmp/k.log" || grep -qi "exited on signal 9" "$tmp/k.log" || {
+        echo "FAIL: kill: the message does not say which rank died:"
+        fail=1
+    }
+    echo "kill: mpirun exited $rc, saying:"
+    grep -i -m3 "signal\|rank 1" "$tmp/k.log"
+    # the checkpoint is whole: resume it in one process to a nearby end
+    step=$("$saeg" train $demo --steps 1 --batch 64 --d-sae 32 -k 4 --max-cells 16 --context 128 --no-eval \
+        --no-progress "${one[@]}" --output "$out" --resume 2>&1 | grep -o "resuming at step [0-9]*" | grep -o "[0-9]*$")
+    [ -n "$step" ] || { echo "FAIL: kill: the checkpoint does not load"; fail=1; }
+    run "$tmp/r.log" "$saeg" train $demo --steps $((step + 5)) --batch 64 --d-sae 32 -k 4 --max-cells 16 \
+        --context 128 --no-eval --no-progress "${one[@]}" --output "$out" --resume &&
+        echo "kill: the checkpoint at step $step resumed to step $((step + 5))"
+    ;;
+*)
+    echo "unknown mode $mode"
+    exit 2
+    ;;
+esac
+[ $fail -eq 0 ] && echo "PASS ($mode)"
+exit $fail
