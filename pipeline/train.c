@@ -645,5 +645,7 @@ sg_status sg_train_run(const struct sg_train_opts *o, struct sg_train_result *re
     if (res) memset(res, 0, sizeof *res);
     sg_status st = train(&t, res);
     trainer_free(&t);
+    /* several ranks: the SAE is on disk (rank 0 wrote it) before any rank goes on to use it */
+    if (st == SG_OK) st = sg_dist_barrier();
     return st;
 }

@@ -7,6 +7,8 @@
 #   train    the SAE's weights within 1e-4 of the largest weight (same seed: the only difference is
 #            the order of float additions in the gradient sum), and resuming a 2-rank checkpoint
 #            in one process and a 1-process checkpoint in 2 ranks
+#   cache    --cache-activations built by 2 ranks (per-rank shards, one manifest) holds what 1
+#            process writes, and either run trains on it
 #   kill     kill -9 of rank 1 mid-training: mpirun fails with a message naming it, within
 #            seconds, and the last checkpoint resumes to the end
 #   test_mpi.sh MODE path/to/saeg path/to/st-compare      (run from the repository root)
@@ -105,6 +107,31 @@ train)
             fail=1
         }
     done
+    ;;
+cache)
+    args=(train $demo --steps 20 --batch 256 --d-sae 64 -k 8 --max-cells 24 --context 256 --seed 5 --no-eval
+        --no-progress "${one[@]}")
+    run "$tmp/a.log" "$saeg" "${args[@]}" --cache-activations "$tmp/ca" --output "$tmp/a" &&
+        run "$tmp/b.log" "${mpirun[@]}" "$saeg" "${args[@]}" --cache-activations "$tmp/cb" --output "$tmp/b" &&
+        run "$tmp/c.log" "$saeg" "${args[@]}" --cache-activations "$tmp/cb" --output "$tmp/c" || exit 1
+    if grep -q shard_r0000_ "$tmp/cb/manifest.json" && grep -q shard_r0001_ "$tmp/cb/manifest.json"; then
+        echo "cache: the 2 ranks wrote their own shards, listed in one manifest"
+    else
+        echo "FAIL: cache: the manifest does not list both ranks' shards"
+        cat "$tmp/cb/manifest.json"
+        fail=1
+    fi
+    grep -q "reusing" "$tmp/c.log" || { echo "FAIL: cache: 1 process did not reuse the 2-rank cache"; fail=1; }
+    echo "cache: 1 process on the 2-rank cache against 1 process on its own cache:"
+    "$cmp_st" "$tmp/a/sae/sae_weights.safetensors" "$tmp/c/sae/sae_weights.safetensors" 0 || {
+        echo "FAIL: cache: the caches hold different activations"
+        fail=1
+    }
+    echo "cache: 2 ranks against 1 process:"
+    "$cmp_st" "$tmp/a/sae/sae_weights.safetensors" "$tmp/b/sae/sae_weights.safetensors" 1e-4 || {
+        echo "FAIL: cache: weights differ by more than 1e-4"
+        fail=1
+    }
     ;;
 kill)
     out="$tmp/k"
