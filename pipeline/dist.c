@@ -84,8 +84,18 @@ static bool launched_by_mpi(void) {
     return false;
 }
 
+/* Open MPI busy-polls while a rank waits in a collective. When the ranks on this machine are at
+ * least as many as its cores (a laptop, a CI container, mpirun --oversubscribe) that spinning
+ * takes the cores the other ranks compute on, so let waiting ranks yield (unless the user chose). */
+static void yield_when_crowded(void) {
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    long n = local ? strtol(local, NULL, 10) : 0, cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n > 1 && cores > 0 && n >= cores) setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+}
+
 sg_status sg_dist_init(int *argc, char ***argv) {
     if (g_mpi || !launched_by_mpi()) return SG_OK;
+    yield_when_crowded();
     int provided = 0;
     int rc       = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     if (rc != MPI_SUCCESS) return sg_error(SG_ERR_IO, "MPI_Init failed (error %d)", rc);
