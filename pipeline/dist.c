@@ -17,14 +17,6 @@
 static int g_rank, g_size = 1, g_local_rank, g_local_size = 1;
 static bool g_mpi; /* MPI_Init was called */
 
-bool sg_dist_built(void) {
-#ifdef SAEG_HAVE_MPI
-    return true;
-#else
-    return false;
-#endif
-}
-
 int sg_dist_rank(void) { return g_rank; }
 int sg_dist_size(void) { return g_size; }
 int sg_dist_local_rank(void) { return g_local_rank; }

@@ -26,7 +26,6 @@
  * when several ranks share a machine and SAEG_THREADS is unset, each gets cores / ranks threads. */
 sg_status sg_dist_init(int *argc, char ***argv);
 void sg_dist_finalize(void);
-bool sg_dist_built(void); /* compiled with MPI */
 
 int sg_dist_rank(void);
 int sg_dist_size(void);

@@ -9,6 +9,7 @@
 #            in one process and a 1-process checkpoint in 2 ranks
 #   cache    --cache-activations built by 2 ranks (per-rank shards, one manifest) holds what 1
 #            process writes, and either run trains on it
+#   pipeline saeg pipeline under 2 ranks: every output, the dashboard written once by rank 0
 #   kill     kill -9 of rank 1 mid-training: mpirun fails with a message naming it, within
 #            seconds, and the last checkpoint resumes to the end
 #   test_mpi.sh MODE path/to/saeg path/to/st-compare      (run from the repository root)
@@ -132,6 +133,16 @@ cache)
         echo "FAIL: cache: weights differ by more than 1e-4"
         fail=1
     }
+    ;;
+pipeline)
+    run "$tmp/p.log" "${mpirun[@]}" "$saeg" pipeline --config configs/pipeline/demo.yaml $demo --output "$tmp/p" \
+        --steps 30 --max-cells 16 "${one[@]}" || exit 1
+    for f in sae/cfg.json training_log.jsonl eval.json feature_stats.json dashboard.html; do
+        [ -s "$tmp/p/$f" ] || { echo "FAIL: pipeline: no $f"; fail=1; }
+    done
+    n=$(grep -c "^dashboard: " "$tmp/p.log")
+    [ "$n" = 1 ] || { echo "FAIL: pipeline: the summary was printed $n times (rank 0 only: once)"; fail=1; }
+    echo "pipeline: train -> extract -> dashboard under 2 ranks, summary printed once"
     ;;
 kill)
     out="$tmp/k"
