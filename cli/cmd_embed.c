@@ -404,7 +404,7 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
     const double t_start = now_s();
     double t_report      = t_start;
     int64_t done         = 0;
-    const int64_t mine = e->hi - e->lo;
+    const int64_t mine   = e->hi - e->lo;
     for (int64_t r0 = e->lo; st == SG_OK && r0 < e->hi; r0 += step) {
         st = read_chunk(e, r0, r0 + step < e->hi ? step : e->hi - r0);
         for (int64_t i = 0; st == SG_OK && i < e->rows.n_rows; i++) {

@@ -2,8 +2,8 @@
  * with pwrite at any offset, so producers can fill tensors batch by batch. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

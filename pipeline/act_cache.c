@@ -189,8 +189,8 @@ struct shard_rec {
     int64_t n_tokens;
 };
 
-static sg_status gather_manifest(const struct sg_act_cache_opts *o, const struct identity *id, char (*names)[SHARD_NAME],
-                                 const int64_t *counts, int n_shards) {
+static sg_status gather_manifest(const struct sg_act_cache_opts *o, const struct identity *id,
+                                 char (*names)[SHARD_NAME], const int64_t *counts, int n_shards) {
     struct shard_rec *mine = calloc((size_t)n_shards + 1, sizeof *mine);
     if (!mine) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     for (int i = 0; i < n_shards; i++) {
@@ -200,14 +200,13 @@ static sg_status gather_manifest(const struct sg_act_cache_opts *o, const struct
     struct shard_rec *all = NULL;
     int64_t *sizes        = calloc((size_t)sg_dist_size(), sizeof *sizes);
     sg_status st          = sizes ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "out of memory");
-    if (st == SG_OK)
-        st = sg_dist_gatherv(mine, (int64_t)(n_shards * sizeof *mine), 0, (void **)&all, sizes);
+    if (st == SG_OK) st = sg_dist_gatherv(mine, (int64_t)(n_shards * sizeof *mine), 0, (void **)&all, sizes);
     free(mine);
     if (st == SG_OK && sg_dist_rank() == 0) {
         int64_t n = 0, total = 0;
         for (int i = 0; i < sg_dist_size(); i++) n += sizes[i] / (int64_t)sizeof *all;
         char(*all_names)[SHARD_NAME] = malloc((size_t)(n + 1) * sizeof *all_names);
-        int64_t *all_counts  = malloc((size_t)(n + 1) * sizeof *all_counts);
+        int64_t *all_counts          = malloc((size_t)(n + 1) * sizeof *all_counts);
         if (!all_names || !all_counts) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
         for (int64_t i = 0; st == SG_OK && i < n; i++) {
             memcpy(all_names[i], all[i].name, sizeof all_names[i]);
@@ -236,9 +235,9 @@ static sg_status build(const struct sg_act_cache_opts *o, const struct identity 
     lo *= o->batch_cells;
     hi = hi * o->batch_cells < c->n_cells ? hi * o->batch_cells : c->n_cells;
     if (sg_dist_size() > 1) c->exact_reads = true;
-    const int64_t d    = c->m->cfg.d_model;
-    const bool bf16    = o->bf16;
-    int64_t per_shard  = o->shard_tokens > 0 ? o->shard_tokens : (int64_t)(256u << 20) / (d * (bf16 ? 2 : 4));
+    const int64_t d   = c->m->cfg.d_model;
+    const bool bf16   = o->bf16;
+    int64_t per_shard = o->shard_tokens > 0 ? o->shard_tokens : (int64_t)(256u << 20) / (d * (bf16 ? 2 : 4));
     if (per_shard < 1) per_shard = 1;
     const int64_t max_batch = o->batch_cells * c->tk.context;
     if (per_shard < max_batch) per_shard = max_batch; /* a whole forward pass fits */
@@ -253,8 +252,8 @@ static sg_status build(const struct sg_act_cache_opts *o, const struct identity 
     uint16_t *conv      = bf16 ? malloc((size_t)((per_shard + max_batch) * d) * sizeof *conv) : NULL;
     int cap_shards = 64, n_shards = 0;
     char(*names)[SHARD_NAME] = malloc((size_t)cap_shards * sizeof *names);
-    int64_t *counts  = malloc((size_t)cap_shards * sizeof *counts);
-    sg_status st     = tx1_runner_new(c->m, o->stream, &ro, &r);
+    int64_t *counts          = malloc((size_t)cap_shards * sizeof *counts);
+    sg_status st             = tx1_runner_new(c->m, o->stream, &ro, &r);
     if (st == SG_OK && (!b || !rows || (bf16 && !conv) || !names || !counts))
         st = sg_error(SG_ERR_NO_MEMORY, "out of memory building the activation cache");
     int64_t fill = 0, total = 0;
@@ -297,7 +296,8 @@ static sg_status build(const struct sg_act_cache_opts *o, const struct identity 
     } else {
         if (st == SG_OK && total == 0)
             st = sg_error(SG_ERR_INVALID_ARG, "%s: no cell has a token of the chosen kind", c->data);
-        if (st == SG_OK) st = write_manifest(o->dir, id, bf16, (const char(*)[SHARD_NAME])names, counts, n_shards, total);
+        if (st == SG_OK)
+            st = write_manifest(o->dir, id, bf16, (const char(*)[SHARD_NAME])names, counts, n_shards, total);
     }
     tx1_runner_free(r);
     tx1_batch_free(b);

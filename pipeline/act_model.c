@@ -70,7 +70,7 @@ static sg_status run_own_batch(struct model_source *s, int64_t first, int64_t *n
 }
 
 static sg_status run_batch(struct model_source *s) {
-    const int size = sg_dist_size();
+    const int size   = sg_dist_size();
     const int64_t bc = s->o.batch_cells, d = s->base.d;
     if (size == 1) {
         s->cur = s->rows;
@@ -85,8 +85,8 @@ static sg_status run_batch(struct model_source *s) {
         int64_t mine  = 0;
         sg_status st  = run_own_batch(s, s->round_item + sg_dist_rank() * bc, &mine);
         /* a rank that failed ends the job (main: sg_dist_abort) */
-        if (st == SG_OK) st = sg_dist_allgatherv(s->rows, mine * d * (int64_t)sizeof(float), (void **)&s->round,
-                                                 s->round_rows);
+        if (st == SG_OK)
+            st = sg_dist_allgatherv(s->rows, mine * d * (int64_t)sizeof(float), (void **)&s->round, s->round_rows);
         if (st != SG_OK) return st;
         for (int i = 0; i < size; i++) s->round_rows[i] /= d * (int64_t)sizeof(float);
         return run_batch(s);
@@ -190,7 +190,8 @@ sg_status sg_act_source_model(const struct sg_act_model_opts *o, struct sg_act_s
     s->round_rows             = calloc((size_t)sg_dist_size(), sizeof *s->round_rows);
     /* several ranks: rows are read only within a batch, so the reads stay disjoint */
     if (sg_dist_size() > 1) c->exact_reads = true;
-    if (st == SG_OK && (!s->batch || !s->rows || !s->round_rows)) st = sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch of cells");
+    if (st == SG_OK && (!s->batch || !s->rows || !s->round_rows))
+        st = sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch of cells");
     if (st != SG_OK) {
         model_free(&s->base);
         return st;

@@ -127,9 +127,7 @@ static sg_status allreduce(void *x, int64_t n, MPI_Datatype type, size_t elem, M
 sg_status sg_dist_allreduce_f32(float *x, int64_t n) { return allreduce(x, n, MPI_FLOAT, sizeof *x, MPI_SUM); }
 sg_status sg_dist_allreduce_f64(double *x, int64_t n) { return allreduce(x, n, MPI_DOUBLE, sizeof *x, MPI_SUM); }
 sg_status sg_dist_allreduce_i64(int64_t *x, int64_t n) { return allreduce(x, n, MPI_INT64_T, sizeof *x, MPI_SUM); }
-sg_status sg_dist_allreduce_max_i64(int64_t *x, int64_t n) {
-    return allreduce(x, n, MPI_INT64_T, sizeof *x, MPI_MAX);
-}
+sg_status sg_dist_allreduce_max_i64(int64_t *x, int64_t n) { return allreduce(x, n, MPI_INT64_T, sizeof *x, MPI_MAX); }
 
 sg_status sg_dist_bcast(void *buf, int64_t bytes, int root) {
     if (g_size <= 1) return SG_OK;
@@ -157,8 +155,8 @@ static sg_status gather_blobs(const void *mine, int64_t bytes, int root, void **
         free(disp);
         return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     }
-    int rc = MPI_Allgather(&bytes, 1, MPI_INT64_T, sz, 1, MPI_INT64_T, MPI_COMM_WORLD);
-    sg_status st = mpi_status(rc, "Allgather");
+    int rc        = MPI_Allgather(&bytes, 1, MPI_INT64_T, sz, 1, MPI_INT64_T, MPI_COMM_WORLD);
+    sg_status st  = mpi_status(rc, "Allgather");
     int64_t total = 0;
     for (int i = 0; i < g_size; i++) total += sz[i];
     if (st == SG_OK && total > 0x7fffffff)

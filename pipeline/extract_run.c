@@ -235,8 +235,7 @@ static sg_status pack_batch(struct run *r, char **buf, int64_t *bytes) {
     const struct tx1_batch *b = r->batch;
     const int64_t K           = r->enc.enc.k_codes;
     int64_t need              = 0;
-    for (int64_t i = 0; i < b->n_cells; i++)
-        need += (int64_t)sizeof(struct wire_cell) + b->len[i] * (8 + 8 * K);
+    for (int64_t i = 0; i < b->n_cells; i++) need += (int64_t)sizeof(struct wire_cell) + b->len[i] * (8 + 8 * K);
     char *p = malloc(need > 0 ? (size_t)need : 1);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "out of memory for the codes of a batch (%lld bytes)", (long long)need);
     *buf       = p;
@@ -244,8 +243,8 @@ static sg_status pack_batch(struct run *r, char **buf, int64_t *bytes) {
     int64_t at = 0;
     for (int64_t i = 0; i < b->n_cells; i++) {
         const struct sg_extract_cell c = batch_cell(r, i, at);
-        const int64_t L = c.n_tokens + 1;
-        struct wire_cell h = {.row = c.row, .n_tokens = c.n_tokens, .type = c.type, .k = c.k};
+        const int64_t L                = c.n_tokens + 1;
+        struct wire_cell h             = {.row = c.row, .n_tokens = c.n_tokens, .type = c.type, .k = c.k};
         memcpy(p, &h, sizeof h);
         p += sizeof h;
         memcpy(p, c.var, (size_t)L * 4);
@@ -268,9 +267,9 @@ static sg_status unpack_cells(struct run *r, const char *p, int64_t bytes) {
         struct wire_cell h;
         memcpy(&h, p, sizeof h);
         p += sizeof h;
-        const int64_t L = h.n_tokens + 1;
+        const int64_t L          = h.n_tokens + 1;
         struct sg_extract_cell c = {.row = h.row, .type = h.type, .n_tokens = h.n_tokens, .k = h.k};
-        c.var = (const int32_t *)(const void *)p;
+        c.var                    = (const int32_t *)(const void *)p;
         p += L * 4;
         c.raw = (const float *)(const void *)p;
         p += L * 4;
@@ -311,8 +310,8 @@ static sg_status run_round(struct run *r, int64_t round) {
 
 static sg_status stream_cells(struct run *r) {
     const int64_t N = r->cells->n_cells, B = r->o->batch_cells;
-    const double t0 = now_s();
-    double t_report = t0;
+    const double t0    = now_s();
+    double t_report    = t0;
     const int64_t step = B * sg_dist_size(); /* cells per round, one batch per rank */
     for (int64_t first = 0; first < N; first += step) {
         sg_status st =

@@ -412,7 +412,7 @@ static sg_status finish(struct sg_trainer *t, struct sg_train_result *res) {
                                .tokens       = sg_tokens_name(o->tokens),
                                .dataset_path = o->data,
                                .context_size = t->cells ? t->cells->tk.context : 0};
-    const bool root = sg_dist_rank() == 0;
+    const bool root         = sg_dist_rank() == 0;
     if (st == SG_OK && root) st = sg_sae_save(t->sae, dir, &meta);
     struct sg_eval_result ev = {0};
     bool have_eval           = false;

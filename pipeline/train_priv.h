@@ -65,7 +65,7 @@ struct sg_trainer {
     int64_t window_tokens; /* tokens in it */
     double elapsed_s;      /* training time before this process (resumed runs) */
     float *x, *fired, *dead;
-    float *grads;           /* several ranks: the gradients on the host, all parameters back to back */
+    float *grads;               /* several ranks: the gradients on the host, all parameters back to back */
     int64_t batch_lo, batch_hi; /* this rank's rows of each batch */
     char model_fp[17], data_fp[17];
 };

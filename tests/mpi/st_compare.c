@@ -13,7 +13,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: st-compare A.safetensors B.safetensors TOLERANCE\n");
         return 2;
     }
-    const double tol = atof(argv[3]);
+    const double tol     = atof(argv[3]);
     struct sg_st_file *a = NULL, *b = NULL;
     if (sg_st_open(argv[1], &a) != SG_OK || sg_st_open(argv[2], &b) != SG_OK) {
         fprintf(stderr, "st-compare: %s\n", sg_last_error());
