@@ -478,7 +478,8 @@ static sg_status check_same_weights(struct sg_trainer *t) {
         for (size_t j = 0; st == SG_OK && j < bytes; j++) h = (h ^ buf[j]) * 1099511628211ull;
         free(buf);
     }
-    int64_t mine[2] = {(int64_t)h, (int64_t)~h}, all[2] = {(int64_t)h, (int64_t)~h};
+    const int64_t mine[2] = {(int64_t)h, (int64_t)~h};
+    int64_t all[2]        = {mine[0], mine[1]};
     if (st == SG_OK) st = sg_dist_allreduce_max_i64(all, 2);
     if (st != SG_OK) return st;
     if (all[0] != mine[0] || all[1] != mine[1])
@@ -545,7 +546,7 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
                             sg_dist_size());
         int64_t n_params = 0;
         for (int i = 0; i < t->adam.n; i++) n_params += sg_nelements(t->adam.param[i]);
-        t->grads = malloc((size_t)n_params * sizeof *t->grads);
+        t->grads = malloc((size_t)(n_params > 0 ? n_params : 1) * sizeof *t->grads);
         if (!t->grads) return sg_error(SG_ERR_NO_MEMORY, "out of memory for %lld gradients", (long long)n_params);
     }
     t->lr             = o->lr > 0 ? o->lr : sg_train_default_lr(M);
