@@ -214,6 +214,17 @@ void sg_dist_abort(int code, const char *fmt, ...) {
 sg_status sg_dist_init(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
+    /* N copies of a build without MPI would each run the whole job into the same files */
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && strtol(v, NULL, 10) > 1)
+            return sg_error(SG_ERR_UNSUPPORTED,
+                            "started as one of %s processes (%s), but this saeg was built without MPI (SAEG_MPI=OFF "
+                            "or no MPI found); every process would run the whole job. Rebuild with MPI "
+                            "(openmpi-bin libopenmpi-dev, -DSAEG_MPI=ON) or run one process",
+                            v, vars[i]);
+    }
     return SG_OK;
 }
 void sg_dist_finalize(void) {}
