@@ -15,7 +15,6 @@
 #endif
 
 static int g_rank, g_size = 1, g_local_rank, g_local_size = 1;
-static bool g_mpi; /* MPI_Init was called */
 
 int sg_dist_rank(void) { return g_rank; }
 int sg_dist_size(void) { return g_size; }
@@ -28,6 +27,8 @@ void sg_dist_share(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
 }
 
 #ifdef SAEG_HAVE_MPI
+
+static bool g_mpi; /* MPI_Init was called */
 
 static void rank_log(enum sg_log_level level, const char *msg, void *user) {
     (void)user;
