@@ -9,6 +9,7 @@
 #            in one process and a 1-process checkpoint in 2 ranks
 #   cache    --cache-activations built by 2 ranks (per-rank shards, one manifest) holds what 1
 #            process writes, and either run trains on it
+#   error    a rank's error ends the job with the message and the rank, exit status non-zero
 #   pipeline saeg pipeline under 2 ranks: every output, the dashboard written once by rank 0
 #   kill     kill -9 of rank 1 mid-training: mpirun fails with a message naming it, within
 #            seconds, and the last checkpoint resumes to the end
@@ -134,6 +135,16 @@ cache)
         fail=1
     }
     ;;
+error)
+    # every rank fails on a missing file: the job ends with the error, naming the rank, not a hang
+    out=$("${mpirun[@]}" "$saeg" extract --sae "$tmp/none" $demo --output "$tmp/e" "${one[@]}" 2>&1)
+    rc=$?
+    [ $rc -ne 0 ] || { echo "FAIL: error: mpirun exited 0"; fail=1; }
+    for msg in "cannot read $tmp/none" "failed on rank" "stopping every rank"; do
+        grep -qF "$msg" <<<"$out" || { echo "FAIL: error: no '$msg' in:"; echo "$out"; fail=1; }
+    done
+    echo "error: mpirun exited $rc: $(grep -m1 "failed on rank" <<<"$out")"
+    ;;
 pipeline)
     run "$tmp/p.log" "${mpirun[@]}" "$saeg" pipeline --config configs/pipeline/demo.yaml $demo --output "$tmp/p" \
         --steps 30 --max-cells 16 "${one[@]}" || exit 1
@@ -158,7 +169,9 @@ kill)
     done
     [ -n "$victim" ] || { echo "FAIL: kill: rank 1 not found"; kill "$job"; exit 1; }
     kill -9 "$victim"
+    t0=$(date +%s.%N)
     for _ in $(seq 300); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done
+    echo "kill: mpirun ended $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s after rank 1 was killed"
     if kill -0 "$job" 2>/dev/null; then
         echo "FAIL: kill: mpirun still runs 30 s after rank 1 died"
         kill "$job"
