@@ -1,5 +1,6 @@
 /* pipeline/dist.h: MPI when built with it (SAEG_HAVE_MPI) and started by an MPI launcher; the
  * one-process identity otherwise. */
+#define _GNU_SOURCE /* fopencookie */
 #include "pipeline/dist.h"
 
 #include <stdarg.h>
@@ -30,10 +31,49 @@ void sg_dist_share(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
 
 static bool g_mpi; /* MPI_Init was called */
 
-static void rank_log(enum sg_log_level level, const char *msg, void *user) {
-    (void)user;
-    static const char *names[] = {"error", "warning", "info", "debug"};
-    fprintf(stderr, "saeg[rank %d]: %s: %s\n", g_rank, names[level], msg);
+/* stderr of ranks other than 0: every line starts with "[rank N] ", whoever writes it (the log,
+ * a command's error message, a library's diagnostics), so interleaved output stays attributable */
+struct rank_stderr {
+    int fd;
+    bool line_start;
+};
+
+static bool write_fd(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) return false;
+        p += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+static ssize_t rank_stderr_write(void *cookie, const char *buf, size_t size) {
+    struct rank_stderr *c = cookie;
+    char prefix[32];
+    const int np = snprintf(prefix, sizeof prefix, "[rank %d] ", g_rank);
+    size_t done  = 0;
+    while (done < size) {
+        if (c->line_start && !write_fd(c->fd, prefix, (size_t)np)) return -1;
+        const char *nl = memchr(buf + done, '\n', size - done);
+        size_t n       = nl ? (size_t)(nl - (buf + done)) + 1 : size - done;
+        if (!write_fd(c->fd, buf + done, n)) return -1;
+        c->line_start = nl != NULL;
+        done += n;
+    }
+    return (ssize_t)size;
+}
+
+static void prefix_stderr(void) {
+    static struct rank_stderr c;
+    c.fd         = dup(STDERR_FILENO);
+    c.line_start = true;
+    if (c.fd < 0) return;
+    FILE *f = fopencookie(&c, "w", (cookie_io_functions_t){.write = rank_stderr_write});
+    if (!f) return;
+    setvbuf(f, NULL, _IOLBF, 0);
+    fflush(stderr);
+    stderr = f;
 }
 
 /* Ranks that share a machine share its cores: without SAEG_THREADS each would start one thread
@@ -55,7 +95,7 @@ static void setup_ranks(void) {
         /* progress is rank 0's to print; the others speak up only about problems */
         const char *env = getenv("SAEG_LOG");
         if (!env || !*env) sg_log_set_level(SG_LOG_WARN);
-        sg_log_set_callback(rank_log, NULL);
+        prefix_stderr();
     }
 }
 
@@ -201,10 +241,7 @@ void sg_dist_abort(int code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (g_size > 1)
-        fprintf(stderr, "saeg[rank %d]: %s\n", g_rank, msg);
-    else
-        fprintf(stderr, "saeg: %s\n", msg);
+    fprintf(stderr, "saeg: %s\n", msg);
     fflush(stderr);
     if (g_mpi) MPI_Abort(MPI_COMM_WORLD, code);
     exit(code);

@@ -22,8 +22,9 @@
 #include "core/status.h"
 
 /* MPI_Init when this process was started by an MPI launcher (mpirun, srun with PMI), else
- * nothing. Also: ranks other than 0 log only warnings and errors, prefixed with their rank, and
- * when several ranks share a machine and SAEG_THREADS is unset, each gets cores / ranks threads. */
+ * nothing. Also: ranks other than 0 log only warnings and errors, and every line they write to
+ * stderr starts with "[rank N] "; when several ranks share a machine and SAEG_THREADS is unset,
+ * each gets cores / ranks threads. */
 sg_status sg_dist_init(int *argc, char ***argv);
 void sg_dist_finalize(void);
 
@@ -44,7 +45,7 @@ sg_status sg_dist_barrier(void);
  * (may be NULL). At most 2 GiB in all per call. */
 sg_status sg_dist_gatherv(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes);
 sg_status sg_dist_allgatherv(const void *mine, int64_t bytes, void **all, int64_t *sizes);
-/* Ends every rank of the job with `code` after printing the message prefixed with this rank. */
+/* Ends every rank of the job with `code` after printing the message (say which rank in it). */
 _Noreturn void sg_dist_abort(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Contiguous share of n items for a rank: [*lo, *hi). */
