@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "pipeline/dist.h"
 #include "pipeline/act_source.h"
+#include "pipeline/dist.h"
 
 const char *sg_tokens_name(enum sg_tokens t) {
     switch (t) {
