@@ -27,6 +27,16 @@ void sg_dist_share(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
     *hi = n * (rank + 1) / size;
 }
 
+/* one process: its own blob, copied */
+static sg_status gather_local(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes) {
+    (void)root;
+    *all = malloc(bytes > 0 ? (size_t)bytes : 1);
+    if (!*all) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    if (bytes > 0) memcpy(*all, mine, (size_t)bytes);
+    if (sizes) sizes[0] = bytes;
+    return SG_OK;
+}
+
 #ifdef SAEG_HAVE_MPI
 
 static bool g_mpi; /* MPI_Init was called */
@@ -186,6 +196,7 @@ sg_status sg_dist_barrier(void) {
 }
 
 static sg_status gather_blobs(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes) {
+    if (g_size <= 1) return gather_local(mine, bytes, root, all, sizes);
     *all            = NULL;
     const bool recv = root < 0 || g_rank == root;
     int64_t *sz     = calloc((size_t)g_size, sizeof *sz);
@@ -295,12 +306,7 @@ sg_status sg_dist_bcast(void *buf, int64_t bytes, int root) {
 sg_status sg_dist_barrier(void) { return SG_OK; }
 
 static sg_status gather_blobs(const void *mine, int64_t bytes, int root, void **all, int64_t *sizes) {
-    (void)root;
-    *all = malloc(bytes > 0 ? (size_t)bytes : 1);
-    if (!*all) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
-    if (bytes > 0) memcpy(*all, mine, (size_t)bytes);
-    if (sizes) sizes[0] = bytes;
-    return SG_OK;
+    return gather_local(mine, bytes, root, all, sizes);
 }
 
 void sg_dist_abort(int code, const char *fmt, ...) {
