@@ -160,9 +160,11 @@ kill)
     for _ in $(seq 300); do [ -f "$out/checkpoint.safetensors" ] && break; sleep 0.1; done
     [ -f "$out/checkpoint.safetensors" ] || { echo "FAIL: kill: no checkpoint appeared"; cat "$tmp/k.log"; exit 1; }
     victim=""
-    for p in $(pgrep -f "saeg train"); do
-        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SAEG_TEST_MARK=$$" &&
-            tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then victim=$p; fi
+    for d in /proc/[0-9]*; do # rank 1 of this job: our mark and Open MPI's rank in its environment
+        env=$(tr '\0' '\n' <"$d/environ" 2>/dev/null) || continue
+        if grep -qx "SAEG_TEST_MARK=$$" <<<"$env" && grep -qx "OMPI_COMM_WORLD_RANK=1" <<<"$env"; then
+            victim=${d#/proc/}
+        fi
     done
     [ -n "$victim" ] || { echo "FAIL: kill: rank 1 not found"; kill "$job"; exit 1; }
     kill -9 "$victim"
