@@ -137,7 +137,7 @@ static sg_status bench_device(const struct bench_args *a, enum sg_sae_arch arch,
     if (st == SG_OK) st = sg_adam_state_new(sae, dev, &adam);
     if (st == SG_OK) st = sg_device_open_stream(dev, a->threads, &stream);
     if (st == SG_OK) st = sg_sched_new(stream, a->threads, &sched);
-    if (st == SG_OK) st = sg_step_graph_build(sae, &adam, a->batch, false, &g);
+    if (st == SG_OK) st = sg_step_graph_build(sae, &adam, a->batch, false, false, &g);
     if (st == SG_OK) st = sg_sched_prepare(sched, g.graph);
     if (st == SG_OK) st = sg_sae_fwd_upload(&g.fwd);
     float hp[SG_ADAM_N_PARAMS] = {[SG_ADAM_LR]    = 2e-4f,

@@ -16,6 +16,7 @@
 #include "io/h5ad.h"
 #include "io/safetensors.h"
 #include "models/tahoe_x1.h"
+#include "pipeline/dist.h"
 
 struct embed_args {
     const char *model, *model_size, *data, *output, *device, *gene_id_key, *cell_type_key;
@@ -158,7 +159,8 @@ struct embed_run {
     struct tx1_gene_map genes;
     struct tx1_tokenizer tk;
     int64_t n_cells, n_tokens;
-    int64_t *tok_off;   /* first token of each cell in resid.* */
+    int64_t lo, hi;     /* this rank's cells (all of them in one process) */
+    int64_t *tok_off;   /* first token in resid.* of each cell in [lo, hi] */
     int32_t *cell_type; /* codes, or NULL */
     char *categories;   /* JSON array of the cell_type labels */
     struct sg_st_writer *w;
@@ -183,25 +185,43 @@ static sg_status read_chunk(struct embed_run *e, int64_t r0, int64_t n) {
     return SG_OK;
 }
 
-/* First pass: tokens per cell, so the output's header (all shapes) can be written up front. */
+/* First pass: tokens per cell, so the output's header (all shapes) can be written up front. Each
+ * rank counts its own cells; the ranks before it say where its tokens start. */
 static sg_status count_tokens(struct embed_run *e, int64_t step) {
-    e->tok_off = malloc(((size_t)e->n_cells + 1) * sizeof *e->tok_off);
+    e->tok_off = malloc(((size_t)(e->hi - e->lo) + 1) * sizeof *e->tok_off);
     if (!e->tok_off) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
     int64_t total = 0, empty = 0, cut = 0;
-    for (int64_t r0 = 0; r0 < e->n_cells; r0 += step) {
-        sg_status st = read_chunk(e, r0, r0 + step < e->n_cells ? step : e->n_cells - r0);
+    for (int64_t r0 = e->lo; r0 < e->hi; r0 += step) {
+        sg_status st = read_chunk(e, r0, r0 + step < e->hi ? step : e->hi - r0);
         if (st != SG_OK) return st;
         for (int64_t i = 0; i < e->rows.n_rows; i++) {
             int64_t n = 0;
             for (int64_t p = e->rows.indptr[i]; p < e->rows.indptr[i + 1]; p++) n += e->gid[p] >= 0;
-            e->tok_off[r0 + i] = total;
+            e->tok_off[r0 + i - e->lo] = total;
             total += tx1_tokenizer_count(&e->tk, n);
             empty += n == 0;
             cut += 1 + n > e->tk.context;
         }
     }
-    e->tok_off[e->n_cells] = total;
-    e->n_tokens            = total;
+    e->tok_off[e->hi - e->lo] = total;
+    const int size = sg_dist_size(), rank = sg_dist_rank();
+    int64_t *counts = calloc((size_t)size + 2, sizeof *counts);
+    if (!counts) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    counts[rank]     = total;
+    counts[size]     = empty;
+    counts[size + 1] = cut;
+    sg_status st     = sg_dist_allreduce_i64(counts, size + 2);
+    int64_t base = 0, all = 0;
+    for (int i = 0; i < size; i++) {
+        base += i < rank ? counts[i] : 0;
+        all += counts[i];
+    }
+    empty = counts[size];
+    cut   = counts[size + 1];
+    free(counts);
+    if (st != SG_OK) return st;
+    for (int64_t i = 0; i <= e->hi - e->lo; i++) e->tok_off[i] += base;
+    e->n_tokens = all;
     if (empty) SG_LOGW("embed: %" PRId64 " cells have no gene in the vocabulary (only their CLS token is fed)", empty);
     if (cut)
         SG_LOGI("embed: %" PRId64 " cells have more than %" PRId64 " genes; a seeded random subset of each is fed", cut,
@@ -336,14 +356,18 @@ static sg_status open_output(struct embed_run *e, int *idx) {
                           e->categories ? "cell_type_categories" : NULL,
                           e->categories,
                           NULL};
-    return sg_st_writer_open(path, decls, n, meta, &e->w);
+    /* several ranks write one file: rank 0 creates it, the others write their cells into it */
+    sg_status st = sg_dist_rank() == 0 ? sg_st_writer_open(path, decls, n, meta, &e->w) : SG_OK;
+    if (st == SG_OK) st = sg_dist_barrier();
+    if (st == SG_OK && sg_dist_rank() != 0) st = sg_st_writer_join(path, decls, n, meta, &e->w);
+    return st;
 }
 
 static sg_status write_batch(struct embed_run *e, const struct tx1_batch *b, struct tx1_runner *r, const int *idx) {
     const int64_t d = e->m->cfg.d_model, S = tx1_runner_seq(r);
     sg_status st = SG_OK;
     for (int64_t i = 0; st == SG_OK && i < b->n_cells; i++) {
-        const int64_t cell = b->cell[i], len = b->len[i], t0 = e->tok_off[cell];
+        const int64_t cell = b->cell[i], len = b->len[i], t0 = e->tok_off[cell - e->lo];
         st = sg_st_writer_put(e->w, idx[T_CELL_EMB], (size_t)(cell * d) * sizeof(float), tx1_runner_cell_emb(r) + i * d,
                               (size_t)d * sizeof(float));
         if (st != SG_OK || !e->a.n_layers) continue;
@@ -380,13 +404,14 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
     const double t_start = now_s();
     double t_report      = t_start;
     int64_t done         = 0;
-    for (int64_t r0 = 0; st == SG_OK && r0 < e->n_cells; r0 += step) {
-        st = read_chunk(e, r0, r0 + step < e->n_cells ? step : e->n_cells - r0);
+    const int64_t mine   = e->hi - e->lo;
+    for (int64_t r0 = e->lo; st == SG_OK && r0 < e->hi; r0 += step) {
+        st = read_chunk(e, r0, r0 + step < e->hi ? step : e->hi - r0);
         for (int64_t i = 0; st == SG_OK && i < e->rows.n_rows; i++) {
             const int64_t p0 = e->rows.indptr[i], n = e->rows.indptr[i + 1] - p0;
             st = tx1_batch_add(b, &e->tk, r0 + i, e->gid + p0, e->rows.vals + p0, n);
             if (st != SG_OK) st = sg_error_wrap(st, "%s", e->a.data);
-            bool last = r0 + i + 1 == e->n_cells;
+            bool last = r0 + i + 1 == e->hi;
             if (st != SG_OK || (b->n_cells < b->cap_batch && !last)) continue;
             st = tx1_runner_run(r, b);
             if (st == SG_OK) st = write_batch(e, b, r, idx);
@@ -395,8 +420,9 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
             double t = now_s();
             if (st == SG_OK && (t - t_report > 10.0 || last)) {
                 double rate = (double)done / (t - t_start);
-                SG_LOGI("embed: %" PRId64 "/%" PRId64 " cells (%.0f%%), %.2f cells/s, %.0f s left", done, e->n_cells,
-                        100.0 * (double)done / (double)e->n_cells, rate, (double)(e->n_cells - done) / rate);
+                SG_LOGI("embed: %" PRId64 "/%" PRId64 " cells%s (%.0f%%), %.2f cells/s, %.0f s left", done, mine,
+                        sg_dist_size() > 1 ? " of rank 0's share" : "", 100.0 * (double)done / (double)mine, rate,
+                        (double)(mine - done) / rate);
                 t_report = t;
             }
         }
@@ -426,13 +452,19 @@ static sg_status run(struct embed_run *e) {
     if (e->a.max_cells > 0 && e->a.max_cells < e->n_cells) e->n_cells = e->a.max_cells;
     if (e->n_cells == 0) return sg_error(SG_ERR_INVALID_ARG, "%s: has no cells", e->a.data);
     const int64_t step = sg_h5ad_rows_per_chunk(e->h, 64u << 20);
+    /* each rank takes a contiguous run of whole batches, so every batch holds the cells it would
+     * hold in one process (the same padding, the same numbers) */
+    const int64_t n_batches = (e->n_cells + e->a.batch - 1) / e->a.batch;
+    sg_dist_share(n_batches, sg_dist_rank(), sg_dist_size(), &e->lo, &e->hi);
+    e->lo *= e->a.batch;
+    e->hi = e->hi * e->a.batch < e->n_cells ? e->hi * e->a.batch : e->n_cells;
 
     int idx[T_RESID + TX1_MAX_LAYERS];
     st = read_cell_types(e);
     if (st == SG_OK) st = count_tokens(e, step);
     if (st == SG_OK) st = cli_make_dirs(e->a.output);
     if (st == SG_OK) st = open_output(e, idx);
-    if (st == SG_OK && e->cell_type)
+    if (st == SG_OK && e->cell_type && sg_dist_rank() == 0)
         st = sg_st_writer_put(e->w, idx[T_CELL_TYPE], 0, e->cell_type, (size_t)e->n_cells * sizeof(int32_t));
     SG_LOGI("embed: %" PRId64 " cells, %" PRId64 " tokens, batch %" PRId64 ", context %" PRId64 ", device %s",
             e->n_cells, e->n_tokens, e->a.batch, e->a.context, sg_device_name(dev));
@@ -440,7 +472,13 @@ static sg_status run(struct embed_run *e) {
     if (st == SG_OK) st = sg_device_open_stream(dev, e->a.threads, &stream);
     if (st == SG_OK) st = embed_cells(e, stream, step, idx);
     sg_stream_free(stream);
-    if (st == SG_OK) {
+    /* rank 0 renames the file once every rank's part is on disk */
+    if (st == SG_OK && sg_dist_rank() != 0) {
+        st   = sg_st_writer_close(e->w);
+        e->w = NULL;
+    }
+    if (st == SG_OK) st = sg_dist_barrier();
+    if (st == SG_OK && sg_dist_rank() == 0) {
         st   = sg_st_writer_close(e->w);
         e->w = NULL;
     }

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "pipeline/dist.h"
 #include "pipeline/eval.h"
 
 struct eval_args {
@@ -189,7 +190,8 @@ static sg_status run(struct eval_args *a, struct sg_eval_result *r, char *out_pa
                  "{\"architecture\":\"%s\",\"d_in\":%lld,\"d_sae\":%lld,\"layer\":%d,\"tokens\":\"%s\"}",
                  sg_sae_arch_name(sae->cfg.arch), (long long)sae->cfg.d_in, (long long)sae->cfg.d_sae, layer,
                  sg_tokens_name(tokens));
-        st = sg_eval_write_json(out_path, r, run_info);
+        /* several ranks computed the same numbers (the model's batches were shared out) */
+        if (sg_dist_rank() == 0) st = sg_eval_write_json(out_path, r, run_info);
     }
     if (src) src->free(src);
     sg_cells_close(cells);

@@ -3,6 +3,10 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#ifdef SAEG_HAVE_DIST
+#include "core/backend.h"
+#include "pipeline/dist.h"
+#endif
 
 struct command {
     const char *name;
@@ -50,6 +54,28 @@ static void print_usage(FILE *out) {
                  "             SAEG_BACKEND_PATH=dir:file.so (extra places to look for backend plugins).\n");
 }
 
+/* Under mpirun/srun every rank runs the same command on its share of the data (docs/mpi.md). A
+ * rank that fails ends the whole job, since the others may be waiting for it in a collective. */
+static int run_command(const struct command *c, int argc, char **argv) {
+#ifdef SAEG_HAVE_DIST
+    if (sg_dist_init(&argc, &argv) != SG_OK) {
+        fprintf(stderr, "saeg: %s\n", sg_last_error());
+        return 1;
+    }
+    sg_device_set_index_hint(sg_dist_local_rank());
+    /* results and summaries are rank 0's to print; the other ranks' stdout would repeat them */
+    if (sg_dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) return 1;
+    int rc = c->run(argc - 1, argv + 1);
+    if (rc != 0 && sg_dist_size() > 1)
+        sg_dist_abort(rc, "%s failed on rank %d of %d (exit status %d); stopping every rank", c->name, sg_dist_rank(),
+                      sg_dist_size(), rc);
+    sg_dist_finalize();
+    return rc;
+#else
+    return c->run(argc - 1, argv + 1);
+#endif
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         print_usage(stderr);
@@ -65,7 +91,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(cmd, commands[i].name) == 0) return run_command(&commands[i], argc, argv);
     fprintf(stderr, "saeg: unknown command '%s'\n\n", cmd);
     print_usage(stderr);
     return 2;

@@ -26,13 +26,18 @@ function(saeg_add_test)
     endif()
 endfunction()
 
-# saeg_backend_option(VAR FOUND "what is missing") resolves AUTO/ON/OFF into SAEG_BUILD_<x>.
+# saeg_backend_option(VAR FOUND "what is missing" ["what it builds"]) resolves AUTO/ON/OFF into
+# VAR_BUILD.
 function(saeg_backend_option var found missing)
+    set(what backend)
+    if(ARGC GREATER 3)
+        set(what "${ARGV3}")
+    endif()
     set(mode ${${var}})
     string(TOUPPER "${mode}" mode)
     if(mode STREQUAL "OFF")
         set(build OFF)
-        message(STATUS "${var}=OFF: backend not built")
+        message(STATUS "${var}=OFF: ${what} not built")
     elseif(found)
         set(build ON)
     elseif(mode STREQUAL "ON")

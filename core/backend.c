@@ -167,6 +167,10 @@ static bool worth_choosing(struct sg_device *dev) {
     return ok;
 }
 
+static int g_index_hint; /* sg_device_set_index_hint */
+
+void sg_device_set_index_hint(int hint) { g_index_hint = hint < 0 ? 0 : hint; }
+
 sg_status sg_device_select(const char *spec, struct sg_device **out) {
     *out         = NULL;
     sg_status st = sg_backends_load();
@@ -174,8 +178,10 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
     if (!spec || !*spec || strcmp(spec, "auto") == 0) {
         for (size_t i = 0; i < sizeof auto_order / sizeof auto_order[0]; i++) {
             struct sg_backend_reg *reg = sg_backend_reg_by_name(auto_order[i]);
-            for (int d = 0; reg && d < sg_backend_reg_device_count(reg); d++) {
-                struct sg_device *dev = sg_backend_reg_device(reg, d);
+            const int n_dev            = reg ? sg_backend_reg_device_count(reg) : 0;
+            for (int j = 0; j < n_dev; j++) {
+                /* ranks sharing a machine start at their own device (one GPU per rank) */
+                struct sg_device *dev = sg_backend_reg_device(reg, (j + g_index_hint) % n_dev);
                 if (!worth_choosing(dev)) continue;
                 *out = dev;
                 SG_LOGI("device: %s (%s), chosen by --device auto", sg_device_name(dev), sg_device_description(dev));
@@ -209,6 +215,7 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
         return sg_error(SG_ERR_NOT_FOUND, "--device %s: unknown backend '%s' (devices: %s)", spec, name, devices);
     }
     int count = sg_backend_reg_device_count(reg);
+    if (!colon && count > 0) index = g_index_hint % count; /* one device per rank, see above */
     if (index >= count)
         return sg_error(SG_ERR_NOT_FOUND, "--device %s: the %s backend has %d device%s (devices: %s)", spec, name,
                         count, count == 1 ? "" : "s", devices);

@@ -87,6 +87,9 @@ sg_status sg_device_open_stream(struct sg_device *dev, int n_threads, struct sg_
  * be slower than the CPU backend); the choice is logged. Unknown names and out-of-range
  * indices fail with a message listing the devices that exist. */
 sg_status sg_device_select(const char *spec, struct sg_device **out);
+/* The device a spec without an index (and `auto`) starts from: hint mod the backend's device count.
+ * Several processes on one machine (MPI ranks) pass their local rank so each gets its own GPU. */
+void sg_device_set_index_hint(int hint);
 struct sg_device *sg_device_cpu(void);
 
 /* ---- streams ---------------------------------------------------------------------------- */

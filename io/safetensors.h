@@ -97,6 +97,11 @@ struct sg_st_writer;
  * key, value strings. */
 sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
                             struct sg_st_writer **out);
+/* Another process's view of a file that sg_st_writer_open (same arguments) created: opens path.tmp
+ * for sg_st_writer_put at the same offsets. Its sg_st_writer_close flushes and closes without
+ * renaming (the creator renames, after every joined writer closed); abort leaves the file. */
+sg_status sg_st_writer_join(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
+                            struct sg_st_writer **out);
 /* Writes `size` bytes at byte `offset` of tensor i's data; the range must lie inside it. */
 sg_status sg_st_writer_put(struct sg_st_writer *w, int i, size_t offset, const void *data, size_t size);
 /* Flushes, closes and renames path.tmp to path. */

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct sg_st_writer {
     size_t data_start; /* file offset of the data section */
     size_t *offs;      /* per tensor: begin within the data section */
     size_t *sizes;
+    bool joined; /* sg_st_writer_join: another process created the file and renames it */
 };
 
 static size_t decl_bytes(const struct sg_st_decl *d) {
@@ -65,7 +67,7 @@ static void writer_free(struct sg_st_writer *w) {
 
 void sg_st_writer_abort(struct sg_st_writer *w) {
     if (!w) return;
-    if (w->tmp_path) unlink(w->tmp_path);
+    if (w->tmp_path && !w->joined) unlink(w->tmp_path);
     writer_free(w);
 }
 
@@ -82,8 +84,8 @@ static sg_status write_all(int fd, const void *data, size_t size, size_t off, co
     return SG_OK;
 }
 
-sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
-                            struct sg_st_writer **out) {
+static sg_status writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
+                             bool join, struct sg_st_writer **out) {
     *out                   = NULL;
     struct sg_st_writer *w = calloc(1, sizeof *w);
     if (!w) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
@@ -125,8 +127,20 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
     free(json);
     w->data_start = 8 + padded;
 
-    w->fd        = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    w->joined    = join;
     sg_status st = SG_OK;
+    if (join) { /* the creator wrote the header and sized the file */
+        free(hdr);
+        w->fd = open(w->tmp_path, O_WRONLY | O_CLOEXEC);
+        if (w->fd < 0) {
+            st = sg_error(SG_ERR_IO, "%s: cannot open for writing: %s", w->tmp_path, strerror(errno));
+            sg_st_writer_abort(w);
+            return st;
+        }
+        *out = w;
+        return SG_OK;
+    }
+    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) st = sg_error(SG_ERR_IO, "%s: cannot create: %s", w->tmp_path, strerror(errno));
     if (st == SG_OK) st = write_all(w->fd, hdr, 8 + padded, 0, w->tmp_path);
     if (st == SG_OK && ftruncate(w->fd, (off_t)(w->data_start + data_size)) != 0)
@@ -141,6 +155,16 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
     return SG_OK;
 }
 
+sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
+                            struct sg_st_writer **out) {
+    return writer_open(path, decls, n, metadata, false, out);
+}
+
+sg_status sg_st_writer_join(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
+                            struct sg_st_writer **out) {
+    return writer_open(path, decls, n, metadata, true, out);
+}
+
 sg_status sg_st_writer_put(struct sg_st_writer *w, int i, size_t offset, const void *data, size_t size) {
     if (i < 0 || i >= w->n || offset > w->sizes[i] || size > w->sizes[i] - offset)
         return sg_error(SG_ERR_INVALID_ARG, "%s: write of %zu bytes at %zu is outside tensor %d", w->path, size, offset,
@@ -153,7 +177,7 @@ sg_status sg_st_writer_close(struct sg_st_writer *w) {
     if (fsync(w->fd) != 0 && errno != EINVAL) st = sg_error(SG_ERR_IO, "%s: %s", w->tmp_path, strerror(errno));
     if (close(w->fd) != 0 && st == SG_OK) st = sg_error(SG_ERR_IO, "%s: %s", w->tmp_path, strerror(errno));
     w->fd = -1;
-    if (st == SG_OK && rename(w->tmp_path, w->path) != 0)
+    if (st == SG_OK && !w->joined && rename(w->tmp_path, w->path) != 0)
         st = sg_error(SG_ERR_IO, "cannot rename %s to %s: %s", w->tmp_path, w->path, strerror(errno));
     if (st != SG_OK) {
         sg_st_writer_abort(w);

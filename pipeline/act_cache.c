@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/types.h"
 #include "io/safetensors.h"
+#include "pipeline/dist.h"
 
 #define CACHE_FORMAT "saeg.activations/1"
 
@@ -123,11 +124,17 @@ static int identity_diff(const cJSON *m, const struct identity *id, char *buf, s
     return n;
 }
 
+#define SHARD_NAME 48 /* "shard_r<rank>_<index>.safetensors" */
+
 /* ---- building ---------------------------------------------------------------------------- */
 
 static sg_status write_shard(const char *dir, int idx, const float *rows, int64_t n, int64_t d, bool bf16,
                              uint16_t *conv, char *name, size_t name_cap) {
-    snprintf(name, name_cap, "shard_%05d.safetensors", idx);
+    /* several ranks write their own shards side by side: the rank is part of the name */
+    if (sg_dist_size() > 1)
+        snprintf(name, name_cap, "shard_r%04d_%05d.safetensors", sg_dist_rank(), idx);
+    else
+        snprintf(name, name_cap, "shard_%05d.safetensors", idx);
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct sg_st_decl decl   = {"acts", bf16 ? SG_ST_BF16 : SG_ST_F32, 2, {n, d}};
@@ -146,7 +153,7 @@ static sg_status write_shard(const char *dir, int idx, const float *rows, int64_
     return st;
 }
 
-static sg_status write_manifest(const char *dir, const struct identity *id, bool bf16, const char (*names)[32],
+static sg_status write_manifest(const char *dir, const struct identity *id, bool bf16, const char (*names)[SHARD_NAME],
                                 const int64_t *counts, int n_shards, int64_t total) {
     cJSON *root = cJSON_CreateObject();
     if (!root) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
@@ -175,11 +182,62 @@ static sg_status write_manifest(const char *dir, const struct identity *id, bool
     return SG_OK;
 }
 
+/* Several ranks: every rank's (name, tokens) shard list to rank 0, in rank order, which is cell
+ * order; rank 0 writes the manifest of all of them. */
+struct shard_rec {
+    char name[SHARD_NAME];
+    int64_t n_tokens;
+};
+
+static sg_status gather_manifest(const struct sg_act_cache_opts *o, const struct identity *id,
+                                 char (*names)[SHARD_NAME], const int64_t *counts, int n_shards) {
+    struct shard_rec *mine = calloc((size_t)n_shards + 1, sizeof *mine);
+    if (!mine) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    for (int i = 0; i < n_shards; i++) {
+        memcpy(mine[i].name, names[i], sizeof mine[i].name);
+        mine[i].n_tokens = counts[i];
+    }
+    struct shard_rec *all = NULL;
+    int64_t *sizes        = calloc((size_t)sg_dist_size(), sizeof *sizes);
+    sg_status st          = sizes ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    if (st == SG_OK) st = sg_dist_gatherv(mine, (int64_t)(n_shards * sizeof *mine), 0, (void **)&all, sizes);
+    free(mine);
+    if (st == SG_OK && sg_dist_rank() == 0) {
+        int64_t n = 0, total = 0;
+        for (int i = 0; i < sg_dist_size(); i++) n += sizes[i] / (int64_t)sizeof *all;
+        char(*all_names)[SHARD_NAME] = malloc((size_t)(n + 1) * sizeof *all_names);
+        int64_t *all_counts          = malloc((size_t)(n + 1) * sizeof *all_counts);
+        if (!all_names || !all_counts) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
+        for (int64_t i = 0; st == SG_OK && i < n; i++) {
+            memcpy(all_names[i], all[i].name, sizeof all_names[i]);
+            all_counts[i] = all[i].n_tokens;
+            total += all[i].n_tokens;
+        }
+        if (st == SG_OK && total == 0)
+            st = sg_error(SG_ERR_INVALID_ARG, "%s: no cell has a token of the chosen kind", o->cells->data);
+        if (st == SG_OK && n > INT32_MAX) st = sg_error(SG_ERR_INVALID_ARG, "too many activation-cache shards");
+        if (st == SG_OK)
+            st = write_manifest(o->dir, id, o->bf16, (const char(*)[SHARD_NAME])all_names, all_counts, (int)n, total);
+        free(all_names);
+        free(all_counts);
+    }
+    free(all);
+    free(sizes);
+    return st;
+}
+
 static sg_status build(const struct sg_act_cache_opts *o, const struct identity *id) {
     struct sg_cells *c = o->cells;
-    const int64_t d    = c->m->cfg.d_model;
-    const bool bf16    = o->bf16;
-    int64_t per_shard  = o->shard_tokens > 0 ? o->shard_tokens : (int64_t)(256u << 20) / (d * (bf16 ? 2 : 4));
+    /* several ranks: each runs a contiguous run of whole batches (cell order is rank order) */
+    const int64_t n_batches = (c->n_cells + o->batch_cells - 1) / o->batch_cells;
+    int64_t lo, hi;
+    sg_dist_share(n_batches, sg_dist_rank(), sg_dist_size(), &lo, &hi);
+    lo *= o->batch_cells;
+    hi = hi * o->batch_cells < c->n_cells ? hi * o->batch_cells : c->n_cells;
+    if (sg_dist_size() > 1) c->exact_reads = true;
+    const int64_t d   = c->m->cfg.d_model;
+    const bool bf16   = o->bf16;
+    int64_t per_shard = o->shard_tokens > 0 ? o->shard_tokens : (int64_t)(256u << 20) / (d * (bf16 ? 2 : 4));
     if (per_shard < 1) per_shard = 1;
     const int64_t max_batch = o->batch_cells * c->tk.context;
     if (per_shard < max_batch) per_shard = max_batch; /* a whole forward pass fits */
@@ -193,22 +251,22 @@ static sg_status build(const struct sg_act_cache_opts *o, const struct identity 
     float *rows         = malloc((size_t)((per_shard + max_batch) * d) * sizeof *rows);
     uint16_t *conv      = bf16 ? malloc((size_t)((per_shard + max_batch) * d) * sizeof *conv) : NULL;
     int cap_shards = 64, n_shards = 0;
-    char(*names)[32] = malloc((size_t)cap_shards * sizeof *names);
-    int64_t *counts  = malloc((size_t)cap_shards * sizeof *counts);
-    sg_status st     = tx1_runner_new(c->m, o->stream, &ro, &r);
+    char(*names)[SHARD_NAME] = malloc((size_t)cap_shards * sizeof *names);
+    int64_t *counts          = malloc((size_t)cap_shards * sizeof *counts);
+    sg_status st             = tx1_runner_new(c->m, o->stream, &ro, &r);
     if (st == SG_OK && (!b || !rows || (bf16 && !conv) || !names || !counts))
         st = sg_error(SG_ERR_NO_MEMORY, "out of memory building the activation cache");
     int64_t fill = 0, total = 0;
     time_t t_report = time(NULL);
-    for (int64_t first = 0; st == SG_OK && first < c->n_cells; first += o->batch_cells) {
-        int64_t n = c->n_cells - first < o->batch_cells ? c->n_cells - first : o->batch_cells;
+    for (int64_t first = lo; st == SG_OK && first < hi; first += o->batch_cells) {
+        int64_t n = hi - first < o->batch_cells ? hi - first : o->batch_cells;
         st        = sg_cells_batch(c, first, n, b);
         if (st == SG_OK) st = tx1_runner_run(r, b);
         if (st != SG_OK) break;
         const float *resid = tx1_runner_resid(r, 0);
         for (int64_t i = 0; i < b->n_cells; i++)
             fill += sg_act_select_tokens(o->tokens, resid, tx1_runner_seq(r), d, i, b->len[i], rows + fill * d);
-        bool last = first + n >= c->n_cells;
+        bool last = first + n >= hi;
         if (fill >= per_shard || (last && fill > 0)) {
             if (n_shards == cap_shards) {
                 cap_shards *= 2;
@@ -221,21 +279,26 @@ static sg_status build(const struct sg_act_cache_opts *o, const struct identity 
                     break;
                 }
             }
-            st               = write_shard(o->dir, n_shards, rows, fill, d, bf16, conv, names[n_shards], 32);
+            st               = write_shard(o->dir, n_shards, rows, fill, d, bf16, conv, names[n_shards], SHARD_NAME);
             counts[n_shards] = fill;
             n_shards++;
             total += fill;
             fill = 0;
         }
         if (st == SG_OK && (time(NULL) - t_report >= 10 || last)) {
-            SG_LOGI("activation cache: %lld/%lld cells, %lld tokens", (long long)(first + n), (long long)c->n_cells,
+            SG_LOGI("activation cache: %lld/%lld cells, %lld tokens", (long long)(first + n - lo), (long long)(hi - lo),
                     (long long)(total + fill));
             t_report = time(NULL);
         }
     }
-    if (st == SG_OK && total == 0)
-        st = sg_error(SG_ERR_INVALID_ARG, "%s: no cell has a token of the chosen kind", c->data);
-    if (st == SG_OK) st = write_manifest(o->dir, id, bf16, (const char(*)[32])names, counts, n_shards, total);
+    if (sg_dist_size() > 1) {
+        if (st == SG_OK) st = gather_manifest(o, id, names, counts, n_shards);
+    } else {
+        if (st == SG_OK && total == 0)
+            st = sg_error(SG_ERR_INVALID_ARG, "%s: no cell has a token of the chosen kind", c->data);
+        if (st == SG_OK)
+            st = write_manifest(o->dir, id, bf16, (const char(*)[SHARD_NAME])names, counts, n_shards, total);
+    }
     tx1_runner_free(r);
     tx1_batch_free(b);
     free(rows);
@@ -385,25 +448,41 @@ sg_status sg_act_cache_source(const struct sg_act_cache_opts *o, struct sg_act_s
         return sg_error(SG_ERR_IO, "--cache-activations %s: cannot create it: %s", o->dir, strerror(errno));
     char path[1400];
     snprintf(path, sizeof path, "%s/manifest.json", o->dir);
-    cJSON *m = read_manifest(path, &st);
-    if (st != SG_OK) return sg_error_wrap(st, "--cache-activations %s", o->dir);
-    if (!m) {
-        SG_LOGI("activation cache: building %s (layer %d, %s tokens, %s)", o->dir, o->layer, id.tokens,
-                o->bf16 ? "bf16" : "f32");
+    /* rank 0 decides whether the cache is there (several ranks need a shared file system); a
+     * missing one is built by every rank, each writing the shards of its cells */
+    cJSON *m         = NULL;
+    int64_t build_it = 0;
+    if (sg_dist_rank() == 0) {
+        m = read_manifest(path, &st);
+        if (st != SG_OK) return sg_error_wrap(st, "--cache-activations %s", o->dir);
+        if (m) {
+            char diff[2048];
+            if (identity_diff(m, &id, diff, sizeof diff) > 0) {
+                cJSON_Delete(m);
+                return sg_error(SG_ERR_INVALID_ARG,
+                                "--cache-activations %s holds activations made differently from this run: %s. Use "
+                                "another folder, or delete this one to rebuild it",
+                                o->dir, diff);
+            }
+            SG_LOGI("activation cache: reusing %s", o->dir);
+        }
+        build_it = !m;
+    }
+    st = sg_dist_bcast(&build_it, sizeof build_it, 0);
+    if (st == SG_OK && build_it) {
+        SG_LOGI("activation cache: building %s (layer %d, %s tokens, %s%s)", o->dir, o->layer, id.tokens,
+                o->bf16 ? "bf16" : "f32", sg_dist_size() > 1 ? ", every rank its own shards" : "");
         st = build(o, &id);
         if (st != SG_OK) return sg_error_wrap(st, "building the activation cache in %s", o->dir);
+    }
+    if (st == SG_OK) st = sg_dist_barrier(); /* the manifest is on disk */
+    if (st == SG_OK && !m) {
         m = read_manifest(path, &st);
-        if (!m) return st != SG_OK ? st : sg_error(SG_ERR_IO, "%s: vanished after writing", path);
-    } else {
-        char diff[2048];
-        if (identity_diff(m, &id, diff, sizeof diff) > 0) {
-            cJSON_Delete(m);
-            return sg_error(SG_ERR_INVALID_ARG,
-                            "--cache-activations %s holds activations made differently from this run: %s. Use "
-                            "another folder, or delete this one to rebuild it",
-                            o->dir, diff);
-        }
-        SG_LOGI("activation cache: reusing %s", o->dir);
+        if (st == SG_OK && !m) st = sg_error(SG_ERR_IO, "%s: missing after the cache was built", path);
+    }
+    if (st != SG_OK) {
+        cJSON_Delete(m);
+        return st;
     }
     st = open_shards(o->dir, m, id.d_model, out);
     cJSON_Delete(m);

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "pipeline/act_source.h"
+#include "pipeline/dist.h"
 
 const char *sg_tokens_name(enum sg_tokens t) {
     switch (t) {
@@ -40,24 +41,60 @@ struct model_source {
     struct sg_act_model_opts o;
     struct tx1_runner *runner;
     struct tx1_batch *batch;
-    float *rows;    /* the selected tokens of the current batch */
+    float *rows;    /* the selected tokens of this process's batch */
+    float *cur;     /* the current batch's tokens (rows, or inside round) */
     int64_t n_rows; /* -1: the current batch has not run */
     struct sg_act_pos pos;
     int64_t epoch_tokens; /* tokens counted in the current epoch */
+    /* several ranks: a round is `size` consecutive batches from round_item on, one per rank,
+     * every rank's tokens gathered to every rank in batch order */
+    float *round;
+    int64_t round_item, *round_rows; /* [size] tokens of each batch */
 };
 
-static sg_status run_batch(struct model_source *s) {
+/* the selected tokens of cells [first, first + batch_cells) into s->rows; returns how many */
+static sg_status run_own_batch(struct model_source *s, int64_t first, int64_t *n_rows) {
     struct sg_cells *c = s->o.cells;
-    int64_t n          = c->n_cells - s->pos.item;
+    *n_rows            = 0;
+    if (first >= c->n_cells) return SG_OK; /* past the end: a rank with nothing this round */
+    int64_t n = c->n_cells - first;
     if (n > s->o.batch_cells) n = s->o.batch_cells;
-    sg_status st = sg_cells_batch(c, s->pos.item, n, s->batch);
+    sg_status st = sg_cells_batch(c, first, n, s->batch);
     if (st == SG_OK) st = tx1_runner_run(s->runner, s->batch);
     if (st != SG_OK) return st;
     const int64_t d = s->base.d, S = tx1_runner_seq(s->runner);
     const float *resid = tx1_runner_resid(s->runner, 0);
-    s->n_rows          = 0;
     for (int64_t i = 0; i < s->batch->n_cells; i++)
-        s->n_rows += sg_act_select_tokens(s->o.tokens, resid, S, d, i, s->batch->len[i], s->rows + s->n_rows * d);
+        *n_rows += sg_act_select_tokens(s->o.tokens, resid, S, d, i, s->batch->len[i], s->rows + *n_rows * d);
+    return SG_OK;
+}
+
+static sg_status run_batch(struct model_source *s) {
+    const int size   = sg_dist_size();
+    const int64_t bc = s->o.batch_cells, d = s->base.d;
+    if (size == 1) {
+        s->cur = s->rows;
+        return run_own_batch(s, s->pos.item, &s->n_rows);
+    }
+    /* the batch may be in the round already gathered */
+    const int64_t j = (s->pos.item - s->round_item) / bc;
+    if (!s->round || s->pos.item < s->round_item || j >= size || (s->pos.item - s->round_item) % bc) {
+        free(s->round);
+        s->round      = NULL;
+        s->round_item = s->pos.item;
+        int64_t mine  = 0;
+        sg_status st  = run_own_batch(s, s->round_item + sg_dist_rank() * bc, &mine);
+        /* a rank that failed ends the job (main: sg_dist_abort) */
+        if (st == SG_OK)
+            st = sg_dist_allgatherv(s->rows, mine * d * (int64_t)sizeof(float), (void **)&s->round, s->round_rows);
+        if (st != SG_OK) return st;
+        for (int i = 0; i < size; i++) s->round_rows[i] /= d * (int64_t)sizeof(float);
+        return run_batch(s);
+    }
+    int64_t at = 0;
+    for (int64_t i = 0; i < j; i++) at += s->round_rows[i];
+    s->cur    = s->round + at * d;
+    s->n_rows = s->round_rows[j];
     return SG_OK;
 }
 
@@ -74,7 +111,7 @@ static sg_status model_read(struct sg_act_source *base, float *dst, int64_t n, i
         int64_t take = s->n_rows - s->pos.offset;
         if (take > n) take = n;
         if (take > 0) {
-            memcpy(dst, s->rows + s->pos.offset * d, (size_t)(take * d) * sizeof(float));
+            memcpy(dst, s->cur + s->pos.offset * d, (size_t)(take * d) * sizeof(float));
             dst += take * d;
             n -= take;
             if (got) *got += take;
@@ -122,6 +159,8 @@ static void model_free(struct sg_act_source *base) {
     tx1_runner_free(s->runner);
     tx1_batch_free(s->batch);
     free(s->rows);
+    free(s->round);
+    free(s->round_rows);
     free(s);
 }
 
@@ -148,7 +187,11 @@ sg_status sg_act_source_model(const struct sg_act_model_opts *o, struct sg_act_s
     sg_status st              = tx1_runner_new(c->m, o->stream, &ro, &s->runner);
     s->batch                  = tx1_batch_new(o->batch_cells, ctx_len);
     s->rows                   = malloc((size_t)(o->batch_cells * ctx_len * s->base.d) * sizeof(float));
-    if (st == SG_OK && (!s->batch || !s->rows)) st = sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch of cells");
+    s->round_rows             = calloc((size_t)sg_dist_size(), sizeof *s->round_rows);
+    /* several ranks: rows are read only within a batch, so the reads stay disjoint */
+    if (sg_dist_size() > 1) c->exact_reads = true;
+    if (st == SG_OK && (!s->batch || !s->rows || !s->round_rows))
+        st = sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch of cells");
     if (st != SG_OK) {
         model_free(&s->base);
         return st;

@@ -44,10 +44,11 @@ void sg_cells_close(struct sg_cells *c) {
 
 int sg_cells_default_layer(const struct sg_cells *c) { return (int)(c->m->cfg.n_layers / 2); }
 
-/* Makes row r part of the chunk in memory. */
-static sg_status load_row(struct sg_cells *c, int64_t r) {
+/* Makes row r part of the chunk in memory; with exact_reads the chunk ends at `end`. */
+static sg_status load_row(struct sg_cells *c, int64_t r, int64_t end) {
     if (c->rows.indptr && r >= c->rows.row0 && r < c->rows.row0 + c->rows.n_rows) return SG_OK;
-    int64_t n    = c->chunk_rows < c->n_cells - r ? c->chunk_rows : c->n_cells - r;
+    int64_t n = c->chunk_rows < c->n_cells - r ? c->chunk_rows : c->n_cells - r;
+    if (c->exact_reads && n > end - r) n = end - r;
     sg_status st = sg_h5ad_read_rows(c->h, r, n, &c->rows);
     if (st != SG_OK) return st;
     if (c->rows.nnz > c->gid_cap) {
@@ -71,7 +72,7 @@ sg_status sg_cells_batch_genes(struct sg_cells *c, int64_t first, int64_t n, str
         return sg_error(SG_ERR_INVALID_ARG, "cells [%lld, %lld) outside the %lld cells or the batch", (long long)first,
                         (long long)(first + n), (long long)c->n_cells);
     for (int64_t r = first; r < first + n; r++) {
-        sg_status st = load_row(c, r);
+        sg_status st = load_row(c, r, first + n);
         if (st != SG_OK) return st;
         int64_t i = r - c->rows.row0, p0 = c->rows.indptr[i], cnt = c->rows.indptr[i + 1] - p0;
         st = tx1_batch_add(b, &c->tk, r, c->gid + p0, c->rows.vals + p0, cnt);

@@ -12,6 +12,7 @@
 #ifndef SG_PIPELINE_CELLS_H
 #define SG_PIPELINE_CELLS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/backend.h"
@@ -41,6 +42,7 @@ struct sg_cells {
     /* the h5ad chunk in memory and its entries' vocabulary ids */
     struct sg_h5ad_rows rows;
     int64_t chunk_rows;
+    bool exact_reads; /* read only the rows a batch asks for (MPI ranks: disjoint row ranges) */
     int32_t *gid;
     int64_t gid_cap;
 };

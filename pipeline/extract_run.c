@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "io/h5ad_write.h"
+#include "pipeline/dist.h"
 #include "pipeline/extract_data.h"
 #include "pipeline/extract_enc.h"
 #include "validation/fsutil.h"
@@ -44,6 +45,7 @@ struct run {
     int32_t *idx;   /* codes of a model batch [n][k] */
     float *vals;
     int64_t truncated; /* tokens whose codes may miss active latents */
+    int rank, size;    /* MPI: rank 0 accumulates and writes; size 1 in one process */
     char h5ad_path[4096];
 };
 
@@ -149,7 +151,10 @@ static sg_status open_run(struct run *r) {
                                      .histogram_bins    = o->histogram_bins,
                                      .histogram_samples = o->histogram_samples,
                                      .seed              = o->seed};
-    st                            = sg_extract_acc_new(&ao, &r->acc);
+    /* with several ranks only rank 0 accumulates and writes; the others encode their batches */
+    r->cells->exact_reads = r->size > 1;
+    if (r->rank != 0) return SG_OK;
+    st = sg_extract_acc_new(&ao, &r->acc);
     if (st == SG_OK && o->write_h5ad) {
         if (o->write_h5ad[0]) {
             snprintf(r->h5ad_path, sizeof r->h5ad_path, "%s", o->write_h5ad);
@@ -167,51 +172,155 @@ static sg_status open_run(struct run *r) {
     return st;
 }
 
-/* one model batch: the forward pass, the codes of every token, each cell into the accumulators */
-static sg_status run_batch(struct run *r, int64_t first, int64_t n) {
+/* One cell into the accumulators (and its X_sae row into the h5ad copy). */
+static sg_status consume_cell(struct run *r, const struct sg_extract_cell *c) {
+    if (sg_sae_arch_saved(r->sae->cfg.arch) != SG_SAE_TOPK && c->k < r->sae->cfg.d_sae)
+        for (int64_t t = 0; t <= c->n_tokens; t++) r->truncated += c->vals[t * c->k + c->k - 1] > 0.0f;
+    const struct sg_extract_row *xr = NULL;
+    sg_status st                    = sg_extract_acc_add_cell(r->acc, c, &xr);
+    if (st == SG_OK && r->obsm) st = sg_h5ad_obsm_row(r->obsm, c->row, xr->cols, xr->vals, xr->n);
+    return st;
+}
+
+/* one model batch: the forward pass and the codes of every token (r->idx, r->vals) */
+static sg_status encode_batch(struct run *r, int64_t first, int64_t n) {
     struct tx1_batch *b = r->batch;
     sg_status st        = sg_cells_batch_genes(r->cells, first, n, b, r->var, r->raw);
     if (st == SG_OK) st = tx1_runner_run(r->runner, b);
     if (st != SG_OK) return st;
-    const int64_t D = r->sae->cfg.d_in, Sp = tx1_runner_seq(r->runner), K = r->enc.enc.k_codes;
+    const int64_t D = r->sae->cfg.d_in, Sp = tx1_runner_seq(r->runner);
     const float *resid = tx1_runner_resid(r->runner, 0);
     int64_t T          = 0;
     for (int64_t i = 0; i < b->n_cells; i++) {
         memcpy(r->x + T * D, resid + i * Sp * D, (size_t)(b->len[i] * D) * sizeof *r->x);
         T += b->len[i];
     }
-    st = sg_extract_enc_run(&r->enc, r->x, T, r->pad, r->idx, r->vals);
-    if (st != SG_OK) return st;
-    if (sg_sae_arch_saved(r->sae->cfg.arch) != SG_SAE_TOPK && K < r->sae->cfg.d_sae)
-        for (int64_t t = 0; t < T; t++) r->truncated += r->vals[t * K + K - 1] > 0.0f;
-    int64_t at = 0;
-    for (int64_t i = 0; i < b->n_cells && st == SG_OK; i++) {
-        const int64_t row = b->cell[i], off = i * b->cap_seq;
-        struct sg_extract_cell c        = {.row      = row,
-                                           .type     = r->data.cell_type ? r->data.cell_type[row] : -1,
-                                           .n_tokens = b->len[i] - 1,
-                                           .var      = r->var + off,
-                                           .raw      = r->raw + off,
-                                           .k        = (int)K,
-                                           .idx      = r->idx + at * K,
-                                           .vals     = r->vals + at * K};
-        const struct sg_extract_row *xr = NULL;
-        st                              = sg_extract_acc_add_cell(r->acc, &c, &xr);
-        if (st == SG_OK && r->obsm) st = sg_h5ad_obsm_row(r->obsm, row, xr->cols, xr->vals, xr->n);
-        at += b->len[i];
+    /* the analyzer loses track of r on the path where a rank other than 0 skipped the accumulators
+     * and reports r->x (freed by run_free) as leaked here. NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+    return sg_extract_enc_run(&r->enc, r->x, T, r->pad, r->idx, r->vals);
+}
+
+/* cell i of the encoded batch, as the accumulators see it */
+static struct sg_extract_cell batch_cell(const struct run *r, int64_t i, int64_t at) {
+    const struct tx1_batch *b = r->batch;
+    const int64_t row = b->cell[i], off = i * b->cap_seq, K = r->enc.enc.k_codes;
+    return (struct sg_extract_cell){.row      = row,
+                                    .type     = r->data.cell_type ? r->data.cell_type[row] : -1,
+                                    .n_tokens = b->len[i] - 1,
+                                    .var      = r->var + off,
+                                    .raw      = r->raw + off,
+                                    .k        = (int)K,
+                                    .idx      = r->idx + at * K,
+                                    .vals     = r->vals + at * K};
+}
+
+static sg_status run_batch(struct run *r, int64_t first, int64_t n) {
+    sg_status st = encode_batch(r, first, n);
+    int64_t at   = 0;
+    for (int64_t i = 0; i < r->batch->n_cells && st == SG_OK; i++) {
+        struct sg_extract_cell c = batch_cell(r, i, at);
+        st                       = consume_cell(r, &c);
+        at += r->batch->len[i];
     }
+    return st;
+}
+
+/* ---- several ranks: each encodes its batch, rank 0 accumulates every batch in row order ---- */
+
+/* A cell on the wire: row, type, n_tokens, k, then var and raw [n_tokens + 1], idx and vals
+ * [(n_tokens + 1) * k]. */
+struct wire_cell {
+    int64_t row, n_tokens;
+    int32_t type, k;
+};
+
+static sg_status pack_batch(struct run *r, char **buf, int64_t *bytes) {
+    const struct tx1_batch *b = r->batch;
+    const int64_t K           = r->enc.enc.k_codes;
+    int64_t need              = 0;
+    for (int64_t i = 0; i < b->n_cells; i++) need += (int64_t)sizeof(struct wire_cell) + b->len[i] * (8 + 8 * K);
+    char *p = malloc(need > 0 ? (size_t)need : 1);
+    if (!p) return sg_error(SG_ERR_NO_MEMORY, "out of memory for the codes of a batch (%lld bytes)", (long long)need);
+    *buf       = p;
+    *bytes     = need;
+    int64_t at = 0;
+    for (int64_t i = 0; i < b->n_cells; i++) {
+        const struct sg_extract_cell c = batch_cell(r, i, at);
+        const int64_t L                = c.n_tokens + 1;
+        struct wire_cell h             = {.row = c.row, .n_tokens = c.n_tokens, .type = c.type, .k = c.k};
+        memcpy(p, &h, sizeof h);
+        p += sizeof h;
+        memcpy(p, c.var, (size_t)L * 4);
+        p += L * 4;
+        memcpy(p, c.raw, (size_t)L * 4);
+        p += L * 4;
+        memcpy(p, c.idx, (size_t)(L * K) * 4);
+        p += L * K * 4;
+        memcpy(p, c.vals, (size_t)(L * K) * 4);
+        p += L * K * 4;
+        at += L;
+    }
+    return SG_OK;
+}
+
+/* the arrays are 4-byte aligned in the blob (the header is 24 bytes, the arrays 4-byte elements) */
+static sg_status unpack_cells(struct run *r, const char *p, int64_t bytes) {
+    const char *end = p + bytes;
+    while (p < end) {
+        struct wire_cell h;
+        memcpy(&h, p, sizeof h);
+        p += sizeof h;
+        const int64_t L          = h.n_tokens + 1;
+        struct sg_extract_cell c = {.row = h.row, .type = h.type, .n_tokens = h.n_tokens, .k = h.k};
+        c.var                    = (const int32_t *)(const void *)p;
+        p += L * 4;
+        c.raw = (const float *)(const void *)p;
+        p += L * 4;
+        c.idx = (const int32_t *)(const void *)p;
+        p += L * h.k * 4;
+        c.vals = (const float *)(const void *)p;
+        p += L * h.k * 4;
+        sg_status st = consume_cell(r, &c);
+        if (st != SG_OK) return st;
+    }
+    return SG_OK;
+}
+
+/* Round j: rank i encodes batch j * size + i; rank 0 takes the codes of all of them in rank
+ * order, which is row order, so the accumulators see exactly what one process would. */
+static sg_status run_round(struct run *r, int64_t round) {
+    const int64_t N = r->cells->n_cells, B = r->o->batch_cells, size = r->size;
+    const int64_t first = (round * size + r->rank) * B;
+    char *mine = NULL, *all = NULL;
+    int64_t bytes = 0;
+    sg_status st  = SG_OK;
+    if (first < N) {
+        st = encode_batch(r, first, N - first < B ? N - first : B);
+        if (st == SG_OK) st = pack_batch(r, &mine, &bytes);
+    }
+    /* a rank that failed here ends the job (main: sg_dist_abort), so the others never wait long */
+    int64_t *sizes = calloc((size_t)size, sizeof *sizes);
+    if (st == SG_OK && !sizes) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
+    if (st == SG_OK) st = sg_dist_gatherv(mine, bytes, 0, (void **)&all, sizes);
+    int64_t total = 0;
+    for (int64_t i = 0; st == SG_OK && i < size; i++) total += sizes[i];
+    if (st == SG_OK && r->acc) st = unpack_cells(r, all, total);
+    free(mine);
+    free(all);
+    free(sizes);
     return st;
 }
 
 static sg_status stream_cells(struct run *r) {
     const int64_t N = r->cells->n_cells, B = r->o->batch_cells;
-    const double t0 = now_s();
-    double t_report = t0;
-    for (int64_t first = 0; first < N; first += B) {
-        sg_status st = run_batch(r, first, N - first < B ? N - first : B);
+    const double t0    = now_s();
+    double t_report    = t0;
+    const int64_t step = B * r->size; /* cells per round, one batch per rank */
+    for (int64_t first = 0; first < N; first += step) {
+        sg_status st = r->size > 1 ? run_round(r, first / step) : run_batch(r, first, N - first < B ? N - first : B);
         if (st != SG_OK) return st;
         const double now   = now_s();
-        const int64_t done = first + B < N ? first + B : N;
+        const int64_t done = first + step < N ? first + step : N;
         if (now - t_report >= 10.0 || done == N) {
             double rate = (double)done / (now - t0 > 1e-9 ? now - t0 : 1e-9);
             SG_LOGI("extract: %lld/%lld cells (%.0f%%), %.1f cells/s, %.0f s left", (long long)done, (long long)N,
@@ -260,7 +369,7 @@ static void run_free(struct run *r) {
 }
 
 sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_result *res) {
-    struct run r = {.o = o};
+    struct run r = {.o = o, .rank = sg_dist_rank(), .size = sg_dist_size()};
     if (res) memset(res, 0, sizeof *res);
     sg_status st = check_opts(o);
     if (st == SG_OK) st = open_run(&r);
@@ -271,6 +380,14 @@ sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_resu
                 sg_sae_arch_name(c->arch), (long long)c->d_in, (long long)c->d_sae, r.layer, sg_device_name(r.dev),
                 (long long)r.cells->n_cells, (long long)r.cells->genes.n_matched, (int)r.enc.enc.k_codes);
         st = stream_cells(&r);
+    }
+    if (st == SG_OK && !r.acc) { /* a rank other than 0: its batches went to rank 0 */
+        if (res) {
+            res->d_sae = r.sae->cfg.d_sae;
+            res->layer = r.layer;
+        }
+        run_free(&r);
+        return SG_OK;
     }
     if (st == SG_OK) st = sg_extract_acc_finish(r.acc);
     if (st == SG_OK)

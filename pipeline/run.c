@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "dashboard/dashboard.h"
 #include "models/tahoe_x1.h"
+#include "pipeline/dist.h"
 #include "pipeline/extract.h"
 #include "pipeline/run.h"
 #include "pipeline/train.h"
@@ -212,6 +213,8 @@ sg_status sg_run_pipeline(const struct sg_run_opts *o, struct sg_run_result *res
         st             = extract(o, sae_dir);
         res->extracted = st == SG_OK;
     }
+    /* several ranks (mpirun): validation and the dashboard read rank 0's files; rank 0 runs them */
+    if (sg_dist_rank() != 0) return st;
     if (st == SG_OK && sg_run_bool(&o->settings, "validation.enabled")) {
         st             = validate(o, &res->failed_sources);
         res->validated = st == SG_OK;

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/ops.h"
 #include "pipeline/act_cache.h"
+#include "pipeline/dist.h"
 #include "pipeline/train_priv.h"
 
 #define SPARSITY_WINDOW_STEPS 2000 /* firing counts for sparsity.safetensors, as SAELens */
@@ -156,8 +157,10 @@ static sg_status init_fresh(struct sg_trainer *t) {
 static sg_status ensure_graph(struct sg_trainer *t, int which) {
     struct sg_step_graph *g = &t->graphs[which];
     if (g->graph) return SG_OK;
-    sg_status st = sg_step_graph_build(t->sae, &t->adam, t->o.batch, which == 1, g);
+    const bool split = sg_dist_size() > 1;
+    sg_status st     = sg_step_graph_build(t->sae, &t->adam, t->batch_hi - t->batch_lo, which == 1, split, g);
     if (st == SG_OK) st = sg_sched_prepare(t->sched, g->graph);
+    if (st == SG_OK && split) st = sg_sched_prepare(t->sched, g->update);
     if (st == SG_OK) st = sg_sae_fwd_upload(&g->fwd);
     if (st != SG_OK) {
         sg_step_graph_free(g);
@@ -179,12 +182,67 @@ struct step_out {
     double l0;
 };
 
+/* Several ranks: this rank's gradients (of the mean over its b rows) weighted by b / B and summed
+ * over the ranks are the gradients of the mean over the whole batch; every rank then takes the
+ * same Adam step from the same sum, so the weights stay identical. */
+static sg_status reduce_grads(struct sg_trainer *t, struct sg_step_graph *g) {
+    const float w = (float)(t->batch_hi - t->batch_lo) / (float)t->o.batch;
+    int64_t n     = 0;
+    sg_status st  = SG_OK;
+    for (int i = 0; st == SG_OK && i < t->adam.n; i++) {
+        if (!g->grad[i]) continue;
+        const int64_t ne = sg_nelements(g->grad[i]);
+        st               = sg_tensor_get(g->grad[i], t->grads + n, 0, (size_t)ne * sizeof(float));
+        n += ne;
+    }
+    for (int64_t i = 0; i < n; i++) t->grads[i] *= w;
+    if (st == SG_OK) st = sg_dist_allreduce_f32(t->grads, n);
+    n = 0;
+    for (int i = 0; st == SG_OK && i < t->adam.n; i++) {
+        if (!g->grad_in[i]) continue;
+        const int64_t ne = sg_nelements(g->grad_in[i]);
+        st               = sg_tensor_set(g->grad_in[i], t->grads + n, 0, (size_t)ne * sizeof(float));
+        n += ne;
+    }
+    return st;
+}
+
+/* Several ranks: the step's numbers over the whole batch (the loss terms are means over this
+ * rank's rows, so they are weighted by its share), and whether any rank was interrupted. */
+static sg_status reduce_step(struct sg_trainer *t, struct step_out *so, int n_terms, bool *interrupted) {
+    if (sg_dist_size() == 1) return SG_OK;
+    const int64_t M = t->sae->cfg.d_sae;
+    const double w  = (double)(t->batch_hi - t->batch_lo) / (double)t->o.batch;
+    double v[SG_SAE_MAX_TERMS + 6];
+    int n  = 0;
+    v[n++] = so->loss * w;
+    for (int i = 0; i < n_terms; i++) v[n++] = so->terms[i] * w;
+    v[n++]       = so->sse;
+    v[n++]       = so->sst;
+    v[n++]       = so->threshold * w;
+    v[n++]       = *interrupted ? 1.0 : 0.0;
+    sg_status st = sg_dist_allreduce_f64(v, n);
+    if (st == SG_OK) st = sg_dist_allreduce_f32(t->fired, M);
+    if (st != SG_OK) return st;
+    n        = 0;
+    so->loss = (float)v[n++];
+    for (int i = 0; i < n_terms; i++) so->terms[i] = (float)v[n++];
+    so->sse       = (float)v[n++];
+    so->sst       = (float)v[n++];
+    so->threshold = (float)v[n++];
+    *interrupted  = v[n++] > 0;
+    return SG_OK;
+}
+
 static sg_status do_step(struct sg_trainer *t, struct step_out *so) {
     const int64_t B = t->o.batch, D = t->d_in, M = t->sae->cfg.d_sae;
     sg_status st = sg_pool_next(t->pool, t->x);
     if (st != SG_OK) return st;
-    const float s = t->sae->scale;
-    for (int64_t i = 0; i < B * D; i++) t->x[i] *= s;
+    /* this rank's rows of the batch (all of them in one process) */
+    const int64_t b = t->batch_hi - t->batch_lo;
+    float *x        = t->x + t->batch_lo * D;
+    const float s   = t->sae->scale;
+    for (int64_t i = 0; i < b * D; i++) x[i] *= s;
     int64_t n_dead = 0;
     for (int64_t i = 0; i < M; i++) {
         t->dead[i] = t->since_fired[i] >= t->o.dead_tokens ? 1.0f : 0.0f;
@@ -205,7 +263,7 @@ static sg_status do_step(struct sg_trainer *t, struct step_out *so) {
         [SG_ADAM_BETA2H]       = (float)(1.0 / (1.0 - pow(b2, step1))),
         [SG_ADAM_CLIP]         = (float)t->o.clip,
     };
-    st = sg_tensor_set(g->fwd.x, t->x, 0, (size_t)(B * D) * sizeof(float));
+    st = sg_tensor_set(g->fwd.x, x, 0, (size_t)(b * D) * sizeof(float));
     if (st == SG_OK) st = sg_tensor_set(g->hparams, hp, 0, sizeof hp);
     if (st == SG_OK && aux) st = sg_tensor_set(g->fwd.dead, t->dead, 0, (size_t)M * sizeof(float));
     if (st == SG_OK && g->fwd.penalty) {
@@ -215,10 +273,12 @@ static sg_status do_step(struct sg_trainer *t, struct step_out *so) {
         double ramp                   = t->penalty_warmup > 0 && t->step < t->penalty_warmup
                                             ? (double)(t->step + 1) / (double)t->penalty_warmup
                                             : 1.0;
-        float pen                     = (float)(lambda * ramp / (double)B);
+        float pen                     = (float)(lambda * ramp / (double)b);
         st                            = sg_tensor_set(g->fwd.penalty, &pen, 0, sizeof pen);
     }
     if (st == SG_OK) st = sg_sched_compute(t->sched, g->graph);
+    if (st == SG_OK && g->update) st = reduce_grads(t, g);
+    if (st == SG_OK && g->update) st = sg_sched_compute(t->sched, g->update);
     if (st == SG_OK) st = sg_tensor_get(g->fwd.loss, &so->loss, 0, 4);
     for (int i = 0; st == SG_OK && i < g->fwd.n_terms; i++) st = sg_tensor_get(g->fwd.terms[i], &so->terms[i], 0, 4);
     if (st == SG_OK) st = sg_tensor_get(g->fwd.sse, &so->sse, 0, 4);
@@ -226,7 +286,10 @@ static sg_status do_step(struct sg_trainer *t, struct step_out *so) {
     if (st == SG_OK) st = sg_tensor_get(g->fwd.fired, t->fired, 0, (size_t)M * sizeof(float));
     so->threshold = 0;
     if (st == SG_OK && g->fwd.batch_threshold) st = sg_tensor_get(g->fwd.batch_threshold, &so->threshold, 0, 4);
+    bool interrupted = g_interrupted != 0;
+    if (st == SG_OK) st = reduce_step(t, so, g->fwd.n_terms, &interrupted);
     if (st != SG_OK) return st;
+    if (interrupted) g_interrupted = 1;
     if (!isfinite(so->loss))
         return sg_error(SG_ERR_INVALID_ARG, "the loss became %g at step %lld (try a lower --lr)", (double)so->loss,
                         (long long)t->step + 1);
@@ -350,7 +413,8 @@ static sg_status finish(struct sg_trainer *t, struct sg_train_result *res) {
                                .tokens       = sg_tokens_name(o->tokens),
                                .dataset_path = o->data,
                                .context_size = t->cells ? t->cells->tk.context : 0};
-    if (st == SG_OK) st = sg_sae_save(t->sae, dir, &meta);
+    const bool root         = sg_dist_rank() == 0;
+    if (st == SG_OK && root) st = sg_sae_save(t->sae, dir, &meta);
     struct sg_eval_result ev = {0};
     bool have_eval           = false;
     if (st == SG_OK && o->eval) {
@@ -371,9 +435,9 @@ static sg_status finish(struct sg_trainer *t, struct sg_train_result *res) {
     for (int64_t i = 0; st == SG_OK && i < M; i++)
         freq[i] =
             have_eval ? ev.freq[i] : (float)(t->window_fired[i] / (double)(t->window_tokens ? t->window_tokens : 1));
-    if (st == SG_OK) st = sg_sae_save_sparsity(dir, freq, M);
+    if (st == SG_OK && root) st = sg_sae_save_sparsity(dir, freq, M);
     free(freq);
-    if (st == SG_OK && have_eval) {
+    if (st == SG_OK && have_eval && root) {
         char run[1024];
         snprintf(run, sizeof run,
                  "{\"architecture\":\"%s\",\"d_in\":%lld,\"d_sae\":%lld,\"k\":%d,\"layer\":%d,\"tokens\":\"%s\","
@@ -401,6 +465,33 @@ static sg_status finish(struct sg_trainer *t, struct sg_train_result *res) {
 
 /* ---- the run ----------------------------------------------------------------------------- */
 
+/* Several ranks: every rank must end with the weights rank 0 saves. A 64-bit FNV-1a hash of each
+ * rank's parameters, compared on every rank. */
+static sg_status check_same_weights(struct sg_trainer *t) {
+    if (sg_dist_size() == 1) return SG_OK;
+    uint64_t h   = 1469598103934665603ull;
+    sg_status st = SG_OK;
+    for (int i = 0; st == SG_OK && i < t->adam.n; i++) {
+        const size_t bytes = sg_nbytes(t->adam.param[i]);
+        unsigned char *buf = malloc(bytes ? bytes : 1);
+        if (!buf) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
+        st = sg_tensor_get(t->adam.param[i], buf, 0, bytes);
+        for (size_t j = 0; st == SG_OK && j < bytes; j++) h = (h ^ buf[j]) * 1099511628211ull;
+        free(buf);
+    }
+    const int64_t mine[2] = {(int64_t)h, (int64_t)~h};
+    int64_t all[2]        = {mine[0], mine[1]};
+    if (st == SG_OK) st = sg_dist_allreduce_max_i64(all, 2);
+    if (st != SG_OK) return st;
+    if (all[0] != mine[0] || all[1] != mine[1])
+        return sg_error(SG_ERR_BACKEND,
+                        "rank %d ends training with weights different from another rank's (hash %016llx); the "
+                        "ranks diverged (different backends or an MPI reduction that is not bitwise identical)",
+                        sg_dist_rank(), (unsigned long long)h);
+    SG_LOGI("train: the %d ranks hold identical weights (hash %016llx)", sg_dist_size(), (unsigned long long)h);
+    return SG_OK;
+}
+
 static void trainer_free(struct sg_trainer *t) {
     for (int i = 0; i < 2; i++) sg_step_graph_free(&t->graphs[i]);
     sg_sched_free(t->sched);
@@ -415,6 +506,7 @@ static void trainer_free(struct sg_trainer *t) {
     free(t->x);
     free(t->fired);
     free(t->dead);
+    free(t->grads);
 }
 
 sg_status sg_train_check_output(const char *output, bool overwrite) {
@@ -468,6 +560,17 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
     if (st == SG_OK && (!t->since_fired || !t->window_fired || !t->x || !t->fired || !t->dead))
         st = sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch of %lld x %lld", (long long)B, (long long)cfg.d_in);
     if (st != SG_OK) return st;
+    /* several ranks: the batch stays B tokens, each rank takes its rows of it */
+    sg_dist_share(B, sg_dist_rank(), sg_dist_size(), &t->batch_lo, &t->batch_hi);
+    if (sg_dist_size() > 1) {
+        if (B < sg_dist_size())
+            return sg_error(SG_ERR_INVALID_ARG, "--batch %lld: fewer tokens than the %d ranks", (long long)B,
+                            sg_dist_size());
+        int64_t n_params = 0;
+        for (int i = 0; i < t->adam.n; i++) n_params += sg_nelements(t->adam.param[i]);
+        t->grads = malloc((size_t)(n_params > 0 ? n_params : 1) * sizeof *t->grads);
+        if (!t->grads) return sg_error(SG_ERR_NO_MEMORY, "out of memory for %lld gradients", (long long)n_params);
+    }
     t->lr             = o->lr > 0 ? o->lr : sg_train_default_lr(M);
     t->warmup         = o->warmup_steps >= 0 ? o->warmup_steps : (o->steps / 10 < 1000 ? o->steps / 10 : 1000);
     t->penalty_warmup = o->penalty_warmup_steps >= 0 ? o->penalty_warmup_steps : o->steps / 20;
@@ -494,10 +597,13 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
     struct sg_train_log log;
     char path[4300];
     snprintf(path, sizeof path, "%s/training_log.jsonl", o->output);
-    st = sg_train_log_open(&log, path, resumed ? t->step : -1);
+    /* several ranks: rank 0 writes the log, the progress and the checkpoints */
+    const bool root = sg_dist_rank() == 0;
+    memset(&log, 0, sizeof log);
+    if (root) st = sg_train_log_open(&log, path, resumed ? t->step : -1);
     if (st != SG_OK) return st;
 
-    const bool bar      = o->progress > 0 || (o->progress < 0 && isatty(fileno(stderr)));
+    const bool bar      = root && (o->progress > 0 || (o->progress < 0 && isatty(fileno(stderr))));
     struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
     sigemptyset(&sa.sa_mask);
     g_interrupted = 0;
@@ -523,13 +629,13 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
         }
         double rate = (double)((t->step - step0) * B) / (now - t0 > 1e-9 ? now - t0 : 1e-9);
         double eta  = (double)((o->steps - t->step) * B) / (rate > 0 ? rate : 1);
-        if ((bar && now - t_report >= 0.25) || (!bar && now - t_report >= 10.0) || last) {
+        if (root && ((bar && now - t_report >= 0.25) || (!bar && now - t_report >= 10.0) || last)) {
             progress(t, bar, &so, rate, eta, last);
             t_report = now;
         }
         if ((o->checkpoint_every > 0 && t->step % o->checkpoint_every == 0) || last || g_interrupted) {
             t->elapsed_s += now - t0;
-            st = sg_checkpoint_save(t);
+            if (root) st = sg_checkpoint_save(t);
             t->elapsed_s -= now - t0;
         }
         if (o->on_step) o->on_step(t->step, o->user);
@@ -552,6 +658,7 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
         for (int64_t i = 0; i < M; i++) dead += t->since_fired[i] >= o->dead_tokens;
         res->dead_fraction = (double)dead / (double)M;
     }
+    if (st == SG_OK) st = check_same_weights(t);
     if (st == SG_OK) st = finish(t, res);
     return st;
 }
@@ -561,5 +668,7 @@ sg_status sg_train_run(const struct sg_train_opts *o, struct sg_train_result *re
     if (res) memset(res, 0, sizeof *res);
     sg_status st = train(&t, res);
     trainer_free(&t);
+    /* several ranks: the SAE is on disk (rank 0 wrote it) before any rank goes on to use it */
+    if (st == SG_OK) st = sg_dist_barrier();
     return st;
 }

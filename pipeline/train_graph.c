@@ -37,11 +37,12 @@ void sg_adam_state_free(struct sg_adam_state *a) {
 
 void sg_step_graph_free(struct sg_step_graph *g) {
     sg_sae_fwd_release(&g->fwd);
+    sg_ctx_free(g->uctx);
     sg_ctx_free(g->ctx);
     memset(g, 0, sizeof *g);
 }
 
-sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, int64_t batch, bool aux,
+sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, int64_t batch, bool aux, bool split,
                               struct sg_step_graph *out) {
     memset(out, 0, sizeof *out);
     struct sg_ctx *ctx = out->ctx = sg_ctx_new();
@@ -75,8 +76,30 @@ sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, in
             struct sg_tensor *along = sg_sum_rows(ctx, sg_mul(ctx, gr, p)); /* [1, d_sae] */
             gr                      = sg_sub(ctx, gr, sg_mul(ctx, along, p));
         }
-        grads[i]             = gr;
-        struct sg_tensor *sq = sg_sum(ctx, sg_sqr(ctx, gr));
+        grads[i] = gr;
+    }
+    if (split) {
+        /* the projection is linear, so projecting before the sum over ranks is the same */
+        for (int i = 0; st == SG_OK && i < adam->n; i++) {
+            if (!grads[i]) continue;
+            out->grad[i] = sg_set_output(sg_set_name(grads[i], "grad.%d", i));
+            st           = sg_graph_expand(g, out->grad[i]);
+        }
+        ctx = out->uctx = sg_ctx_new();
+        g = out->update = ctx ? sg_graph_new(ctx) : NULL;
+        if (st == SG_OK && !g) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
+        for (int i = 0; st == SG_OK && i < adam->n; i++) {
+            if (!grads[i]) continue;
+            grads[i] = out->grad_in[i] = sg_set_input(sg_set_name(sg_dup_tensor(ctx, grads[i]), "grad_in.%d", i));
+        }
+        if (st != SG_OK) {
+            sg_step_graph_free(out);
+            return st;
+        }
+    }
+    for (int i = 0; i < adam->n; i++) {
+        if (!grads[i]) continue;
+        struct sg_tensor *sq = sg_sum(ctx, sg_sqr(ctx, grads[i]));
         norm_sq              = norm_sq ? sg_add(ctx, norm_sq, sq) : sq;
     }
     out->grad_norm_sq = norm_sq ? sg_set_output(sg_set_name(norm_sq, "grad_norm_sq")) : NULL;
@@ -97,6 +120,8 @@ sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, in
     }
     if (st == SG_OK && sg_ctx_status(ctx) != SG_OK)
         st = sg_error(sg_ctx_status(ctx), "step graph: %s", sg_ctx_error(ctx));
+    if (st == SG_OK && split && sg_ctx_status(out->ctx) != SG_OK)
+        st = sg_error(sg_ctx_status(out->ctx), "step graph: %s", sg_ctx_error(out->ctx));
     if (st != SG_OK) sg_step_graph_free(out);
     return st;
 }

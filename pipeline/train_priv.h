@@ -31,8 +31,14 @@ struct sg_step_graph {
     struct sg_sae_fwd fwd;
     struct sg_tensor *hparams; /* input F32 [SG_ADAM_N_PARAMS] */
     struct sg_tensor *grad_norm_sq;
+    /* split (several ranks): `graph` ends at the gradients (grad[i], outputs, the decoder's
+     * already projected); the caller sums them over the ranks into grad_in[i] and runs `update`:
+     * clipping, Adam, renormalisation */
+    struct sg_ctx *uctx;
+    struct sg_graph *update;
+    struct sg_tensor *grad[SG_TRAIN_MAX_PARAMS], *grad_in[SG_TRAIN_MAX_PARAMS];
 };
-sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, int64_t batch, bool aux,
+sg_status sg_step_graph_build(struct sg_sae *sae, struct sg_adam_state *adam, int64_t batch, bool aux, bool split,
                               struct sg_step_graph *out);
 void sg_step_graph_free(struct sg_step_graph *g);
 
@@ -64,6 +70,8 @@ struct sg_trainer {
     int64_t window_tokens; /* tokens in it */
     double elapsed_s;      /* training time before this process (resumed runs) */
     float *x, *fired, *dead;
+    float *grads;               /* several ranks: the gradients on the host, all parameters back to back */
+    int64_t batch_lo, batch_hi; /* this rank's rows of each batch */
     char model_fp[17], data_fp[17];
     struct sg_train_health health;
 };

@@ -12,6 +12,7 @@ packages=(
     libxml2-dev libsqlite3-dev zlib1g-dev  # Orphanet XML, SQLite annotation sources, .gz bulk files
     libvulkan-dev glslc mesa-vulkan-drivers        # Vulkan backend; lavapipe = Vulkan on the CPU
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd  # OpenCL backend; PoCL = OpenCL on the CPU
+    openmpi-bin libopenmpi-dev           # several processes: mpirun -n N saeg ... (docs/mpi.md)
     chromium                             # the dashboard's browser test (headless)
 )
 
