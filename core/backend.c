@@ -174,6 +174,13 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
     if (!spec || !*spec || strcmp(spec, "auto") == 0) {
         for (size_t i = 0; i < sizeof auto_order / sizeof auto_order[0]; i++) {
             struct sg_backend_reg *reg = sg_backend_reg_by_name(auto_order[i]);
+            /* a backend whose kernels have not been verified on hardware yet is only used when
+             * asked for by name (the CUDA plugin answers this until tests/gpu/run.sh passed) */
+            const char *unverified = reg ? sg_backend_reg_proc(reg, "unverified") : NULL;
+            if (unverified) {
+                SG_LOGD("--device auto: skipping %s: %s", auto_order[i], unverified);
+                continue;
+            }
             for (int d = 0; reg && d < sg_backend_reg_device_count(reg); d++) {
                 struct sg_device *dev = sg_backend_reg_device(reg, d);
                 if (!worth_choosing(dev)) continue;
