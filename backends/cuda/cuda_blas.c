@@ -114,3 +114,14 @@ sg_status sg_cuda_blas_gemm(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g
             }
     return SG_OK;
 }
+
+/* Row-major C (M x N) = op(A) op(B), as cblas_sgemm: for benchmarks, one call with nothing of
+ * ours in between. Column-major that is C^T = op(B)^T op(A)^T, so the operands swap. */
+sg_status sg_cuda_blas_sgemm_rowmajor(struct sg_cuda_blas *b, bool trans_a, bool trans_b, int M, int N, int K,
+                                      const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+    const float one = 1.0f, zero = 0.0f;
+    return blas_check(blas.sgemm_strided_batched(b->handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &one, B, ldb, 0, A, lda,
+                                                 0, &zero, C, ldc, 0, 1),
+                      "cublasSgemmStridedBatched");
+}

@@ -45,6 +45,14 @@ void sg_cuda_blas_close(struct sg_cuda_blas *b);
 sg_status sg_cuda_blas_gemm(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g, const void *a_ours,
                             const void *b_ours, void *c);
 
+sg_status sg_cuda_blas_sgemm_rowmajor(struct sg_cuda_blas *b, bool trans_a, bool trans_b, int M, int N, int K,
+                                      const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+
+/* The "sgemm" proc of the registry (bench-ops' direct reference): cblas-like row-major GEMM on
+ * device pointers through the stream's cuBLAS handle, synchronised. */
+sg_status sg_cuda_stream_sgemm(struct sg_stream *s, bool trans_a, bool trans_b, int M, int N, int K, const float *A,
+                               int lda, const float *B, int ldb, float *C, int ldc);
+
 #ifdef __cplusplus
 }
 #endif

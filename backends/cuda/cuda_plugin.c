@@ -25,6 +25,7 @@ static void *reg_proc(const struct sg_backend_reg *reg, const char *name) {
     (void)reg;
     static const char unverified[] = "the CUDA kernels are not yet verified on hardware";
     if (strcmp(name, "unverified") == 0 && !SG_CUDA_HARDWARE_VERIFIED) return (void *)unverified;
+    if (strcmp(name, "sgemm") == 0) return (void *)sg_cuda_stream_sgemm;
     return NULL;
 }
 

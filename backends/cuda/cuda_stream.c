@@ -70,6 +70,15 @@ static sg_status stream_synchronize(struct sg_stream *s) {
     return sg_cuda_check(cudaStreamSynchronize(cs->stream), "cudaStreamSynchronize");
 }
 
+sg_status sg_cuda_stream_sgemm(struct sg_stream *s, bool trans_a, bool trans_b, int M, int N, int K, const float *A,
+                               int lda, const float *B, int ldb, float *C, int ldc) {
+    struct cuda_stream *cs = s->context;
+    if (!cs->blas) return sg_error(SG_ERR_UNSUPPORTED, "cuda: cuBLAS is not loaded");
+    sg_status st = sg_cuda_blas_sgemm_rowmajor(cs->blas, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+    sg_status fin = sg_cuda_check(cudaStreamSynchronize(cs->stream), "cudaStreamSynchronize");
+    return st != SG_OK ? st : fin;
+}
+
 static const struct sg_stream_i cuda_stream_i = {
     .free_stream = stream_free,
     .compute     = stream_compute,
@@ -88,7 +97,7 @@ sg_status sg_cuda_stream_open(struct sg_device *dev, int n_threads, struct sg_st
     }
     sg_status st = sg_cuda_check(cudaSetDevice(d->index), "cudaSetDevice");
     if (st == SG_OK)
-        st = sg_cuda_check(cudaStreamCreateWithFlags(&cs->stream, cudaStreamNonBlocking), "cudaStreamCreate");
+        st = sg_cuda_check(cudaStreamCreate(&cs->stream), "cudaStreamCreate");
     if (st != SG_OK) {
         free(s);
         free(cs);
