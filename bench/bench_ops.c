@@ -146,11 +146,11 @@ static void bench_matmul(const struct bench *b, const struct bench_mm_case *c) {
         const char *layout = c->layout == BENCH_NN ? "NN" : c->layout == BENCH_NT ? "NT" : "TN";
         if (direct < INFINITY)
             printf("  %-22s %5lld %5lld %5lld  %4s  %8.1f %9.1f     %5.2f     %.1e\n", c->name, (long long)c->M,
-                   (long long)c->N, (long long)c->K, layout, flops / ours * 1e-9, flops / direct * 1e-9,
-                   direct / ours, maxdiff);
+                   (long long)c->N, (long long)c->K, layout, flops / ours * 1e-9, flops / direct * 1e-9, direct / ours,
+                   maxdiff);
         else /* no reference on this device */
-            printf("  %-22s %5lld %5lld %5lld  %4s  %8.1f         -         -           -\n", c->name,
-                   (long long)c->M, (long long)c->N, (long long)c->K, layout, flops / ours * 1e-9);
+            printf("  %-22s %5lld %5lld %5lld  %4s  %8.1f         -         -           -\n", c->name, (long long)c->M,
+                   (long long)c->N, (long long)c->K, layout, flops / ours * 1e-9);
     }
     free(mine);
     sg_buffer_list_free(&bufs);

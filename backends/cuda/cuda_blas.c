@@ -102,9 +102,9 @@ sg_status sg_cuda_blas_gemm(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g
     for (int64_t i3 = 0; i3 < g->outer_ne[2]; i3++)
         for (int64_t i2 = 0; i2 < g->outer_ne[1]; i2++)
             for (int64_t i1 = 0; i1 < g->outer_ne[0]; i1++) {
-                int64_t oa = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
-                int64_t ob = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
-                int64_t oc = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
+                int64_t oa       = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
+                int64_t ob       = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
+                int64_t oc       = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
                 cublasStatus_t s = blas.sgemm_strided_batched(
                     b->handle, ta, tb, g->m, g->n, g->k, &one, (const float *)((const char *)b_ours + oa), (int)g->lda,
                     g->stride_a, (const float *)((const char *)a_ours + ob), (int)g->ldb, g->stride_b, &zero,

@@ -103,7 +103,7 @@ __device__ __forceinline__ int64_t cu_offset_dims2(int64_t z, const cu_dims &ne,
  * blockDim.x floats; every thread gets the result. A fixed tree: deterministic. */
 __device__ __forceinline__ float cu_block_sum(float v, float *scratch) {
     const unsigned lid = threadIdx.x, n = blockDim.x;
-    scratch[lid]       = v;
+    scratch[lid] = v;
     __syncthreads();
     for (unsigned s = n / 2; s > 0; s >>= 1) {
         if (lid < s) scratch[lid] += scratch[lid + s];
@@ -116,7 +116,7 @@ __device__ __forceinline__ float cu_block_sum(float v, float *scratch) {
 
 __device__ __forceinline__ float cu_block_max(float v, float *scratch) {
     const unsigned lid = threadIdx.x, n = blockDim.x;
-    scratch[lid]       = v;
+    scratch[lid] = v;
     __syncthreads();
     for (unsigned s = n / 2; s > 0; s >>= 1) {
         if (lid < s) scratch[lid] = fmaxf(scratch[lid], scratch[lid + s]);

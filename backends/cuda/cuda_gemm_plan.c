@@ -60,8 +60,7 @@ bool sg_cuda_gemm_plan(const struct sg_tensor *node, const struct sg_tensor *a, 
         int64_t xa = a->ne[d] == 1 ? 0 : (int64_t)a->nb[d];
         int64_t xb = b->ne[d] == 1 ? 0 : (int64_t)b->nb[d];
         int64_t xc = (int64_t)node->nb[d];
-        if (nd > 0 && xa == sa[nd - 1] * ne[nd - 1] && xb == sb[nd - 1] * ne[nd - 1] &&
-            xc == sc[nd - 1] * ne[nd - 1]) {
+        if (nd > 0 && xa == sa[nd - 1] * ne[nd - 1] && xb == sb[nd - 1] * ne[nd - 1] && xc == sc[nd - 1] * ne[nd - 1]) {
             ne[nd - 1] *= node->ne[d]; /* continues the previous dim: merge */
             continue;
         }

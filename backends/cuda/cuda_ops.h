@@ -91,12 +91,12 @@ unsigned sg_cuda_blocks(int64_t n, unsigned threads);
  * "B" is our a. Batch dims 2..5 become one strided batch (the innermost batch dims that merge)
  * times an outer loop over the rest. */
 struct sg_cuda_gemm {
-    bool trans_a, trans_b; /* cuBLAS op of its A (our b) and its B (our a) */
-    int m, n, k;           /* cuBLAS sizes: m = N, n = M, k = K */
-    int64_t lda, ldb, ldc; /* in elements */
-    int batch;             /* strided batch count */
-    int64_t stride_a, stride_b, stride_c;  /* in elements, 0 broadcasts */
-    int64_t outer_ne[4];                   /* outer loop over the remaining batch dims */
+    bool trans_a, trans_b;                      /* cuBLAS op of its A (our b) and its B (our a) */
+    int m, n, k;                                /* cuBLAS sizes: m = N, n = M, k = K */
+    int64_t lda, ldb, ldc;                      /* in elements */
+    int batch;                                  /* strided batch count */
+    int64_t stride_a, stride_b, stride_c;       /* in elements, 0 broadcasts */
+    int64_t outer_ne[4];                        /* outer loop over the remaining batch dims */
     int64_t outer_a[4], outer_b[4], outer_c[4]; /* byte strides of the outer loop */
 };
 

@@ -13,7 +13,7 @@
 
 namespace {
 
-const int MAX_BLOCK = 32;
+const int MAX_BLOCK    = 32;
 const unsigned THREADS = 128;
 
 struct attn_args {
@@ -52,8 +52,7 @@ __device__ __forceinline__ float dot_sh(const float *a, const float *b, int n) {
 /* mode 0: out = attention output [Dv, H, Sq, B] (strides onb).
  * mode 1: stats[row] = L, stats[n_rows + row] = dO . O for row = (b H + h) Sq + iq, dO read from
  *         dout (strides dnb); out is unused. */
-__global__ void k_attn_fwd(char *out, cu_dims onb, attn_args a, int mode, float *stats, const char *dout,
-                           cu_dims dnb) {
+__global__ void k_attn_fwd(char *out, cu_dims onb, attn_args a, int mode, float *stats, const char *dout, cu_dims dnb) {
     extern __shared__ float lm[];
     const int64_t h = blockIdx.y, b = blockIdx.z;
     const int BQ = a.BQ, BK = a.BK, D = a.D, Dv = a.Dv;
@@ -126,7 +125,8 @@ __global__ void k_attn_fwd(char *out, cu_dims onb, attn_args a, int mode, float 
         for (int i = lid; i < nq; i += W) {
             float l = lrow[i], dd = 0.0f;
             for (int e = 0; l > 0.0f && e < Dv; e++)
-                dd += cu_ldf(dout, e * dnb.v[0] + h * dnb.v[1] + (i0 + i) * dnb.v[2] + b * dnb.v[3]) * (O[i * Dv + e] / l);
+                dd += cu_ldf(dout, e * dnb.v[0] + h * dnb.v[1] + (i0 + i) * dnb.v[2] + b * dnb.v[3]) *
+                      (O[i * Dv + e] / l);
             /* a query that sees no key gets L = +inf, so every recomputed probability is 0 */
             stats[row0 + i]          = l > 0.0f ? mrow[i] + logf(l) : INFINITY;
             stats[n_rows + row0 + i] = dd;
@@ -167,15 +167,15 @@ __global__ void k_attn_bwd_dq(float *dst, attn_args a, const float *stats, const
     const int i0 = blockIdx.x * BQ, nq = min(BQ, a.Sq - i0);
     const int lid = threadIdx.x, W = blockDim.x, KS = D + 1, VS = Dv + 1;
     const int64_t n_rows = (int64_t)a.Sq * a.H * a.B;
-    float *Qs  = lm;            /* [BQ][D] pre-scaled */
-    float *dOs = Qs + BQ * D;   /* [BQ][Dv] */
-    float *L   = dOs + BQ * Dv; /* [BQ] */
-    float *Dd  = L + BQ;        /* [BQ] */
-    float *Ks  = Dd + BQ;       /* [BK][D + 1] */
-    float *Vs  = Ks + BK * KS;  /* [BK][Dv + 1] */
-    float *dS  = Vs + BK * VS;  /* [BQ][BK] */
-    float *dQ  = dS + BQ * BK;  /* [BQ][D] */
-    int *vis   = reinterpret_cast<int *>(dQ + BQ * D);
+    float *Qs            = lm;            /* [BQ][D] pre-scaled */
+    float *dOs           = Qs + BQ * D;   /* [BQ][Dv] */
+    float *L             = dOs + BQ * Dv; /* [BQ] */
+    float *Dd            = L + BQ;        /* [BQ] */
+    float *Ks            = Dd + BQ;       /* [BK][D + 1] */
+    float *Vs            = Ks + BK * KS;  /* [BK][Dv + 1] */
+    float *dS            = Vs + BK * VS;  /* [BQ][BK] */
+    float *dQ            = dS + BQ * BK;  /* [BQ][D] */
+    int *vis             = reinterpret_cast<int *>(dQ + BQ * D);
 
     load_rows(Qs, D, a.q, a.qnb, h, b, i0, nq, D, a.scale);
     load_rows(dOs, Dv, dout, dnb, h, b, i0, nq, Dv, 1.0f);
@@ -212,17 +212,17 @@ __global__ void k_attn_bwd_dkdv(float *dst, attn_args a, const float *stats, con
     const int j0 = blockIdx.x * BK, nk = min(BK, a.Sk - j0);
     const int lid = threadIdx.x, W = blockDim.x, KS = D + 1, VS = Dv + 1;
     const int64_t n_rows = (int64_t)a.Sq * a.H * a.B;
-    float *Ks  = lm;            /* [BK][D + 1] */
-    float *Vs  = Ks + BK * KS;  /* [BK][Dv + 1] */
-    float *dK  = Vs + BK * VS;  /* [BK][D] */
-    float *dV  = dK + BK * D;   /* [BK][Dv] */
-    float *Qs  = dV + BK * Dv;  /* [BQ][D] pre-scaled */
-    float *dOs = Qs + BQ * D;   /* [BQ][Dv] */
-    float *L   = dOs + BQ * Dv; /* [BQ] */
-    float *Dd  = L + BQ;        /* [BQ] */
-    float *P   = Dd + BQ;       /* [BQ][BK] */
-    float *dS  = P + BQ * BK;   /* [BQ][BK] */
-    int *vis   = reinterpret_cast<int *>(dS + BQ * BK);
+    float *Ks            = lm;            /* [BK][D + 1] */
+    float *Vs            = Ks + BK * KS;  /* [BK][Dv + 1] */
+    float *dK            = Vs + BK * VS;  /* [BK][D] */
+    float *dV            = dK + BK * D;   /* [BK][Dv] */
+    float *Qs            = dV + BK * Dv;  /* [BQ][D] pre-scaled */
+    float *dOs           = Qs + BQ * D;   /* [BQ][Dv] */
+    float *L             = dOs + BQ * Dv; /* [BQ] */
+    float *Dd            = L + BQ;        /* [BQ] */
+    float *P             = Dd + BQ;       /* [BQ][BK] */
+    float *dS            = P + BQ * BK;   /* [BQ][BK] */
+    int *vis             = reinterpret_cast<int *>(dS + BQ * BK);
 
     load_rows(Ks, KS, a.k, a.knb, h, b, j0, nk, D, 1.0f);
     load_rows(Vs, VS, a.v, a.vnb, h, b, j0, nk, Dv, 1.0f);
@@ -277,11 +277,11 @@ size_t smem_fwd(const attn_dims &a, size_t n) {
     return sizeof(float) * (n * a.D + n * (a.D + 1) + n * a.Dv + n * n + n * a.Dv + 3 * n) + sizeof(int) * n;
 }
 size_t smem_dq(const attn_dims &a, size_t n) {
-    return sizeof(float) * (2 * n * a.D + n * a.Dv + 2 * n + n * (a.D + 1) + n * (a.Dv + 1) + n * n) +
-           sizeof(int) * n;
+    return sizeof(float) * (2 * n * a.D + n * a.Dv + 2 * n + n * (a.D + 1) + n * (a.Dv + 1) + n * n) + sizeof(int) * n;
 }
 size_t smem_dkdv(const attn_dims &a, size_t n) {
-    return sizeof(float) * (n * (a.D + 1) + n * (a.Dv + 1) + n * a.D + n * a.Dv + n * a.D + n * a.Dv + 2 * n + 2 * n * n) +
+    return sizeof(float) *
+               (n * (a.D + 1) + n * (a.Dv + 1) + n * a.D + n * a.Dv + n * a.D + n * a.Dv + 2 * n + 2 * n * n) +
            sizeof(int) * n;
 }
 
@@ -328,17 +328,17 @@ template <typename K> sg_status allow_smem(K kernel, size_t bytes) {
 
 sg_status encode_fwd(sg_cuda_enc *e, const sg_tensor *node, const sg_tensor *out, const sg_tensor *dout, int mode,
                      size_t blk) {
-    attn_dims d   = dims_of(node);
-    attn_args a   = args_of(node, d, blk);
-    size_t smem   = smem_fwd(d, blk);
-    sg_status st  = allow_smem(k_attn_fwd, smem);
+    attn_dims d  = dims_of(node);
+    attn_args a  = args_of(node, d, blk);
+    size_t smem  = smem_fwd(d, blk);
+    sg_status st = allow_smem(k_attn_fwd, smem);
     if (st != SG_OK) return st;
     cu_dims onb = {}, dnb = {};
     if (out) onb = sg_cuda_nb(out);
     if (dout) dnb = sg_cuda_nb(dout);
     dim3 grid((unsigned)((d.Sq + (int64_t)blk - 1) / (int64_t)blk), (unsigned)d.H, (unsigned)d.B);
-    k_attn_fwd<<<grid, THREADS, smem, e->stream>>>(out ? (char *)out->data : nullptr, onb, a, mode,
-                                                   (float *)e->scratch, dout ? (const char *)dout->data : nullptr, dnb);
+    k_attn_fwd<<<grid, THREADS, smem, e->stream>>>(out ? (char *)out->data : nullptr, onb, a, mode, (float *)e->scratch,
+                                                   dout ? (const char *)dout->data : nullptr, dnb);
     return sg_cuda_launch_check("attn_fwd");
 }
 

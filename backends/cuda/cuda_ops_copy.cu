@@ -53,9 +53,8 @@ sg_status copy_ew(sg_cuda_enc *e, const sg_tensor *dst, const sg_tensor *src, co
     sg_cuda_ew_init(&ew, ne, ops, 2);
     int64_t n = count(ew.ne);
     if (n == 0) return SG_OK;
-    k_copy_ew<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>((char *)dst->data, (const char *)src->data,
-                                                                     ew.ne, ew.nb[0], ew.nb[1], n, dst->type,
-                                                                     src->type);
+    k_copy_ew<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>((char *)dst->data, (const char *)src->data, ew.ne,
+                                                                     ew.nb[0], ew.nb[1], n, dst->type, src->type);
     return sg_cuda_launch_check("copy_ew");
 }
 
@@ -63,8 +62,8 @@ sg_status copy_flat(sg_cuda_enc *e, const sg_tensor *dst, const sg_tensor *src) 
     int64_t n = sg_nelements(dst);
     if (n == 0) return SG_OK;
     k_copy_flat<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>(
-        (char *)dst->data, sg_cuda_ne(dst), sg_cuda_nb(dst), (const char *)src->data, sg_cuda_ne(src),
-        sg_cuda_nb(src), n, dst->type, src->type);
+        (char *)dst->data, sg_cuda_ne(dst), sg_cuda_nb(dst), (const char *)src->data, sg_cuda_ne(src), sg_cuda_nb(src),
+        n, dst->type, src->type);
     return sg_cuda_launch_check("copy_flat");
 }
 

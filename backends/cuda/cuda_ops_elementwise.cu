@@ -5,7 +5,20 @@
 namespace {
 
 enum binop { BIN_ADD = 0, BIN_SUB, BIN_MUL, BIN_DIV };
-enum unop { UN_SCALE = 0, UN_SQR, UN_SQRT, UN_RELU, UN_GELU, UN_LEAKY, UN_SIGMOID, UN_TANH, UN_CLAMP, UN_FILL, UN_EXP, UN_STEP };
+enum unop {
+    UN_SCALE = 0,
+    UN_SQR,
+    UN_SQRT,
+    UN_RELU,
+    UN_GELU,
+    UN_LEAKY,
+    UN_SIGMOID,
+    UN_TANH,
+    UN_CLAMP,
+    UN_FILL,
+    UN_EXP,
+    UN_STEP
+};
 
 int binop_code(int op) {
     switch (op) {
@@ -39,9 +52,7 @@ int64_t count(const cu_dims &ne) {
 }
 
 /* Offsets of element i of the collapsed space for up to four operands. */
-template <int N> struct offs {
-    int64_t o[N];
-};
+template <int N> struct offs { int64_t o[N]; };
 
 template <int N> __device__ __forceinline__ offs<N> ew_offsets(int64_t i, const cu_dims &ne, const cu_dims *nb) {
     offs<N> r;
@@ -103,8 +114,8 @@ __global__ void k_unary(char *d, const char *a, cu_dims ne, nb3 nb, int64_t n, i
 }
 
 /* dy * f'(x) with PyTorch's values at the kinks (enum sg_act order). */
-__global__ void k_act_back(char *d, const char *x, const char *dy, cu_dims ne, nb3 nb, int64_t n, int act,
-                           float alpha, float lo, float hi) {
+__global__ void k_act_back(char *d, const char *x, const char *dy, cu_dims ne, nb3 nb, int64_t n, int act, float alpha,
+                           float lo, float hi) {
     CU_FOR(i, n) {
         offs<3> o = ew_offsets<3>(i, ne, nb.v);
         float v = cu_ldf(x, o.o[1]), g = cu_ldf(dy, o.o[2]), f;
@@ -144,8 +155,8 @@ sg_status unary(sg_cuda_enc *e, const sg_tensor *dst, const sg_tensor *src, int 
     sg_cuda_ew ew;
     const sg_tensor *ops[2] = {dst, src};
     sg_cuda_ew_init(&ew, dst->ne, ops, 2);
-    nb3 nb      = {{ew.nb[0], ew.nb[1], ew.nb[1]}};
-    int64_t n   = count(ew.ne);
+    nb3 nb    = {{ew.nb[0], ew.nb[1], ew.nb[1]}};
+    int64_t n = count(ew.ne);
     if (n == 0) return SG_OK;
     k_unary<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>((char *)dst->data, (const char *)src->data, ew.ne,
                                                                    nb, n, code, p0, p1);

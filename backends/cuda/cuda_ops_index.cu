@@ -12,8 +12,8 @@ __global__ void k_get_rows(char *d, int64_t dnb0, cu_dims drnb, const char *w, i
                            int wtype, const char *ids, cu_dims idne, cu_dims idnb, int64_t D, int64_t n) {
     CU_FOR(i, n) {
         const int64_t c = i % D, t = i / D;
-        const int id    = *cu_ptr<int32_t>(ids, cu_offset_flat(t, idne, idnb));
-        float x         = id >= 0 && id < N ? cu_load(w + c * wnb0 + id * wnb1, wtype) : 0.0f;
+        const int id = *cu_ptr<int32_t>(ids, cu_offset_flat(t, idne, idnb));
+        float x      = id >= 0 && id < N ? cu_load(w + c * wnb0 + id * wnb1, wtype) : 0.0f;
         cu_stf(d, c * dnb0 + cu_offset_flat(t, idne, drnb), x);
     }
 }
@@ -23,8 +23,8 @@ __global__ void k_gather(char *d, cu_dims dne, cu_dims dnb, const char *x, cu_di
                          cu_dims inb, int64_t n) {
     CU_FOR(i, n) {
         const int64_t j = i % dne.v[0], r = i / dne.v[0];
-        const int id    = *cu_ptr<int32_t>(idx, j * inb.v[0] + cu_offset_row(r, dne, inb));
-        float val       = id >= 0 && id < N ? cu_ldf(x, id * xnb.v[0] + cu_offset_row(r, dne, xnb)) : 0.0f;
+        const int id = *cu_ptr<int32_t>(idx, j * inb.v[0] + cu_offset_row(r, dne, inb));
+        float val    = id >= 0 && id < N ? cu_ldf(x, id * xnb.v[0] + cu_offset_row(r, dne, xnb)) : 0.0f;
         cu_stf(d, j * dnb.v[0] + cu_offset_row(r, dne, dnb), val);
     }
 }
@@ -61,14 +61,14 @@ extern "C" sg_status sg_cuda_encode_get_rows(sg_cuda_enc *e, const sg_tensor *no
     sg_cuda_ew_init(&ew, ids->ne, ops, 2);
     int64_t n = w->ne[0] * sg_nelements(ids);
     k_get_rows<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>(
-        (char *)node->data, (int64_t)node->nb[0], ew.nb[1], (const char *)w->data, (int64_t)w->nb[0],
-        (int64_t)w->nb[1], w->ne[1], w->type, (const char *)ids->data, ew.ne, ew.nb[0], w->ne[0], n);
+        (char *)node->data, (int64_t)node->nb[0], ew.nb[1], (const char *)w->data, (int64_t)w->nb[0], (int64_t)w->nb[1],
+        w->ne[1], w->type, (const char *)ids->data, ew.ne, ew.nb[0], w->ne[0], n);
     return sg_cuda_launch_check("get_rows");
 }
 
 extern "C" sg_status sg_cuda_encode_gather(sg_cuda_enc *e, const sg_tensor *node) {
     const sg_tensor *x = node->src[0], *idx = node->src[1];
-    int64_t n          = sg_nelements(node);
+    int64_t n = sg_nelements(node);
     if (n == 0) return SG_OK;
     k_gather<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>(
         (char *)node->data, sg_cuda_ne(node), sg_cuda_nb(node), (const char *)x->data, sg_cuda_nb(x), x->ne[0],

@@ -13,9 +13,9 @@ __global__ void k_matmul_simple(char *c, const char *a, const char *b, int64_t M
                                 cu_dims anb, cu_dims bnb, cu_dims cnb, int atype, int64_t n) {
     CU_FOR(i, n) {
         const int64_t nn = i % N, m = (i / N) % M, z = i / (N * M);
-        const char *pa   = a + cu_offset_dims2(z, bne, anb) + m * a_sm;
-        const char *pb   = b + cu_offset_dims2(z, bne, bnb) + nn * b_sn;
-        float acc        = 0.0f;
+        const char *pa = a + cu_offset_dims2(z, bne, anb) + m * a_sm;
+        const char *pb = b + cu_offset_dims2(z, bne, bnb) + nn * b_sn;
+        float acc      = 0.0f;
         for (int64_t k = 0; k < K; k++) acc += cu_load(pa + k * a_sk, atype) * cu_ldf(pb, k * b_sk);
         cu_stf(c, cu_offset_dims2(z, bne, cnb) + m * c_sm + nn * c_sn, acc);
     }
@@ -30,9 +30,9 @@ sg_status matmul_simple(sg_cuda_enc *e, const sg_tensor *node, const sg_tensor *
     }
     int64_t n = sg_nelements(node);
     k_matmul_simple<<<sg_cuda_blocks(n, 128), 128, 0, e->stream>>>(
-        (char *)node->data, (const char *)a->data, (const char *)b->data, M, N, K, (int64_t)a->nb[0],
-        (int64_t)a->nb[1], (int64_t)b->nb[0], (int64_t)b->nb[1], (int64_t)node->nb[0], (int64_t)node->nb[1],
-        sg_cuda_ne(node), anb, bnb, cnb, a->type, n);
+        (char *)node->data, (const char *)a->data, (const char *)b->data, M, N, K, (int64_t)a->nb[0], (int64_t)a->nb[1],
+        (int64_t)b->nb[0], (int64_t)b->nb[1], (int64_t)node->nb[0], (int64_t)node->nb[1], sg_cuda_ne(node), anb, bnb,
+        cnb, a->type, n);
     return sg_cuda_launch_check("matmul_simple");
 }
 

@@ -45,8 +45,8 @@ __global__ void k_layer_norm(char *y, const char *x, vec w, vec b, cu_dims ne, c
 }
 
 /* dx = rstd (g - mean(g) - xhat mean(g xhat)), g = dy * w. */
-__global__ void k_layer_norm_back(char *dx, const char *x, const char *dy, vec w, cu_dims ne, cu_dims xnb,
-                                  cu_dims dynb, cu_dims dxnb, int64_t rows, float eps) {
+__global__ void k_layer_norm_back(char *dx, const char *x, const char *dy, vec w, cu_dims ne, cu_dims xnb, cu_dims dynb,
+                                  cu_dims dxnb, int64_t rows, float eps) {
     __shared__ float scratch[ROW_THREADS];
     const int64_t C = ne.v[0];
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
@@ -110,7 +110,7 @@ extern "C" sg_status sg_cuda_encode_layer_norm(sg_cuda_enc *e, const sg_tensor *
 
 extern "C" sg_status sg_cuda_encode_layer_norm_back(sg_cuda_enc *e, const sg_tensor *node) {
     const sg_tensor *x = node->src[0], *dy = node->src[1];
-    int64_t rows       = sg_nrows(x);
+    int64_t rows = sg_nrows(x);
     if (sg_nelements(x) == 0) return SG_OK;
     k_layer_norm_back<<<row_blocks(rows), ROW_THREADS, 0, e->stream>>>(
         (char *)node->data, (const char *)x->data, (const char *)dy->data, vec_of(node->src[2]), sg_cuda_ne(x),
@@ -122,7 +122,7 @@ extern "C" sg_status sg_cuda_encode_softmax(sg_cuda_enc *e, const sg_tensor *nod
     const sg_tensor *x = node->src[0];
     int64_t rows       = sg_nrows(x);
     if (sg_nelements(x) == 0) return SG_OK;
-    k_softmax<<<row_blocks(rows), ROW_THREADS, 0, e->stream>>>((char *)node->data, (const char *)x->data,
-                                                               sg_cuda_ne(x), sg_cuda_nb(x), sg_cuda_nb(node), rows);
+    k_softmax<<<row_blocks(rows), ROW_THREADS, 0, e->stream>>>((char *)node->data, (const char *)x->data, sg_cuda_ne(x),
+                                                               sg_cuda_nb(x), sg_cuda_nb(node), rows);
     return sg_cuda_launch_check("softmax");
 }

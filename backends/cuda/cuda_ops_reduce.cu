@@ -79,8 +79,8 @@ extern "C" sg_status sg_cuda_encode_sum_to(sg_cuda_enc *e, const sg_tensor *node
     bool group = rne.v[0] >= (int64_t)GROUP && (rsnb.v[0] == (int64_t)sizeof(float) || n_out < 4096);
     if (group) {
         unsigned blocks = n_out > 65535 * 16 ? 65535 * 16 : (unsigned)n_out;
-        k_sum_to_group<<<blocks, GROUP, 0, e->stream>>>((char *)node->data, (const char *)x->data, kne, kdnb, ksnb,
-                                                        rne, rsnb, n_out);
+        k_sum_to_group<<<blocks, GROUP, 0, e->stream>>>((char *)node->data, (const char *)x->data, kne, kdnb, ksnb, rne,
+                                                        rsnb, n_out);
         return sg_cuda_launch_check("sum_to_group");
     }
     k_sum_to_item<<<sg_cuda_blocks(n_out, 128), 128, 0, e->stream>>>((char *)node->data, (const char *)x->data, kne,

@@ -22,7 +22,7 @@ __global__ void k_embed_bag(char *y, int64_t ynb0, int64_t ynb1, kb w, int64_t N
                             int64_t n) {
     CU_FOR(i, n) {
         const int64_t d = i % D, b = i / D;
-        float acc       = 0.0f;
+        float acc = 0.0f;
         for (int j = 0; j < K; j++) {
             int id = *cu_ptr<int32_t>(idx.p, j * idx.nb0 + b * idx.nb1);
             if (id < 0 || id >= N) continue;
@@ -38,8 +38,8 @@ __global__ void k_sparse_dot(char *o, int64_t onb0, int64_t onb1, kb w, int64_t 
     __shared__ float scratch[DOT_THREADS];
     for (int64_t pair = blockIdx.x; pair < n_pairs; pair += gridDim.x) {
         const int64_t j = pair % K, b = pair / K;
-        const int id    = *cu_ptr<int32_t>(idx.p, j * idx.nb0 + b * idx.nb1);
-        float acc       = 0.0f;
+        const int id = *cu_ptr<int32_t>(idx.p, j * idx.nb0 + b * idx.nb1);
+        float acc    = 0.0f;
         if (id >= 0 && id < N)
             for (int64_t d = threadIdx.x; d < D; d += blockDim.x)
                 acc += cu_ldf(w.p, d * w.nb0 + id * w.nb1) * cu_ldf(x.p, d * x.nb0 + b * x.nb1);
@@ -74,11 +74,11 @@ __global__ void k_so_bounds(const uint32_t *keys, uint32_t *range, int64_t seg) 
 }
 
 /* Step four: out[d, r] = sum over r's pairs (in pair order) of c[j, b] x[d, b]. */
-__global__ void k_so_accum(char *o, int64_t onb0, int64_t onb1, const uint32_t *vals, const uint32_t *range, kb c,
-                           kb x, int64_t D, int K, int64_t n) {
+__global__ void k_so_accum(char *o, int64_t onb0, int64_t onb1, const uint32_t *vals, const uint32_t *range, kb c, kb x,
+                           int64_t D, int K, int64_t n) {
     CU_FOR(i, n) {
         const int64_t d = i % D, r = i / D;
-        float acc       = 0.0f;
+        float acc = 0.0f;
         for (uint32_t e = range[2 * r]; e < range[2 * r + 1]; e++) {
             int64_t p = vals[e], j = p % K, b = p / K;
             float cj = c.p ? cu_ldf(c.p, j * c.nb0 + b * c.nb1) : 1.0f;
@@ -110,7 +110,7 @@ so_layout so_layout_of(const sg_tensor *node) {
 
 extern "C" sg_status sg_cuda_encode_embed_bag(sg_cuda_enc *e, const sg_tensor *node) {
     const sg_tensor *w = node->src[0], *idx = node->src[1], *v = node->src[2];
-    int64_t n          = w->ne[0] * idx->ne[1];
+    int64_t n = w->ne[0] * idx->ne[1];
     if (sg_nelements(node) == 0) return SG_OK;
     k_embed_bag<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>(
         (char *)node->data, (int64_t)node->nb[0], (int64_t)node->nb[1], kb_of(w), w->ne[1], kb_of(idx), kb_of(v),
@@ -120,12 +120,12 @@ extern "C" sg_status sg_cuda_encode_embed_bag(sg_cuda_enc *e, const sg_tensor *n
 
 extern "C" sg_status sg_cuda_encode_sparse_dot(sg_cuda_enc *e, const sg_tensor *node) {
     const sg_tensor *w = node->src[0], *idx = node->src[1], *x = node->src[2];
-    int64_t n_pairs    = sg_nelements(idx);
+    int64_t n_pairs = sg_nelements(idx);
     if (sg_nelements(node) == 0) return SG_OK;
     unsigned blocks = n_pairs > 65535 * 16 ? 65535 * 16 : (unsigned)n_pairs;
-    k_sparse_dot<<<blocks, DOT_THREADS, 0, e->stream>>>((char *)node->data, (int64_t)node->nb[0],
-                                                        (int64_t)node->nb[1], kb_of(w), w->ne[1], kb_of(idx),
-                                                        kb_of(x), w->ne[0], (int)idx->ne[0], n_pairs);
+    k_sparse_dot<<<blocks, DOT_THREADS, 0, e->stream>>>((char *)node->data, (int64_t)node->nb[0], (int64_t)node->nb[1],
+                                                        kb_of(w), w->ne[1], kb_of(idx), kb_of(x), w->ne[0],
+                                                        (int)idx->ne[0], n_pairs);
     return sg_cuda_launch_check("sparse_dot");
 }
 
@@ -142,27 +142,26 @@ extern "C" size_t sg_cuda_scratch_scatter_outer(const sg_cuda_device *d, const s
 
 extern "C" sg_status sg_cuda_encode_scatter_outer(sg_cuda_enc *e, const sg_tensor *node) {
     const sg_tensor *idx = node->src[0], *c = node->src[1], *x = node->src[2];
-    const so_layout l    = so_layout_of(node);
+    const so_layout l = so_layout_of(node);
     if (sg_nelements(node) == 0) return SG_OK;
     if (l.n_pairs == 0) return sg_cuda_encode_fill(e, node, 0.0f);
     uint32_t *keys  = (uint32_t *)e->scratch;
     uint32_t *vals  = (uint32_t *)(e->scratch + l.vals);
     uint32_t *range = (uint32_t *)(e->scratch + l.ranges);
     const int K     = (int)idx->ne[0];
-    k_so_keys<<<sg_cuda_blocks((int64_t)l.seg, THREADS), THREADS, 0, e->stream>>>(keys, vals, kb_of(idx), K,
-                                                                                    l.n_pairs, l.n, (int64_t)l.seg);
+    k_so_keys<<<sg_cuda_blocks((int64_t)l.seg, THREADS), THREADS, 0, e->stream>>>(keys, vals, kb_of(idx), K, l.n_pairs,
+                                                                                  l.n, (int64_t)l.seg);
     sg_status st = sg_cuda_launch_check("scatter_outer_keys");
     if (st == SG_OK) st = sg_cuda_sort_pairs(e, keys, vals, l.seg, 1);
     if (st == SG_OK)
-        st = sg_cuda_check(cudaMemsetAsync(range, 0, 2 * sizeof(uint32_t) * (size_t)l.n, e->stream),
-                           "cudaMemsetAsync");
+        st = sg_cuda_check(cudaMemsetAsync(range, 0, 2 * sizeof(uint32_t) * (size_t)l.n, e->stream), "cudaMemsetAsync");
     if (st != SG_OK) return st;
     k_so_bounds<<<sg_cuda_blocks((int64_t)l.seg, THREADS), THREADS, 0, e->stream>>>(keys, range, (int64_t)l.seg);
     st = sg_cuda_launch_check("scatter_outer_bounds");
     if (st != SG_OK) return st;
     int64_t n = x->ne[0] * l.n;
     k_so_accum<<<sg_cuda_blocks(n, THREADS), THREADS, 0, e->stream>>>(
-        (char *)node->data, (int64_t)node->nb[0], (int64_t)node->nb[1], vals, range,
-        c ? kb_of(c) : kb{nullptr, 0, 0}, kb_of(x), x->ne[0], K, n);
+        (char *)node->data, (int64_t)node->nb[0], (int64_t)node->nb[1], vals, range, c ? kb_of(c) : kb{nullptr, 0, 0},
+        kb_of(x), x->ne[0], K, n);
     return sg_cuda_launch_check("scatter_outer_accum");
 }

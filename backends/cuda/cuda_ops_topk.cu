@@ -20,7 +20,7 @@ __device__ __forceinline__ uint32_t order_key(float x) {
  * the sum. */
 __device__ uint32_t block_scan(uint32_t v, uint32_t *scan, uint32_t *total) {
     const unsigned lid = threadIdx.x, n = blockDim.x;
-    scan[lid]          = v;
+    scan[lid] = v;
     __syncthreads();
     for (unsigned s = 1; s < n; s <<= 1) {
         uint32_t add = lid >= s ? scan[lid - s] : 0u;
@@ -37,8 +37,8 @@ __device__ uint32_t block_scan(uint32_t v, uint32_t *scan, uint32_t *total) {
 /* x rows [N] (dims 1.. flattened); pairs for row r go to keys/vals[r * seg ...] as (inverted key,
  * index), so an ascending sort puts the largest first and equal values in index order;
  * positions k..seg-1 get padding that sorts last. */
-__global__ void k_topk_select(const char *x, cu_dims xne, cu_dims xnb, int k, uint32_t seg, uint32_t *kb,
-                              uint32_t *vb, int64_t rows) {
+__global__ void k_topk_select(const char *x, cu_dims xne, cu_dims xnb, int k, uint32_t seg, uint32_t *kb, uint32_t *vb,
+                              int64_t rows) {
     __shared__ uint32_t hist[256];
     __shared__ uint32_t scan[SELECT_THREADS];
     __shared__ uint32_t sel[2]; /* digit prefix found so far, elements still to place */
@@ -128,7 +128,7 @@ __device__ __forceinline__ bool pair_gt(uint32_t ka, uint32_t va, uint32_t kb, u
 __device__ void sort_local_step(uint32_t *lk, uint32_t *lv, uint32_t L, uint32_t i_base, uint32_t k, uint32_t j) {
     for (uint32_t t = threadIdx.x; t < L / 2; t += blockDim.x) {
         uint32_t i = (t / j) * 2 * j + t % j, p = i + j;
-        bool asc   = ((i_base + i) & k) == 0;
+        bool asc    = ((i_base + i) & k) == 0;
         uint32_t ka = lk[i], va = lv[i], kb = lk[p], vb = lv[p];
         if (pair_gt(ka, va, kb, vb) == asc) {
             lk[i] = kb;
@@ -146,7 +146,7 @@ __global__ void k_sort_chunk(uint32_t *keys, uint32_t *vals, uint32_t seg, uint3
     extern __shared__ uint32_t lmem[];
     uint32_t *lk = lmem, *lv = lmem + L;
     for (int64_t chunk = blockIdx.x; chunk < n_chunks; chunk += gridDim.x) {
-        const int64_t base   = chunk * L;
+        const int64_t base    = chunk * L;
         const uint32_t i_base = (uint32_t)(base & (seg - 1));
         for (uint32_t t = threadIdx.x; t < L; t += blockDim.x) {
             lk[t] = keys[base + t];
@@ -171,7 +171,7 @@ __global__ void k_sort_chunk(uint32_t *keys, uint32_t *vals, uint32_t seg, uint3
 __global__ void k_sort_step(uint32_t *keys, uint32_t *vals, uint32_t seg, uint32_t k, uint32_t j, int64_t n) {
     CU_FOR(t, n / 2) {
         const int64_t i = (t / j) * 2 * j + t % j, p = i + j;
-        const bool asc  = (((uint32_t)i & (seg - 1)) & k) == 0;
+        const bool asc = (((uint32_t)i & (seg - 1)) & k) == 0;
         uint32_t ka = keys[i], va = vals[i], kc = keys[p], vc = vals[p];
         if (pair_gt(ka, va, kc, vc) == asc) {
             keys[i] = kc;
@@ -184,7 +184,9 @@ __global__ void k_sort_step(uint32_t *keys, uint32_t *vals, uint32_t seg, uint32
 
 size_t segment(const sg_tensor *node) { return sg_cuda_pow2_ceil((size_t)node->ne[0]); }
 
-size_t keys_bytes(const sg_tensor *node) { return sg_cuda_align(sizeof(uint32_t) * segment(node) * (size_t)sg_nrows(node)); }
+size_t keys_bytes(const sg_tensor *node) {
+    return sg_cuda_align(sizeof(uint32_t) * segment(node) * (size_t)sg_nrows(node));
+}
 
 unsigned grid_of(int64_t n) { return n > 65535 * 16 ? 65535 * 16 : (unsigned)(n < 1 ? 1 : n); }
 
@@ -198,8 +200,7 @@ extern "C" sg_status sg_cuda_sort_pairs(sg_cuda_enc *e, uint32_t *keys, uint32_t
     const int64_t n_chunks = (int64_t)(total / L);
     const size_t shmem     = 2 * L * sizeof(uint32_t);
     const unsigned threads = (unsigned)(L / 2);
-    k_sort_chunk<<<grid_of(n_chunks), threads, shmem, e->stream>>>(keys, vals, (uint32_t)seg, (uint32_t)L, 0,
-                                                                    n_chunks);
+    k_sort_chunk<<<grid_of(n_chunks), threads, shmem, e->stream>>>(keys, vals, (uint32_t)seg, (uint32_t)L, 0, n_chunks);
     sg_status st = sg_cuda_launch_check("sort_local");
     for (size_t k = 2 * L; st == SG_OK && k <= seg; k *= 2) {
         for (size_t j = k / 2; st == SG_OK && j >= L; j /= 2) {
@@ -209,7 +210,7 @@ extern "C" sg_status sg_cuda_sort_pairs(sg_cuda_enc *e, uint32_t *keys, uint32_t
         }
         if (st != SG_OK) break;
         k_sort_chunk<<<grid_of(n_chunks), threads, shmem, e->stream>>>(keys, vals, (uint32_t)seg, (uint32_t)L,
-                                                                        (uint32_t)k, n_chunks);
+                                                                       (uint32_t)k, n_chunks);
         st = sg_cuda_launch_check("sort_merge");
     }
     return st;
@@ -232,14 +233,14 @@ extern "C" sg_status sg_cuda_encode_top_k(sg_cuda_enc *e, const sg_tensor *node)
     if (sg_nelements(node) == 0) return SG_OK;
     uint32_t *keys = (uint32_t *)e->scratch;
     uint32_t *vals = (uint32_t *)(e->scratch + keys_bytes(node));
-    k_topk_select<<<grid_of((int64_t)rows), SELECT_THREADS, 0, e->stream>>>(
-        (const char *)x->data, sg_cuda_ne(x), sg_cuda_nb(x), (int)node->ne[0], (uint32_t)seg, keys, vals,
-        (int64_t)rows);
+    k_topk_select<<<grid_of((int64_t)rows), SELECT_THREADS, 0, e->stream>>>((const char *)x->data, sg_cuda_ne(x),
+                                                                            sg_cuda_nb(x), (int)node->ne[0],
+                                                                            (uint32_t)seg, keys, vals, (int64_t)rows);
     sg_status st = sg_cuda_launch_check("topk_select");
     if (st == SG_OK) st = sg_cuda_sort_pairs(e, keys, vals, seg, rows);
     if (st != SG_OK) return st;
     int64_t n = sg_nelements(node);
-    k_topk_write<<<sg_cuda_blocks(n, 256), 256, 0, e->stream>>>((char *)node->data, sg_cuda_ne(node),
-                                                                 sg_cuda_nb(node), vals, (uint32_t)seg, n);
+    k_topk_write<<<sg_cuda_blocks(n, 256), 256, 0, e->stream>>>((char *)node->data, sg_cuda_ne(node), sg_cuda_nb(node),
+                                                                vals, (uint32_t)seg, n);
     return sg_cuda_launch_check("topk_write");
 }

@@ -74,7 +74,7 @@ sg_status sg_cuda_stream_sgemm(struct sg_stream *s, bool trans_a, bool trans_b, 
                                int lda, const float *B, int ldb, float *C, int ldc) {
     struct cuda_stream *cs = s->context;
     if (!cs->blas) return sg_error(SG_ERR_UNSUPPORTED, "cuda: cuBLAS is not loaded");
-    sg_status st = sg_cuda_blas_sgemm_rowmajor(cs->blas, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+    sg_status st  = sg_cuda_blas_sgemm_rowmajor(cs->blas, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
     sg_status fin = sg_cuda_check(cudaStreamSynchronize(cs->stream), "cudaStreamSynchronize");
     return st != SG_OK ? st : fin;
 }
@@ -96,8 +96,7 @@ sg_status sg_cuda_stream_open(struct sg_device *dev, int n_threads, struct sg_st
         return sg_error(SG_ERR_NO_MEMORY, "CUDA: out of host memory");
     }
     sg_status st = sg_cuda_check(cudaSetDevice(d->index), "cudaSetDevice");
-    if (st == SG_OK)
-        st = sg_cuda_check(cudaStreamCreate(&cs->stream), "cudaStreamCreate");
+    if (st == SG_OK) st = sg_cuda_check(cudaStreamCreate(&cs->stream), "cudaStreamCreate");
     if (st != SG_OK) {
         free(s);
         free(cs);

@@ -16,8 +16,8 @@
 
 /* Storage for a base tensor, filled with small distinct values. */
 static void give_data(struct sg_tensor *t, unsigned seed) {
-    size_t n  = (size_t)sg_nelements(t);
-    float *p  = malloc(n * sizeof *p);
+    size_t n = (size_t)sg_nelements(t);
+    float *p = malloc(n * sizeof *p);
     for (size_t i = 0; i < n; i++) p[i] = (float)((i * 37 + seed * 11) % 23) / 7.0f - 1.5f;
     t->data = p;
 }
@@ -33,8 +33,8 @@ static float at(const struct sg_tensor *t, int64_t i0, int64_t i1, int64_t i2, i
 }
 
 /* cuBLAS sgemm for one batch, column-major, alpha 1, beta 0. */
-static void naive_sgemm(bool ta, bool tb, int m, int n, int k, const float *A, int64_t lda, const float *B,
-                        int64_t ldb, float *C, int64_t ldc) {
+static void naive_sgemm(bool ta, bool tb, int m, int n, int k, const float *A, int64_t lda, const float *B, int64_t ldb,
+                        float *C, int64_t ldc) {
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             double s = 0;
@@ -98,7 +98,7 @@ static struct sg_tensor *mat(struct sg_ctx *ctx, unsigned seed, int n_dims, cons
 }
 
 static void test_plain_and_transposed_operands(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *a = mat(ctx, 1, 2, (int64_t[]){7, 5}); /* K 7, M 5 */
     struct sg_tensor *b = mat(ctx, 2, 2, (int64_t[]){6, 7}); /* N 6, K 7 */
     check_product("a @ b", ctx, a, b, true);
@@ -106,7 +106,7 @@ static void test_plain_and_transposed_operands(void) {
     struct sg_tensor *wt = sg_transpose(ctx, w);
     place_view(wt);
     check_product("a @ w^T", ctx, a, wt, true);
-    struct sg_tensor *a2 = mat(ctx, 4, 2, (int64_t[]){5, 7}); /* a = a2^T: [K 7, M 5] */
+    struct sg_tensor *a2  = mat(ctx, 4, 2, (int64_t[]){5, 7}); /* a = a2^T: [K 7, M 5] */
     struct sg_tensor *at2 = sg_transpose(ctx, a2);
     place_view(at2);
     check_product("a^T @ b", ctx, at2, b, true);
@@ -139,7 +139,7 @@ static void test_degenerate_sizes(void) {
 
 /* Rows of a fused projection: a view whose row stride is larger than its row. */
 static void test_strided_row_views(void) {
-    struct sg_ctx *ctx   = sg_ctx_new();
+    struct sg_ctx *ctx    = sg_ctx_new();
     struct sg_tensor *qkv = mat(ctx, 1, 2, (int64_t[]){24, 5});
     struct sg_tensor *q   = sg_view_2d(ctx, qkv, 8, 5, qkv->nb[1], 8 * sizeof(float));
     place_view(q);
@@ -151,7 +151,7 @@ static void test_strided_row_views(void) {
 }
 
 static void test_batched_and_broadcast(void) {
-    struct sg_ctx *ctx = sg_ctx_new();
+    struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *a = mat(ctx, 1, 4, (int64_t[]){7, 5, 3, 2});
     struct sg_tensor *b = mat(ctx, 2, 4, (int64_t[]){6, 7, 3, 2});
     check_product("batch [3, 2] (merges into one strided batch)", ctx, a, b, true);
