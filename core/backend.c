@@ -178,7 +178,14 @@ sg_status sg_device_select(const char *spec, struct sg_device **out) {
     if (!spec || !*spec || strcmp(spec, "auto") == 0) {
         for (size_t i = 0; i < sizeof auto_order / sizeof auto_order[0]; i++) {
             struct sg_backend_reg *reg = sg_backend_reg_by_name(auto_order[i]);
-            const int n_dev            = reg ? sg_backend_reg_device_count(reg) : 0;
+            /* a backend whose kernels have not been verified on hardware yet is only used when
+             * asked for by name (the CUDA plugin answers this until tests/gpu/run.sh passed) */
+            const char *unverified = reg ? sg_backend_reg_proc(reg, "unverified") : NULL;
+            if (unverified) {
+                SG_LOGD("--device auto: skipping %s: %s", auto_order[i], unverified);
+                continue;
+            }
+            const int n_dev = reg ? sg_backend_reg_device_count(reg) : 0;
             for (int j = 0; j < n_dev; j++) {
                 /* ranks sharing a machine start at their own device (one GPU per rank) */
                 struct sg_device *dev = sg_backend_reg_device(reg, (j + g_index_hint) % n_dev);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make format` / `make format-check`: clang-format (the house style is .clang-format) over every
-# C source and header and the OpenCL C kernels (backends/opencl/kernels/*.cl), tracked or new.
+# C source and header, the OpenCL C kernels (backends/opencl/kernels/*.cl) and the CUDA sources
+# (*.cu, *.cuh), tracked or new.
 # GLSL shaders (shaders/*.comp, *.glsl) are left alone: clang-format has no GLSL mode and
 # misreads their interface blocks (`} p;`) and layout qualifiers as C++.
 #
@@ -17,9 +18,9 @@ fi
 "$fmt" --version | grep -q 'version 14\.' || echo "format: warning: $("$fmt" --version) is not clang-format 14, as CI" >&2
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' '*.cl')
+    mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' '*.cl' '*.cu' '*.cuh')
 else
-    mapfile -t files < <(find . -path ./build\* -prune -o \( -name '*.c' -o -name '*.h' -o -name '*.cl' \) -print)
+    mapfile -t files < <(find . -path ./build\* -prune -o \( -name '*.c' -o -name '*.h' -o -name '*.cl' -o -name '*.cu' -o -name '*.cuh' \) -print)
 fi
 existing=()
 for f in "${files[@]}"; do [ -f "$f" ] && existing+=("$f"); done

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cuda_internal.h"
+#include "cuda_ops.h"
 
 static struct sg_cuda_device *devices;
 static int n_devices;
@@ -27,7 +28,9 @@ sg_status sg_cuda_devices_init(void) {
         struct cudaDeviceProp prop;
         sg_status st = sg_cuda_check(cudaGetDeviceProperties(&prop, i), "cudaGetDeviceProperties");
         if (st != SG_OK) return st;
-        d->index = i;
+        d->index      = i;
+        d->smem_optin = prop.sharedMemPerBlockOptin ? prop.sharedMemPerBlockOptin : prop.sharedMemPerBlock;
+        d->sm_count   = prop.multiProcessorCount;
         snprintf(d->name, sizeof d->name, "cuda:%d", i);
         snprintf(d->description, sizeof d->description, "%s (compute capability %d.%d)", prop.name, prop.major,
                  prop.minor);
@@ -56,11 +59,8 @@ static struct sg_buffer_type *dev_buffer_type(struct sg_device *dev) {
     return &((struct sg_cuda_device *)dev->context)->buft;
 }
 
-/* No kernels yet (the CUDA backend issue adds them): every node runs on the CPU fallback. */
 static bool dev_supports_op(const struct sg_device *dev, const struct sg_tensor *node) {
-    (void)dev;
-    (void)node;
-    return false;
+    return sg_cuda_supports_op(ctx_of(dev), node);
 }
 
 const struct sg_device_i sg_cuda_device_i = {

@@ -19,10 +19,21 @@ static struct sg_device *reg_device(const struct sg_backend_reg *reg, int i) {
     return d ? &d->dev : NULL;
 }
 
+/* "unverified": non-NULL while the kernels have not passed tests/gpu/run.sh on hardware, so
+ * --device auto passes CUDA by (core/backend.c). */
+static void *reg_proc(const struct sg_backend_reg *reg, const char *name) {
+    (void)reg;
+    static const char unverified[] = "the CUDA kernels are not yet verified on hardware";
+    if (strcmp(name, "unverified") == 0 && !SG_CUDA_HARDWARE_VERIFIED) return (void *)unverified;
+    if (strcmp(name, "sgemm") == 0) return (void *)sg_cuda_stream_sgemm;
+    return NULL;
+}
+
 static const struct sg_backend_reg_i cuda_reg_i = {
     .name         = reg_name,
     .device_count = reg_device_count,
     .device       = reg_device,
+    .proc         = reg_proc,
 };
 
 static struct sg_backend_reg cuda_reg = {
