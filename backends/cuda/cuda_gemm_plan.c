@@ -53,7 +53,7 @@ bool sg_cuda_gemm_plan(const struct sg_tensor *node, const struct sg_tensor *a, 
 
     /* Batch dims: the first dim > 1 (and the dims after it that merge with it) become the
      * strided batch, in elements; the rest an outer loop, in bytes. */
-    int64_t ne[4], sa[4], sb[4], sc[4];
+    int64_t ne[4] = {0}, sa[4] = {0}, sb[4] = {0}, sc[4] = {0};
     int nd = 0;
     for (int d = 2; d < SG_MAX_DIMS; d++) {
         if (node->ne[d] == 1) continue;
