@@ -23,7 +23,8 @@ int sg_backend_status_add(const char *name, struct sg_backend_reg *reg, const ch
     for (int i = 0; i < n_statuses; i++) {
         if (strcmp(statuses[i].name, name) != 0) continue;
         if (statuses[i].reg) return i; /* first working plugin of a name wins */
-        n_statuses--;                  /* replace the earlier failure with this attempt */
+        free((char *)statuses[i].name); /* strdup'd below */
+        n_statuses--; /* replace the earlier failure with this attempt */
         memmove(&statuses[i], &statuses[i + 1], (size_t)(n_statuses - i) * sizeof statuses[0]);
         break;
     }
