@@ -22,9 +22,9 @@ static int n_statuses;
 int sg_backend_status_add(const char *name, struct sg_backend_reg *reg, const char *path, const char *reason) {
     for (int i = 0; i < n_statuses; i++) {
         if (strcmp(statuses[i].name, name) != 0) continue;
-        if (statuses[i].reg) return i; /* first working plugin of a name wins */
+        if (statuses[i].reg) return i;  /* first working plugin of a name wins */
         free((char *)statuses[i].name); /* strdup'd below */
-        n_statuses--; /* replace the earlier failure with this attempt */
+        n_statuses--;                   /* replace the earlier failure with this attempt */
         memmove(&statuses[i], &statuses[i + 1], (size_t)(n_statuses - i) * sizeof statuses[0]);
         break;
     }
