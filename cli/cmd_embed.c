@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "cli/cli_fs.h"
 #include "cli/commands.h"
+#include "cli/embed_resume.h"
 #include "core/log.h"
 #include "io/h5ad.h"
 #include "io/safetensors.h"
@@ -21,6 +23,8 @@
 struct embed_args {
     const char *model, *model_size, *data, *output, *device, *gene_id_key, *cell_type_key;
     int64_t batch, context, max_cells;
+    int64_t sync_every; /* seconds between progress records */
+    bool resume, overwrite;
     uint64_t seed;
     int threads;
     int n_layers;
@@ -52,6 +56,11 @@ static void print_help(FILE *out) {
                  "                       present, else the var index); version suffixes are ignored\n"
                  "  --cell-type-key KEY  obs column of cell labels to store as cell_type codes (default:\n"
                  "                       'cell_type' when present)\n"
+                 "  --resume             continue an interrupted run into DIR (same data, model and\n"
+                 "                       options) from the last recorded cell\n"
+                 "  --overwrite          replace DIR/embeddings.safetensors or an interrupted run\n"
+                 "  --sync-every SECONDS how often the cells written so far are made durable and\n"
+                 "                       recorded for --resume (default 60; 0: after every batch)\n"
                  "  --device SPEC        auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
                  "  --threads N          CPU threads (default: SAEG_THREADS or the physical cores)\n"
                  "  -h, --help           this help\n");
@@ -102,10 +111,13 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
         {"cell-type-key", required_argument, NULL, 't'},
         {"device", required_argument, NULL, 'D'},
         {"threads", required_argument, NULL, 'T'},
+        {"resume", no_argument, NULL, 'R'},
+        {"overwrite", no_argument, NULL, 'O'},
+        {"sync-every", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *a = (struct embed_args){.batch = 8, .context = 2048, .max_cells = -1, .device = "auto"};
+    *a = (struct embed_args){.batch = 8, .context = 2048, .max_cells = -1, .sync_every = 60, .device = "auto"};
     int c, rc = 0;
     int64_t v = 0;
     optind    = 1;
@@ -130,6 +142,9 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
             rc         = parse_int("--threads", optarg, 1, INT_MAX, &v);
             a->threads = (int)v;
             break;
+        case 'R': a->resume = true; break;
+        case 'O': a->overwrite = true; break;
+        case 'S': rc = parse_int("--sync-every", optarg, 0, INT_MAX, &a->sync_every); break;
         case 'h': print_help(stdout); return -1;
         default: print_help(stderr); return 2;
         }
@@ -145,6 +160,10 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
     }
     if (a->model && a->model_size) {
         fprintf(stderr, "saeg embed: pass --model or --model-size, not both\n");
+        return 2;
+    }
+    if (a->resume && a->overwrite) {
+        fprintf(stderr, "saeg embed: pass --resume or --overwrite, not both\n");
         return 2;
     }
     return 0;
@@ -167,7 +186,10 @@ struct embed_run {
     struct sg_h5ad_rows rows;
     int32_t *gid; /* vocabulary id per stored entry of the chunk */
     int64_t gid_cap;
-    int32_t *token_cell;  /* [context]: one cell's row, repeated */
+    int32_t *token_cell; /* [context]: one cell's row, repeated */
+    enum embed_start start;
+    int64_t next;         /* this rank's first row not yet written */
+    bool recorded;        /* a progress record exists: keep the .tmp file on failure */
     char model_dir[1024]; /* the model folder --model or --model-size resolved to */
 };
 
@@ -357,6 +379,13 @@ static sg_status open_output(struct embed_run *e, int *idx) {
                           e->categories,
                           NULL};
     /* several ranks write one file: rank 0 creates it, the others write their cells into it */
+    if (e->start == EMBED_RESUME) {
+        sg_status st = sg_st_writer_reuse(path, decls, n, meta, sg_dist_rank() == 0, &e->w);
+        if (st == SG_OK) return SG_OK;
+        char why[1024];
+        snprintf(why, sizeof why, "%s", sg_last_error());
+        return sg_error(st, "--resume: %s; pass --overwrite to start afresh", why);
+    }
     sg_status st = sg_dist_rank() == 0 ? sg_st_writer_open(path, decls, n, meta, &e->w) : SG_OK;
     if (st == SG_OK) st = sg_dist_barrier();
     if (st == SG_OK && sg_dist_rank() != 0) st = sg_st_writer_join(path, decls, n, meta, &e->w);
@@ -382,6 +411,22 @@ static sg_status write_batch(struct embed_run *e, const struct tx1_batch *b, str
     return st;
 }
 
+static volatile sig_atomic_t g_interrupted;
+static void on_sigint(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+/* Rows before `next` are on disk for good: sync the file, then say so in the record. */
+static sg_status record_progress(struct embed_run *e, int64_t next) {
+    const struct embed_progress p = {
+        .ranks = sg_dist_size(), .rank = sg_dist_rank(), .batch = e->a.batch, .lo = e->lo, .hi = e->hi, .next = next};
+    sg_status st = sg_st_writer_sync(e->w);
+    if (st == SG_OK) st = embed_progress_write(e->a.output, &p);
+    e->recorded |= st == SG_OK;
+    return st;
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -402,10 +447,14 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
         return sg_error(SG_ERR_NO_MEMORY, "out of memory for a batch");
     }
     const double t_start = now_s();
-    double t_report      = t_start;
-    int64_t done         = 0;
-    const int64_t mine   = e->hi - e->lo;
-    for (int64_t r0 = e->lo; st == SG_OK && r0 < e->hi; r0 += step) {
+    double t_report = t_start, t_sync = t_start;
+    int64_t done       = 0;
+    const int64_t mine = e->hi - e->lo, skipped = e->next - e->lo;
+    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_sa);
+    for (int64_t r0 = e->next; st == SG_OK && r0 < e->hi; r0 += step) {
         st = read_chunk(e, r0, r0 + step < e->hi ? step : e->hi - r0);
         for (int64_t i = 0; st == SG_OK && i < e->rows.n_rows; i++) {
             const int64_t p0 = e->rows.indptr[i], n = e->rows.indptr[i + 1] - p0;
@@ -418,22 +467,41 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
             done += b->n_cells;
             tx1_batch_clear(b);
             double t = now_s();
+            if (st == SG_OK && !last && (g_interrupted || t - t_sync >= (double)e->a.sync_every)) {
+                st     = record_progress(e, r0 + i + 1);
+                t_sync = t;
+            }
             if (st == SG_OK && (t - t_report > 10.0 || last)) {
                 double rate = (double)done / (t - t_start);
-                SG_LOGI("embed: %" PRId64 "/%" PRId64 " cells%s (%.0f%%), %.2f cells/s, %.0f s left", done, mine,
-                        sg_dist_size() > 1 ? " of rank 0's share" : "", 100.0 * (double)done / (double)mine, rate,
-                        (double)(mine - done) / rate);
+                SG_LOGI("embed: %" PRId64 "/%" PRId64 " cells%s (%.0f%%), %.2f cells/s, %.0f s left", skipped + done,
+                        mine, sg_dist_size() > 1 ? " of rank 0's share" : "",
+                        100.0 * (double)(skipped + done) / (double)mine, rate, (double)(mine - skipped - done) / rate);
                 t_report = t;
             }
+            if (st == SG_OK && g_interrupted && !last)
+                st = sg_error(SG_ERR_CANCELLED,
+                              "interrupted after %" PRId64 " of %" PRId64 " cells%s; they are kept: continue with "
+                              "--resume",
+                              skipped + done, mine, sg_dist_size() > 1 ? " of this rank's share" : "");
         }
     }
+    sigaction(SIGINT, &old_sa, NULL);
     tx1_batch_free(b);
     tx1_runner_free(r);
     return st;
 }
 
 static sg_status run(struct embed_run *e) {
-    sg_status st = tx1_resolve_model(e->a.model, e->a.model_size, e->model_dir, sizeof e->model_dir);
+    /* before anything slow, and before rank 0 creates a file the others would see */
+    sg_status st = embed_output_check(e->a.output, e->a.resume, e->a.overwrite, &e->start);
+    if (st == SG_OK) st = sg_dist_barrier();
+    if (st != SG_OK) return st;
+    if (e->start == EMBED_DONE) {
+        embed_progress_remove(e->a.output, sg_dist_rank());
+        printf("%s/embeddings.safetensors is complete: nothing to resume\n", e->a.output);
+        return SG_OK;
+    }
+    st = tx1_resolve_model(e->a.model, e->a.model_size, e->model_dir, sizeof e->model_dir);
     if (st != SG_OK) return st;
     e->a.model = e->model_dir;
     struct sg_device *dev;
@@ -464,6 +532,16 @@ static sg_status run(struct embed_run *e) {
     if (st == SG_OK) st = count_tokens(e, step);
     if (st == SG_OK) st = cli_make_dirs(e->a.output);
     if (st == SG_OK) st = open_output(e, idx);
+    e->next = e->lo;
+    if (st == SG_OK && e->start == EMBED_RESUME) {
+        const struct embed_progress want = {
+            .ranks = sg_dist_size(), .rank = sg_dist_rank(), .batch = e->a.batch, .lo = e->lo, .hi = e->hi};
+        st          = embed_progress_read(e->a.output, &want, &e->next);
+        e->recorded = true; /* an interrupted run's file: never removed by this one */
+        if (st == SG_OK)
+            SG_LOGI("embed: resuming at cell %" PRId64 " (%" PRId64 " of %" PRId64 " cells%s already written)", e->next,
+                    e->next - e->lo, e->hi - e->lo, sg_dist_size() > 1 ? " of this rank's share" : "");
+    }
     if (st == SG_OK && e->cell_type && sg_dist_rank() == 0)
         st = sg_st_writer_put(e->w, idx[T_CELL_TYPE], 0, e->cell_type, (size_t)e->n_cells * sizeof(int32_t));
     SG_LOGI("embed: %" PRId64 " cells, %" PRId64 " tokens, batch %" PRId64 ", context %" PRId64 ", device %s",
@@ -482,6 +560,8 @@ static sg_status run(struct embed_run *e) {
         st   = sg_st_writer_close(e->w);
         e->w = NULL;
     }
+    if (st == SG_OK) st = sg_dist_barrier();
+    if (st == SG_OK) embed_progress_remove(e->a.output, sg_dist_rank());
     if (st == SG_OK)
         printf("wrote %s/embeddings.safetensors: %" PRId64 " cells, %" PRId64 " tokens, %d layer(s)\n", e->a.output,
                e->n_cells, e->n_tokens, e->a.n_layers);
@@ -494,7 +574,11 @@ int saeg_cmd_embed(int argc, char **argv) {
     if (rc) return rc < 0 ? 0 : rc;
     sg_status st = run(&e);
     if (st != SG_OK) fprintf(stderr, "saeg embed: %s\n", sg_last_error());
-    sg_st_writer_abort(e.w);
+    /* an interrupted run's rows stay for --resume; a file with nothing recorded goes */
+    if (e.recorded)
+        sg_st_writer_keep(e.w);
+    else
+        sg_st_writer_abort(e.w);
     tx1_model_free(e.m);
     tx1_gene_map_free(&e.genes);
     sg_h5ad_rows_free(&e.rows);

@@ -23,6 +23,7 @@
 #define SG_IO_SAFETENSORS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -102,12 +103,21 @@ sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, in
  * renaming (the creator renames, after every joined writer closed); abort leaves the file. */
 sg_status sg_st_writer_join(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
                             struct sg_st_writer **out);
+/* Continues path.tmp left by an interrupted run made with these same arguments: fails, leaving
+ * the file as it is, when it is missing (SG_ERR_NOT_FOUND), has another header or the wrong
+ * size (SG_ERR_INVALID_ARG). `owner`: this writer renames it on close (else as sg_st_writer_join). */
+sg_status sg_st_writer_reuse(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
+                             bool owner, struct sg_st_writer **out);
 /* Writes `size` bytes at byte `offset` of tensor i's data; the range must lie inside it. */
 sg_status sg_st_writer_put(struct sg_st_writer *w, int i, size_t offset, const void *data, size_t size);
 /* Flushes, closes and renames path.tmp to path. */
 sg_status sg_st_writer_close(struct sg_st_writer *w);
+/* Makes what was put so far durable (before recording elsewhere that it was written). */
+sg_status sg_st_writer_sync(struct sg_st_writer *w);
 /* Abandons the file (path.tmp is removed); for error paths. NULL is ignored. */
 void sg_st_writer_abort(struct sg_st_writer *w);
+/* Closes without renaming or removing path.tmp, so a later run can continue it. NULL is ignored. */
+void sg_st_writer_keep(struct sg_st_writer *w);
 
 #ifdef __cplusplus
 }

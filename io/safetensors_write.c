@@ -22,6 +22,13 @@ struct sg_st_writer {
     bool joined; /* sg_st_writer_join: another process created the file and renames it */
 };
 
+/* how writer_open treats path.tmp */
+enum open_mode {
+    OPEN_CREATE, /* create (truncate) and write the header */
+    OPEN_JOIN,   /* another process created it */
+    OPEN_REUSE,  /* an earlier, interrupted run created it: the header must be this one */
+};
+
 static size_t decl_bytes(const struct sg_st_decl *d) {
     size_t n = sg_st_dtype_size(d->dtype);
     for (int i = 0; i < d->n_dims; i++) n *= (size_t)d->shape[i];
@@ -84,8 +91,26 @@ static sg_status write_all(int fd, const void *data, size_t size, size_t off, co
     return SG_OK;
 }
 
+/* An interrupted run's file may be continued only if it was laid out for exactly these tensors
+ * and metadata (the header is compared byte for byte) and still has its full size. */
+static sg_status check_reused(int fd, const char *tmp_path, const char *hdr, size_t hdr_size, size_t file_size) {
+    char *have = malloc(hdr_size);
+    if (!have) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", tmp_path);
+    ssize_t k    = pread(fd, have, hdr_size, 0);
+    off_t size   = lseek(fd, 0, SEEK_END);
+    sg_status st = SG_OK;
+    if (k != (ssize_t)hdr_size || memcmp(have, hdr, hdr_size) != 0)
+        st = sg_error(SG_ERR_INVALID_ARG, "%s: was started for other data, model or settings (its header differs)",
+                      tmp_path);
+    else if (size != (off_t)file_size)
+        st = sg_error(SG_ERR_INVALID_ARG, "%s: has %lld bytes, %zu expected (truncated or damaged)", tmp_path,
+                      (long long)size, file_size);
+    free(have);
+    return st;
+}
+
 static sg_status writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
-                             bool join, struct sg_st_writer **out) {
+                             enum open_mode mode, bool owner, struct sg_st_writer **out) {
     *out                   = NULL;
     struct sg_st_writer *w = calloc(1, sizeof *w);
     if (!w) return sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", path);
@@ -127,14 +152,18 @@ static sg_status writer_open(const char *path, const struct sg_st_decl *decls, i
     free(json);
     w->data_start = 8 + padded;
 
-    w->joined    = join;
+    w->joined    = !owner;
     sg_status st = SG_OK;
-    if (join) { /* the creator wrote the header and sized the file */
+    if (mode != OPEN_CREATE) { /* the header is written and the file sized already */
+        w->fd = open(w->tmp_path, (mode == OPEN_REUSE ? O_RDWR : O_WRONLY) | O_CLOEXEC);
+        if (w->fd < 0)
+            st = sg_error(errno == ENOENT ? SG_ERR_NOT_FOUND : SG_ERR_IO, "%s: cannot open for writing: %s",
+                          w->tmp_path, strerror(errno));
+        if (st == SG_OK && mode == OPEN_REUSE)
+            st = check_reused(w->fd, w->tmp_path, hdr, 8 + padded, w->data_start + data_size);
         free(hdr);
-        w->fd = open(w->tmp_path, O_WRONLY | O_CLOEXEC);
-        if (w->fd < 0) {
-            st = sg_error(SG_ERR_IO, "%s: cannot open for writing: %s", w->tmp_path, strerror(errno));
-            sg_st_writer_abort(w);
+        if (st != SG_OK) {
+            sg_st_writer_keep(w); /* never remove what an earlier run wrote */
             return st;
         }
         *out = w;
@@ -157,12 +186,28 @@ static sg_status writer_open(const char *path, const struct sg_st_decl *decls, i
 
 sg_status sg_st_writer_open(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
                             struct sg_st_writer **out) {
-    return writer_open(path, decls, n, metadata, false, out);
+    return writer_open(path, decls, n, metadata, OPEN_CREATE, true, out);
 }
 
 sg_status sg_st_writer_join(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
                             struct sg_st_writer **out) {
-    return writer_open(path, decls, n, metadata, true, out);
+    return writer_open(path, decls, n, metadata, OPEN_JOIN, false, out);
+}
+
+sg_status sg_st_writer_reuse(const char *path, const struct sg_st_decl *decls, int n, const char *const *metadata,
+                             bool owner, struct sg_st_writer **out) {
+    return writer_open(path, decls, n, metadata, OPEN_REUSE, owner, out);
+}
+
+sg_status sg_st_writer_sync(struct sg_st_writer *w) {
+    if (fdatasync(w->fd) != 0 && errno != EINVAL) return sg_error(SG_ERR_IO, "%s: %s", w->tmp_path, strerror(errno));
+    return SG_OK;
+}
+
+void sg_st_writer_keep(struct sg_st_writer *w) {
+    if (!w) return;
+    if (w->fd >= 0) fdatasync(w->fd);
+    writer_free(w);
 }
 
 sg_status sg_st_writer_put(struct sg_st_writer *w, int i, size_t offset, const void *data, size_t size) {

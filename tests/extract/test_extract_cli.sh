@@ -9,21 +9,8 @@
 set -u
 saeg=$1
 h5check=$2
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fix=tests/models/fixtures
+source tests/cli_lib.sh
 data="--data $fix/cells.h5ad"
-
-expect() { # expect RC MESSAGE -- command...
-    local want=$1 msg=$2
-    shift 3
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ $rc -ne "$want" ]; then echo "FAIL: exit $rc (want $want): $*"; echo "$out"; fail=1; return; fi
-    if ! grep -qF -- "$msg" <<<"$out"; then echo "FAIL: expected '$msg' from: $*"; echo "$out"; fail=1; fi
-}
 
 # two SAEs: one for the 32-wide model, one for the 48-wide model (the mismatch)
 "$saeg" train --model $fix/tiny_relu $data --output "$tmp/run" --steps 40 --batch 64 --d-sae 24 -k 4 \

@@ -2,6 +2,8 @@
 # saeg under mpirun -n 2 on this machine against the same command in one process, on the bundled
 # demo model and HSMM cells (docs/mpi.md):
 #   embed    embeddings.safetensors byte for byte
+#   embed-resume  2 ranks killed after recording progress: --resume under 1 rank is refused,
+#            under 2 ranks it finishes the file byte for byte as 1 uninterrupted process
 #   extract  the three JSON files byte for byte, obsm['X_sae'] of the --write-h5ad copy dataset by
 #            dataset (the copy's HDF5 object headers carry times, so the files differ)
 #   train    the SAE's weights within 1e-4 of the largest weight (same seed: the only difference is
@@ -50,6 +52,36 @@ embed)
             fail=1
         fi
     ls "$tmp/two" | grep -q tmp && { echo "FAIL: embed left a .tmp file"; fail=1; }
+    ;;
+embed-resume)
+    args=(embed $demo --layer 1 --batch 2 --context 1024 "${one[@]}")
+    run "$tmp/1.log" "$saeg" "${args[@]}" --output "$tmp/one" || exit 1
+    "${mpirun[@]}" "$saeg" "${args[@]}" --output "$tmp/two" --sync-every 0 >"$tmp/2.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 400); do # both ranks recorded progress
+        [ -f "$tmp/two/embeddings.progress.0.json" ] && [ -f "$tmp/two/embeddings.progress.1.json" ] && break
+        sleep 0.05
+    done
+    kill -9 $pid
+    wait $pid 2>/dev/null
+    pkill -9 -f -- "--output $tmp/two" 2>/dev/null # orphaned ranks
+    sleep 0.2
+    [ -f "$tmp/two/embeddings.safetensors.tmp" ] && [ ! -f "$tmp/two/embeddings.safetensors" ] ||
+        { echo "FAIL: embed-resume: the 2-rank run finished before it was killed"; exit 1; }
+    if "$saeg" "${args[@]}" --output "$tmp/two" --resume >"$tmp/r1.log" 2>&1 ||
+        ! grep -q "the interrupted run had 2 rank(s), this one 1; resume with 2" "$tmp/r1.log"; then
+        echo "FAIL: embed-resume: 1 process resumed a 2-rank run"
+        cat "$tmp/r1.log"
+        fail=1
+    fi
+    run "$tmp/r2.log" "${mpirun[@]}" "$saeg" "${args[@]}" --output "$tmp/two" --resume || exit 1
+    grep -q "resuming at cell" "$tmp/r2.log" || { echo "FAIL: embed-resume: did not resume"; fail=1; }
+    if cmp "$tmp/one/embeddings.safetensors" "$tmp/two/embeddings.safetensors"; then
+        echo "embed-resume: 2 ranks killed and resumed wrote the same file as 1 process, byte for byte"
+    else
+        echo "FAIL: embed-resume: embeddings.safetensors differs"
+        fail=1
+    fi
     ;;
 extract)
     run "$tmp/t.log" "$saeg" train $demo --output "$tmp/run" --steps 20 --batch 256 --d-sae 64 -k 8 \

@@ -6,22 +6,9 @@
 #   test_train_cli.sh path/to/saeg      (run from the repository root)
 set -u
 saeg=$1
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fix=tests/models/fixtures
+source tests/cli_lib.sh
 demo="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad"
 tiny="--model $fix/tiny_relu --data $fix/cells.h5ad"
-
-expect() { # expect RC MESSAGE -- command...
-    local want=$1 msg=$2
-    shift 3
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ $rc -ne "$want" ]; then echo "FAIL: exit $rc (want $want): $*"; echo "$out"; fail=1; return; fi
-    if ! grep -qF -- "$msg" <<<"$out"; then echo "FAIL: expected '$msg' from: $*"; echo "$out"; fail=1; fi
-}
 
 # usage errors
 expect 2 "--data and --output are required" -- "$saeg" train --output "$tmp/x"
