@@ -138,6 +138,27 @@ bool sg_same_shape(const struct sg_tensor *a, const struct sg_tensor *b) {
     return true;
 }
 
+int sg_collapse_dims(int64_t ne[SG_MAX_DIMS], int64_t st[][SG_MAX_DIMS], int n_ops) {
+    int rank = 0;
+    for (int d = 0; d < SG_MAX_DIMS; d++) {
+        if (ne[d] == 1) continue;
+        bool merge = rank > 0;
+        for (int k = 0; k < n_ops && merge; k++) merge = st[k][d] == st[k][rank - 1] * ne[rank - 1];
+        if (merge) {
+            ne[rank - 1] *= ne[d];
+            continue;
+        }
+        ne[rank] = ne[d];
+        for (int k = 0; k < n_ops; k++) st[k][rank] = st[k][d];
+        rank++;
+    }
+    for (int d = rank; d < SG_MAX_DIMS; d++) {
+        ne[d] = 1;
+        for (int k = 0; k < n_ops; k++) st[k][d] = 0;
+    }
+    return rank;
+}
+
 bool sg_is_view_op(int op) {
     return op == SG_OP_VIEW || op == SG_OP_RESHAPE || op == SG_OP_PERMUTE || op == SG_OP_TRANSPOSE ||
            op == SG_OP_DETACH;

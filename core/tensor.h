@@ -86,6 +86,12 @@ bool sg_is_rows_contiguous(const struct sg_tensor *t); /* nb[0] == type size */
 bool sg_is_transposed(const struct sg_tensor *t);      /* nb[0] > nb[1] */
 bool sg_same_shape(const struct sg_tensor *a, const struct sg_tensor *b);
 bool sg_is_view_op(int op); /* VIEW/RESHAPE/PERMUTE/TRANSPOSE: no kernel runs */
+/* Collapses the iteration space of an elementwise kernel, shape ne[], over n_ops operands whose
+ * strides are st[k][] (any unit, the same for every dim; 0 for a broadcast dim): size-1 dims are
+ * dropped and a dim joins the previous kept one when it continues it contiguously in every
+ * operand. Returns the number of dims kept; ne[]/st[][] beyond it become 1/0. Every GPU backend
+ * uses it so that their kernels see the same (smallest) loop nests. */
+int sg_collapse_dims(int64_t ne[SG_MAX_DIMS], int64_t st[][SG_MAX_DIMS], int n_ops);
 /* "[512, 64] f32" into buf; returns buf. */
 const char *sg_shape_str(const struct sg_tensor *t, char *buf, size_t size);
 

@@ -17,25 +17,15 @@ struct sg_cu_dims sg_cuda_nb(const struct sg_tensor *t) {
 
 void sg_cuda_ew_init(struct sg_cuda_ew *ew, const int64_t ne[SG_MAX_DIMS], const struct sg_tensor *const *ops,
                      int n_ops) {
-    memset(ew, 0, sizeof *ew);
-    int n = 0; /* dims kept so far */
+    int64_t shape[SG_MAX_DIMS], st[SG_CUDA_EW_MAX_OPS][SG_MAX_DIMS];
     for (int d = 0; d < SG_MAX_DIMS; d++) {
-        if (ne[d] == 1) continue;
-        /* merge into the previous kept dim when every operand continues contiguously */
-        bool merge = n > 0;
-        for (int o = 0; o < n_ops && merge; o++) {
-            int64_t nb = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
-            merge      = nb == ew->nb[o].v[n - 1] * ew->ne.v[n - 1];
-        }
-        if (merge) {
-            ew->ne.v[n - 1] *= ne[d];
-            continue;
-        }
-        ew->ne.v[n] = ne[d];
-        for (int o = 0; o < n_ops; o++) ew->nb[o].v[n] = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
-        n++;
+        shape[d] = ne[d];
+        for (int o = 0; o < n_ops; o++) st[o][d] = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
     }
-    for (int d = n; d < SG_MAX_DIMS; d++) ew->ne.v[d] = 1;
+    sg_collapse_dims(shape, st, n_ops);
+    memset(ew, 0, sizeof *ew);
+    memcpy(ew->ne.v, shape, sizeof shape);
+    for (int o = 0; o < n_ops; o++) memcpy(ew->nb[o].v, st[o], sizeof st[o]);
 }
 
 size_t sg_cuda_pow2_ceil(size_t n) {

@@ -9,24 +9,11 @@ void sg_cl_strides(const struct sg_tensor *t, int64_t nb[SG_MAX_DIMS]) {
 
 void sg_cl_ew_init(struct sg_cl_ew *ew, const int64_t ne[SG_MAX_DIMS], const struct sg_tensor *const *ops, int n_ops) {
     memset(ew, 0, sizeof *ew);
-    int n = 0; /* dims kept so far */
     for (int d = 0; d < SG_MAX_DIMS; d++) {
-        if (ne[d] == 1) continue;
-        /* merge into the previous kept dim when every operand continues contiguously */
-        bool merge = n > 0;
-        for (int o = 0; o < n_ops && merge; o++) {
-            int64_t nb = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
-            merge      = nb == ew->nb[o][n - 1] * ew->ne[n - 1];
-        }
-        if (merge) {
-            ew->ne[n - 1] *= ne[d];
-            continue;
-        }
-        ew->ne[n] = ne[d];
-        for (int o = 0; o < n_ops; o++) ew->nb[o][n] = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
-        n++;
+        ew->ne[d] = ne[d];
+        for (int o = 0; o < n_ops; o++) ew->nb[o][d] = ops[o]->ne[d] == 1 ? 0 : (int64_t)ops[o]->nb[d];
     }
-    for (int d = n; d < SG_MAX_DIMS; d++) ew->ne[d] = 1;
+    sg_collapse_dims(ew->ne, ew->nb, n_ops);
 }
 
 void sg_cl_ew_range(const struct sg_cl_ew *ew, size_t global[3], size_t local[3]) {

@@ -260,9 +260,10 @@ bool sg_vk_fits_u32(const struct sg_tensor *t);          /* element counts and s
 
 /* Group counts for n items of `per_group` each: x up to the device limit, the kernel loops over
  * the rest (grid-stride). */
-/* Collapses an index space of shape ne walked by n_ops operands with element strides st[k]:
- * drops size-1 dims and merges neighbours that are contiguous for every operand. Returns the
- * rank left, or 0 when the walk is dense (one dim of stride 1 for all): offset = flat index. */
+/* sg_collapse_dims on the shaders' uint32 shapes and element strides (n_ops operands, at most
+ * SG_VK_MAX_COLLAPSE_OPS). Returns the rank left, or 0 when the walk is dense (one dim of stride 1
+ * for all): offset = flat index. */
+#define SG_VK_MAX_COLLAPSE_OPS 4
 int sg_vk_collapse(uint32_t ne[SG_MAX_DIMS], uint32_t st[][SG_MAX_DIMS], int n_ops);
 void sg_vk_shape(const struct sg_tensor *t, uint32_t ne[SG_MAX_DIMS], uint32_t st[SG_MAX_DIMS]);
 /* Strides of t read broadcast to like's shape: 0 in dims where t has 1. */

@@ -1,4 +1,5 @@
 /* Small helpers: VkResult names for messages, element strides, group counts. */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "vk_internal.h"
@@ -76,22 +77,16 @@ int sg_vk_env_flag(const char *name) {
 }
 
 int sg_vk_collapse(uint32_t ne[SG_MAX_DIMS], uint32_t st[][SG_MAX_DIMS], int n_ops) {
-    int rank = 0;
+    int64_t shape[SG_MAX_DIMS], st64[SG_VK_MAX_COLLAPSE_OPS][SG_MAX_DIMS];
+    assert(n_ops <= SG_VK_MAX_COLLAPSE_OPS);
     for (int d = 0; d < SG_MAX_DIMS; d++) {
-        if (ne[d] == 1) continue;
-        bool merge = rank > 0;
-        for (int k = 0; k < n_ops && merge; k++) merge = st[k][d] == st[k][rank - 1] * ne[rank - 1];
-        if (merge) {
-            ne[rank - 1] *= ne[d];
-            continue;
-        }
-        ne[rank] = ne[d];
-        for (int k = 0; k < n_ops; k++) st[k][rank] = st[k][d];
-        rank++;
+        shape[d] = ne[d];
+        for (int k = 0; k < n_ops; k++) st64[k][d] = st[k][d];
     }
-    for (int d = rank; d < SG_MAX_DIMS; d++) {
-        ne[d] = 1;
-        for (int k = 0; k < n_ops; k++) st[k][d] = 0;
+    const int rank = sg_collapse_dims(shape, st64, n_ops);
+    for (int d = 0; d < SG_MAX_DIMS; d++) { /* products of the uint32 sizes they came from */
+        ne[d] = (uint32_t)shape[d];
+        for (int k = 0; k < n_ops; k++) st[k][d] = (uint32_t)st64[k][d];
     }
     bool dense = rank <= 1;
     for (int k = 0; k < n_ops && dense; k++) dense = rank == 0 || st[k][0] == 1;

@@ -79,6 +79,58 @@ static void test_views_are_metadata_only(void) {
     sg_ctx_free(ctx);
 }
 
+/* Offsets of every element, walked in ne order (dim 0 fastest), for operand k. */
+static int64_t walk_offsets(const int64_t ne[SG_MAX_DIMS], const int64_t st[SG_MAX_DIMS], int64_t *out) {
+    int64_t n = 1, idx[SG_MAX_DIMS] = {0};
+    for (int d = 0; d < SG_MAX_DIMS; d++) n *= ne[d];
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = 0;
+        for (int d = 0; d < SG_MAX_DIMS; d++) off += idx[d] * st[d];
+        out[i] = off;
+        for (int d = 0; d < SG_MAX_DIMS && ++idx[d] == ne[d]; d++) idx[d] = 0;
+    }
+    return n;
+}
+
+/* Collapsing must not change which element each iteration visits, for any operand, while
+ * merging what it can: contiguous, permuted and broadcast operands of random shapes. */
+static void test_collapse_dims_keeps_every_offset(void) {
+    uint64_t rng = 12345;
+    int merged   = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        int64_t ne[SG_MAX_DIMS], st[3][SG_MAX_DIMS], ne0[SG_MAX_DIMS], st0[3][SG_MAX_DIMS];
+        for (int d = 0; d < SG_MAX_DIMS; d++) {
+            rng   = rng * 6364136223846793005ull + 1442695040888963407ull;
+            ne[d] = 1 + (int64_t)((rng >> 33) % 3);
+        }
+        for (int k = 0; k < 3; k++) { /* k = 0 dense; 1 dims reversed; 2 broadcast over odd trials' dim 1 */
+            int64_t s = 1;
+            for (int j = 0; j < SG_MAX_DIMS; j++) {
+                int d    = k == 1 ? SG_MAX_DIMS - 1 - j : j;
+                st[k][d] = s;
+                s *= ne[d];
+            }
+            if (k == 2 && trial % 2) st[k][1] = 0;
+        }
+        memcpy(ne0, ne, sizeof ne);
+        memcpy(st0, st, sizeof st);
+        const int n_ops = 1 + trial % 3;
+        const int rank  = sg_collapse_dims(ne, st, n_ops);
+        int64_t before[729], after[729];
+        for (int k = 0; k < n_ops; k++) {
+            int64_t n = walk_offsets(ne0, st0[k], before);
+            CHECK(walk_offsets(ne, st[k], after) == n);
+            CHECK_MSG(memcmp(before, after, (size_t)n * sizeof *before) == 0, "trial %d operand %d", trial, k);
+        }
+        int kept = 0;
+        for (int d = 0; d < SG_MAX_DIMS; d++) kept += ne0[d] > 1;
+        CHECK(rank <= kept);
+        merged += rank < kept;
+        if (n_ops == 1) CHECK(rank <= 1); /* one dense operand: always one loop */
+    }
+    CHECK(merged > 0);
+}
+
 static void test_graph_is_topological_and_deduplicated(void) {
     struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *x = sg_new_tensor_1d(ctx, SG_TYPE_F32, 4);
@@ -288,6 +340,7 @@ int main(void) {
     RUN_TEST(test_shape_errors_name_the_op_and_shapes);
     RUN_TEST(test_bad_arguments_never_abort);
     RUN_TEST(test_views_are_metadata_only);
+    RUN_TEST(test_collapse_dims_keeps_every_offset);
     RUN_TEST(test_graph_is_topological_and_deduplicated);
     RUN_TEST(test_backward_matches_hand_derivatives);
     RUN_TEST(test_backward_reports_ops_without_rules);
