@@ -511,7 +511,7 @@ static void trainer_free(struct sg_trainer *t) {
 
 sg_status sg_train_check_output(const char *output, bool overwrite) {
     char ckpt[4200], cfg[4200];
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", output);
+    sg_checkpoint_path(output, ckpt, sizeof ckpt);
     snprintf(cfg, sizeof cfg, "%s/sae/cfg.json", output);
     const bool have_ckpt = access(ckpt, F_OK) == 0, have_sae = access(cfg, F_OK) == 0;
     if (overwrite || (!have_ckpt && !have_sae)) return SG_OK;
@@ -576,7 +576,7 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
     t->penalty_warmup = o->penalty_warmup_steps >= 0 ? o->penalty_warmup_steps : o->steps / 20;
 
     char ckpt[4200];
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o->output);
+    sg_checkpoint_path(o->output, ckpt, sizeof ckpt);
     bool resumed = false;
     if (o->resume) {
         if (access(ckpt, F_OK) != 0)

@@ -15,8 +15,8 @@
 #define CKPT_VERSION 1
 #define MAX_TENSORS  (3 * SG_TRAIN_MAX_PARAMS + 4)
 
-static void ckpt_path(const struct sg_trainer *t, char *out, size_t cap) {
-    snprintf(out, cap, "%s/checkpoint.safetensors", t->o.output);
+void sg_checkpoint_path(const char *output, char *out, size_t cap) {
+    snprintf(out, cap, "%s/checkpoint.safetensors", output);
 }
 
 static void add_u64(cJSON *o, const char *key, uint64_t v) {
@@ -153,7 +153,7 @@ sg_status sg_checkpoint_save(struct sg_trainer *t) {
     char *state = st == SG_OK ? state_json(t) : NULL;
     if (st == SG_OK && !state) st = sg_error(SG_ERR_NO_MEMORY, "checkpoint: out of memory");
     char path[4200];
-    ckpt_path(t, path, sizeof path);
+    sg_checkpoint_path(t->o.output, path, sizeof path);
     struct sg_st_writer *w = NULL;
     const char *meta[]     = {CKPT_KEY, state, NULL};
     if (st == SG_OK) st = sg_st_writer_open(path, d.decl, d.n, meta, &w);
@@ -217,7 +217,7 @@ static int identity_diff(const cJSON *ck, const struct sg_trainer *t, char *buf,
 
 sg_status sg_checkpoint_load(struct sg_trainer *t) {
     char path[4200];
-    ckpt_path(t, path, sizeof path);
+    sg_checkpoint_path(t->o.output, path, sizeof path);
     struct sg_st_file *f;
     sg_status st = sg_st_open(path, &f);
     if (st != SG_OK) return sg_error_wrap(st, "--resume");

@@ -82,6 +82,8 @@ void sg_train_health(struct sg_train_health *h, const struct sg_trainer *t, doub
 
 /* output/checkpoint.safetensors: weights, Adam moments, counters, the shuffle pool, and the
  * step, generator states and data position as JSON in the metadata. */
+/* OUTPUT/checkpoint.safetensors */
+void sg_checkpoint_path(const char *output, char *out, size_t cap);
 sg_status sg_checkpoint_save(struct sg_trainer *t);
 /* Restores it; refuses a checkpoint of a different SAE, data or model with a message. */
 sg_status sg_checkpoint_load(struct sg_trainer *t);

@@ -49,10 +49,9 @@ static int oldest_first(const void *pa, const void *pb) {
     return strcmp(a->name, b->name);
 }
 
-static void remove_file(const char *dir, const char *name) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (unlink(path) == 0) SG_LOGD("opencl: cache: removed %s", path);
+/* Entries are named relative to the open folder (dfd): no path is formatted per file. */
+static void remove_file(int dfd, const char *dir, const char *name) {
+    if (unlinkat(dfd, name, 0) == 0) SG_LOGD("opencl: cache: removed %s/%s", dir, name);
 }
 
 void sg_cl_cache_touch(const char *path) { utimensat(AT_FDCWD, path, NULL, 0); }
@@ -60,6 +59,7 @@ void sg_cl_cache_touch(const char *path) { utimensat(AT_FDCWD, path, NULL, 0); }
 void sg_cl_cache_prune(const char *dir, const char *keep) {
     DIR *dp = opendir(dir);
     if (!dp) return;
+    const int dfd      = dirfd(dp);
     const uint64_t cap = max_bytes();
     const time_t now   = time(NULL);
     struct entry *list = NULL;
@@ -70,12 +70,10 @@ void sg_cl_cache_prune(const char *dir, const char *keep) {
         const char *name = de->d_name;
         bool binary = has_suffix(name, ".clbin"), temp = strstr(name, ".clbin.tmp.") != NULL;
         if ((!binary && !temp) || strlen(name) >= sizeof list->name || (keep && strcmp(name, keep) == 0)) continue;
-        char path[4400];
         struct stat sb;
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (fstatat(dfd, name, &sb, 0) != 0 || !S_ISREG(sb.st_mode)) continue;
         if (temp) {
-            if (now - sb.st_mtime > STALE_TEMP_SECONDS) remove_file(dir, name);
+            if (now - sb.st_mtime > STALE_TEMP_SECONDS) remove_file(dfd, dir, name);
             continue;
         }
         if (n == n_cap) {
@@ -91,18 +89,18 @@ void sg_cl_cache_prune(const char *dir, const char *keep) {
         total += list[n].size;
         n++;
     }
-    closedir(dp);
     if (total > cap) {
         qsort(list, n, sizeof *list, oldest_first);
         uint64_t before = total;
         size_t removed  = 0;
         /* trim to 3/4 of the cap so that the next few stores do not each trigger a sweep */
         for (size_t i = 0; i < n && total > cap / 4 * 3; i++, removed++) {
-            remove_file(dir, list[i].name);
+            remove_file(dfd, dir, list[i].name);
             total -= list[i].size;
         }
         SG_LOGI("opencl: program cache %s held %.1f MiB (cap %.0f MiB): removed the %zu least recently used", dir,
                 (double)before / (1 << 20), (double)cap / (1 << 20), removed);
     }
+    closedir(dp);
     free(list);
 }
