@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli_fs.h"
+#include "core/fs.h"
 #include "cli/commands.h"
 #include "cli/embed_resume.h"
 #include "core/log.h"
@@ -530,7 +530,7 @@ static sg_status run(struct embed_run *e) {
     int idx[T_RESID + TX1_MAX_LAYERS];
     st = read_cell_types(e);
     if (st == SG_OK) st = count_tokens(e, step);
-    if (st == SG_OK) st = cli_make_dirs(e->a.output);
+    if (st == SG_OK) st = sg_mkdir_p(e->a.output);
     if (st == SG_OK) st = open_output(e, idx);
     e->next = e->lo;
     if (st == SG_OK && e->start == EMBED_RESUME) {

@@ -46,6 +46,10 @@ static void print_help(FILE *out) {
             "                         up to N firings, a uniform sample of N beyond\n"
             "  --write-h5ad[=FILE]    also write a copy of the input with obsm['X_sae'] (cells x features,\n"
             "                         CSR: the cell activations); default DIR/<data name>_sae.h5ad\n"
+            "  --resume               continue an interrupted extraction into DIR from its checkpoint\n"
+            "  --overwrite            drop an interrupted extraction's checkpoint and start afresh\n"
+            "  --checkpoint-every S   seconds between checkpoints (default 600; 0: after every batch);\n"
+            "                         Ctrl-C also saves one\n"
             "  --device SPEC          auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
             "  --threads N            CPU threads (default: SAEG_THREADS or the physical cores)\n"
             "  -h, --help             this help\n"
@@ -97,6 +101,9 @@ enum {
     O_H5AD,
     O_DEVICE,
     O_THREADS,
+    O_RESUME,
+    O_OVERWRITE,
+    O_CKPT_EVERY,
 };
 
 /* --sae may name the run folder: use its sae/ */
@@ -132,6 +139,9 @@ static int parse_args(int argc, char **argv, struct sg_extract_opts *o) {
         {"write-h5ad", optional_argument, NULL, O_H5AD},
         {"device", required_argument, NULL, O_DEVICE},
         {"threads", required_argument, NULL, O_THREADS},
+        {"resume", no_argument, NULL, O_RESUME},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
+        {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -181,6 +191,9 @@ static int parse_args(int argc, char **argv, struct sg_extract_opts *o) {
             rc         = parse_i64("--threads", optarg, 1, 1024, &v);
             o->threads = (int)v;
             break;
+        case O_RESUME: o->resume = true; break;
+        case O_OVERWRITE: o->overwrite = true; break;
+        case O_CKPT_EVERY: rc = parse_i64("--checkpoint-every", optarg, 0, INT64_MAX, &o->checkpoint_every); break;
         case 'h': print_help(stdout); return -1;
         case ':': return usage("%s needs a value", argv[optind - 1]);
         default: return usage("unknown option '%s'", argv[optind - 1]);
@@ -190,6 +203,7 @@ static int parse_args(int argc, char **argv, struct sg_extract_opts *o) {
     if (optind < argc) return usage("unexpected argument '%s'", argv[optind]);
     if (!o->sae_dir || !o->data || !o->output) return usage("--sae, --data and --output are required");
     if (o->model && o->model_size) return usage("pass --model or --model-size, not both");
+    if (o->resume && o->overwrite) return usage("pass --resume or --overwrite, not both");
     return 0;
 }
 

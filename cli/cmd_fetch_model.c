@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli_fs.h"
+#include "core/fs.h"
 #include "cli/commands.h"
 #include "io/http.h"
 #include "io/safetensors.h"
@@ -105,7 +105,7 @@ static sg_status fetch(const char *size, const char *dest, const char *base, boo
         if (st != SG_OK) return st;
     }
     snprintf(dir, sizeof dir, "%s/%s-model", root, folder);
-    sg_status st = cli_make_dirs(dir);
+    sg_status st = sg_mkdir_p(dir);
     if (st != SG_OK) return st;
 
     struct sg_http_opts o = sg_http_opts_default();

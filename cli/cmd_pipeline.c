@@ -34,7 +34,10 @@ static void print_help(FILE *out) {
                  "  --write-h5ad           also write DIR/<data name>_sae.h5ad with obsm['X_sae']\n"
                  "  --validate             run the validation step (validation.enabled in a config)\n"
                  "  --skip-training        reuse DIR/sae/ (it must exist and fit the model)\n"
-                 "  --overwrite            train afresh even if DIR holds a trained SAE (it is replaced)\n"
+                 "  --overwrite            train afresh even if DIR holds a trained SAE (it is replaced), and\n"
+                 "                         drop an interrupted extraction's checkpoint\n"
+                 "  --resume               continue an interrupted run: training and extraction from their\n"
+                 "                         checkpoints in DIR (a step without one runs as usual)\n"
                  "  --skip-extraction      reuse DIR/feature_*.json\n"
                  "  --skip-dashboard       do not write the dashboard\n"
                  "  --config FILE          YAML settings (see configs/pipeline/demo.yaml)\n"
@@ -57,7 +60,18 @@ __attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...) {
     return 2;
 }
 
-enum { O_DATA = 256, O_OUTPUT, O_CONFIG, O_SKIP_TRAIN, O_OVERWRITE, O_SKIP_EXTRACT, O_SKIP_DASH, O_DRY_RUN, O_SETTING };
+enum {
+    O_DATA = 256,
+    O_OUTPUT,
+    O_CONFIG,
+    O_SKIP_TRAIN,
+    O_OVERWRITE,
+    O_RESUME,
+    O_SKIP_EXTRACT,
+    O_SKIP_DASH,
+    O_DRY_RUN,
+    O_SETTING
+};
 
 /* options that set a setting: option name -> setting key (flags set "true") */
 static const struct {
@@ -90,13 +104,14 @@ struct args {
 };
 
 static int parse_args(int argc, char **argv, struct args *a) {
-    struct option opts[N_SETTING_OPTS + 10];
+    struct option opts[N_SETTING_OPTS + 16]; /* the options below, the settings, the terminator */
     int n     = 0;
     opts[n++] = (struct option){"data", required_argument, NULL, O_DATA};
     opts[n++] = (struct option){"output", required_argument, NULL, O_OUTPUT};
     opts[n++] = (struct option){"config", required_argument, NULL, O_CONFIG};
     opts[n++] = (struct option){"skip-training", no_argument, NULL, O_SKIP_TRAIN};
     opts[n++] = (struct option){"overwrite", no_argument, NULL, O_OVERWRITE};
+    opts[n++] = (struct option){"resume", no_argument, NULL, O_RESUME};
     opts[n++] = (struct option){"skip-extraction", no_argument, NULL, O_SKIP_EXTRACT};
     opts[n++] = (struct option){"skip-dashboard", no_argument, NULL, O_SKIP_DASH};
     opts[n++] = (struct option){"dry-run", no_argument, NULL, O_DRY_RUN};
@@ -104,6 +119,7 @@ static int parse_args(int argc, char **argv, struct args *a) {
     for (int i = 0; i < N_SETTING_OPTS; i++)
         opts[n++] = (struct option){setting_opts[i].option, setting_opts[i].has_arg, NULL, O_SETTING + i};
     opts[n] = (struct option){NULL, 0, NULL, 0};
+    _Static_assert(9 + N_SETTING_OPTS + 1 <= sizeof opts / sizeof opts[0] - 1, "opts[] too small");
 
     sg_run_opts_init(&a->o);
     struct sg_run_settings scratch; /* command-line values are checked here first: a bad one is a usage error */
@@ -118,6 +134,7 @@ static int parse_args(int argc, char **argv, struct args *a) {
         case O_CONFIG: a->config = optarg; break;
         case O_SKIP_TRAIN: a->o.skip_training = true; break;
         case O_OVERWRITE: a->o.overwrite = true; break;
+        case O_RESUME: a->o.resume = true; break;
         case O_SKIP_EXTRACT: a->o.skip_extraction = true; break;
         case O_SKIP_DASH: a->o.skip_dashboard = true; break;
         case O_DRY_RUN: a->dry_run = 1; break;

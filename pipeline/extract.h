@@ -57,6 +57,9 @@ struct sg_extract_opts {
     const char *device;        /* "auto" */
     int threads;               /* 0: SAEG_THREADS or the physical cores */
     const char *write_h5ad;    /* NULL: none; "": OUTPUT/<data stem>_sae.h5ad; else this path */
+    bool resume;               /* continue OUTPUT/extract_checkpoint.safetensors */
+    bool overwrite;            /* drop an interrupted run's checkpoint and start afresh */
+    int64_t checkpoint_every;  /* seconds between checkpoints (600; 0: after every batch) */
 };
 
 struct sg_extract_result {

@@ -32,21 +32,37 @@ static sg_status grow(struct sg_pairs *p) {
     return SG_OK;
 }
 
-sg_status sg_pairs_add(struct sg_pairs *p, uint32_t feature, uint32_t gene, double score) {
+/* The slot of (feature, gene), grown first if one more key could overfill the table. */
+static sg_status slot_for(struct sg_pairs *p, uint32_t feature, uint32_t gene, struct sg_pair **out) {
     if (10 * (p->n + 1) > 7 * p->cap) {
         sg_status st = grow(p);
         if (st != SG_OK) return st;
     }
-    uint64_t key      = (uint64_t)feature << 32 | gene;
-    struct sg_pair *s = find(p->slot, p->cap, key);
+    *out = find(p->slot, p->cap, (uint64_t)feature << 32 | gene);
+    return SG_OK;
+}
+
+sg_status sg_pairs_add(struct sg_pairs *p, uint32_t feature, uint32_t gene, double score) {
+    struct sg_pair *s;
+    sg_status st = slot_for(p, feature, gene, &s);
+    if (st != SG_OK) return st;
     if (s->key == UINT64_MAX) {
-        *s = (struct sg_pair){.key = key, .sum = score, .max = score, .n = 1};
+        *s = (struct sg_pair){.key = (uint64_t)feature << 32 | gene, .sum = score, .max = score, .n = 1};
         p->n++;
         return SG_OK;
     }
     s->sum += score;
     if (score > s->max) s->max = score;
     s->n++;
+    return SG_OK;
+}
+
+sg_status sg_pairs_set(struct sg_pairs *p, uint32_t feature, uint32_t gene, double sum, double max, uint32_t n) {
+    struct sg_pair *s;
+    sg_status st = slot_for(p, feature, gene, &s);
+    if (st != SG_OK) return st;
+    p->n += s->key == UINT64_MAX;
+    *s = (struct sg_pair){.key = (uint64_t)feature << 32 | gene, .sum = sum, .max = max, .n = n};
     return SG_OK;
 }
 

@@ -45,6 +45,8 @@ struct sg_pairs {
     uint64_t cap, n; /* cap a power of two */
 };
 sg_status sg_pairs_add(struct sg_pairs *p, uint32_t feature, uint32_t gene, double score);
+/* Puts a pair's accumulated values as they are (restoring a checkpoint). */
+sg_status sg_pairs_set(struct sg_pairs *p, uint32_t feature, uint32_t gene, double sum, double max, uint32_t n);
 const struct sg_pair *sg_pairs_get(const struct sg_pairs *p, uint32_t feature, uint32_t gene); /* NULL: none */
 void sg_pairs_free(struct sg_pairs *p);
 

@@ -1,16 +1,23 @@
 /* `saeg extract`: cells through Tahoe X1 and the SAE encoder, batch by batch, into the
  * accumulators; then the three files and, when asked, the h5ad copy with obsm['X_sae']. */
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "core/fs.h"
 #include "core/log.h"
 #include "io/h5ad_write.h"
 #include "pipeline/dist.h"
+#include "pipeline/extract_ckpt.h"
 #include "pipeline/extract_data.h"
 #include "pipeline/extract_enc.h"
-#include "validation/fsutil.h"
+#include "pipeline/extract_spool.h"
 
 void sg_extract_opts_default(struct sg_extract_opts *o) {
     *o = (struct sg_extract_opts){.top_k_genes       = 100,
@@ -22,6 +29,7 @@ void sg_extract_opts_default(struct sg_extract_opts *o) {
                                   .max_codes         = 1024,
                                   .histogram_bins    = 50,
                                   .histogram_samples = 4096,
+                                  .checkpoint_every  = 600,
                                   .device            = "auto"};
 }
 
@@ -47,6 +55,12 @@ struct run {
     int64_t truncated; /* tokens whose codes may miss active latents */
     int rank, size;    /* MPI: rank 0 accumulates and writes; size 1 in one process */
     char h5ad_path[4096];
+    /* checkpoints (rank 0): the accumulators and the X_sae rows spooled so far */
+    char ckpt_path[4200], spool_path[4200];
+    struct sg_spool *spool;
+    char *settings; /* what decides the output, as JSON: a checkpoint must match it */
+    int64_t next;   /* the first cell not yet accumulated */
+    bool have_ckpt; /* a checkpoint of this run exists: keep it (and the spool) on failure */
 };
 
 static double now_s(void) {
@@ -121,7 +135,7 @@ static sg_status open_run(struct run *r) {
     if (st == SG_OK) st = sg_device_open_stream(r->dev, o->threads, &r->stream);
     if (st == SG_OK) st = sg_sae_load(o->sae_dir, r->dev, &r->sae);
     if (st == SG_OK) st = open_cells(r);
-    if (st == SG_OK) st = sgv_mkdir_p(o->output);
+    if (st == SG_OK) st = sg_mkdir_p(o->output);
     if (st == SG_OK) st = sg_extract_data_read(&r->data, r->cells, o);
     if (st != SG_OK) return st;
 
@@ -167,7 +181,132 @@ static sg_status open_run(struct run *r) {
         }
         if (strcmp(r->h5ad_path, o->data) == 0)
             return sg_error(SG_ERR_INVALID_ARG, "--write-h5ad %s: that is the input file; name another", r->h5ad_path);
-        st = sg_h5ad_obsm_begin(o->data, r->h5ad_path, "X_sae", r->data.m.n_cells_total, r->sae->cfg.d_sae, &r->obsm);
+        /* the copy is made at the end: find out now, not hours later, that it cannot be */
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s.tmp", r->h5ad_path);
+        FILE *f = fopen(probe, "ab");
+        if (!f) return sg_error(SG_ERR_IO, "--write-h5ad %s: cannot write there: %s", r->h5ad_path, strerror(errno));
+        fclose(f);
+        unlink(probe);
+    }
+    return st;
+}
+
+/* ---- checkpoints --------------------------------------------------------------------------- */
+
+/* Before anything is loaded: a run never silently drops an interrupted one's work. */
+static sg_status check_output(struct run *r) {
+    const struct sg_extract_opts *o = r->o;
+    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/extract_checkpoint.safetensors", o->output);
+    snprintf(r->spool_path, sizeof r->spool_path, "%s/X_sae.spool", o->output);
+    const bool have = access(r->ckpt_path, F_OK) == 0;
+    if (o->resume && o->overwrite) return sg_error(SG_ERR_INVALID_ARG, "pass --resume or --overwrite, not both");
+    if (o->resume && !have)
+        return sg_error(SG_ERR_NOT_FOUND,
+                        "--resume: %s holds no interrupted extraction (extract_checkpoint.safetensors); nothing to "
+                        "resume",
+                        o->output);
+    if (have && !o->resume && !o->overwrite)
+        return sg_error(SG_ERR_INVALID_ARG,
+                        "%s holds an interrupted extraction (extract_checkpoint.safetensors); pass --resume to "
+                        "continue it, --overwrite to start afresh, or choose another --output",
+                        o->output);
+    if (have && o->overwrite && r->rank == 0) {
+        if (unlink(r->ckpt_path) != 0 && errno != ENOENT)
+            return sg_error(SG_ERR_IO, "--overwrite: cannot remove %s: %s", r->ckpt_path, strerror(errno));
+        unlink(r->spool_path);
+    }
+    r->have_ckpt = have && o->resume;
+    return SG_OK;
+}
+
+static void add_file_stamp(cJSON *j, const char *key, const char *path) {
+    struct stat sb;
+    char s[96] = "missing";
+    if (stat(path, &sb) == 0)
+        snprintf(s, sizeof s, "%lld bytes, modified %lld.%09ld", (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                 sb.st_mtim.tv_nsec);
+    cJSON_AddStringToObject(j, key, s);
+}
+
+/* Everything that decides the output; devices and threads do not (they change no count, and
+ * float sums only in their last bits, as between any two devices). */
+static sg_status build_settings(struct run *r) {
+    const struct sg_extract_opts *o = r->o;
+    cJSON *j                        = cJSON_CreateObject();
+    char weights[4200];
+    snprintf(weights, sizeof weights, "%s/sae_weights.safetensors", o->sae_dir);
+    cJSON_AddStringToObject(j, "sae", o->sae_dir);
+    add_file_stamp(j, "sae_weights", weights);
+    cJSON_AddStringToObject(j, "data", o->data);
+    add_file_stamp(j, "data_file", o->data);
+    cJSON_AddStringToObject(j, "model", r->cells->model_dir);
+    cJSON_AddNumberToObject(j, "layer", r->layer);
+    cJSON_AddNumberToObject(j, "context", (double)r->cells->tk.context);
+    cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(j, "cells", (double)r->cells->n_cells);
+    cJSON_AddStringToObject(j, "gene_id_key", o->gene_id_key ? o->gene_id_key : "");
+    cJSON_AddStringToObject(j, "cell_type_key", r->data.m.cell_type_key ? r->data.m.cell_type_key : "");
+    cJSON_AddNumberToObject(j, "top_k_genes", (double)o->top_k_genes);
+    cJSON_AddNumberToObject(j, "top_k_cells", (double)o->top_k_cells);
+    cJSON_AddStringToObject(j, "rank_by", sg_extract_rank_name(o->rank_by));
+    cJSON_AddNumberToObject(j, "histogram_bins", o->histogram_bins);
+    cJSON_AddNumberToObject(j, "histogram_samples", o->histogram_samples);
+    cJSON_AddNumberToObject(j, "max_codes", (double)r->enc.enc.k_codes);
+    cJSON_AddNumberToObject(j, "batch", (double)o->batch_cells);
+    cJSON_AddStringToObject(j, "write_h5ad", o->write_h5ad ? r->h5ad_path : "");
+    r->settings = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return r->settings ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "out of memory");
+}
+
+/* Rank 0: a fresh start, or the interrupted run's accumulators and rows; every rank learns
+ * where the stream of cells goes on. */
+static sg_status open_checkpoint(struct run *r) {
+    sg_status st = SG_OK;
+    r->next      = 0;
+    if (r->rank == 0) {
+        struct sg_extract_ckpt_state s = {.settings = r->settings};
+        st                             = build_settings(r);
+        s.settings                     = r->settings;
+        if (st == SG_OK && r->have_ckpt) {
+            st = sg_extract_ckpt_load(r->acc, r->ckpt_path, &s);
+            if (st != SG_OK) {
+                char why[1024];
+                snprintf(why, sizeof why, "%s", sg_last_error());
+                st = sg_error(st, "--resume: %s; pass --overwrite to start afresh", why);
+            }
+            r->next      = s.next_cell;
+            r->truncated = s.truncated;
+            if (st == SG_OK)
+                SG_LOGI("extract: resuming at cell %lld of %lld (the checkpoint's)", (long long)r->next,
+                        (long long)r->cells->n_cells);
+        }
+        if (st == SG_OK && r->o->write_h5ad)
+            st = sg_spool_open(r->spool_path, r->have_ckpt ? s.spool_bytes : -1, &r->spool);
+    }
+    /* a failure on rank 0 ends the job (main: sg_dist_abort) */
+    if (st == SG_OK) st = sg_dist_bcast(&r->next, sizeof r->next, 0);
+    return st;
+}
+
+static sg_status save_checkpoint(struct run *r, int64_t next) {
+    struct sg_extract_ckpt_state s = {.next_cell = next, .truncated = r->truncated, .settings = r->settings};
+    sg_status st                   = r->spool ? sg_spool_sync(r->spool, &s.spool_bytes) : SG_OK;
+    if (st == SG_OK) st = sg_extract_ckpt_save(r->acc, r->ckpt_path, &s);
+    r->have_ckpt |= st == SG_OK;
+    if (st == SG_OK) SG_LOGD("extract: checkpoint at cell %lld", (long long)next);
+    return st;
+}
+
+/* After every cell: the h5ad copy from the spooled rows. */
+static sg_status write_h5ad(struct run *r) {
+    sg_status st =
+        sg_h5ad_obsm_begin(r->o->data, r->h5ad_path, "X_sae", r->data.m.n_cells_total, r->sae->cfg.d_sae, &r->obsm);
+    if (st == SG_OK) st = sg_spool_replay(r->spool, r->obsm);
+    if (st == SG_OK) {
+        st      = sg_h5ad_obsm_end(r->obsm);
+        r->obsm = NULL;
     }
     return st;
 }
@@ -178,7 +317,7 @@ static sg_status consume_cell(struct run *r, const struct sg_extract_cell *c) {
         for (int64_t t = 0; t <= c->n_tokens; t++) r->truncated += c->vals[t * c->k + c->k - 1] > 0.0f;
     const struct sg_extract_row *xr = NULL;
     sg_status st                    = sg_extract_acc_add_cell(r->acc, c, &xr);
-    if (st == SG_OK && r->obsm) st = sg_h5ad_obsm_row(r->obsm, c->row, xr->cols, xr->vals, xr->n);
+    if (st == SG_OK && r->spool) st = sg_spool_row(r->spool, c->row, xr->cols, xr->vals, xr->n);
     return st;
 }
 
@@ -286,11 +425,12 @@ static sg_status unpack_cells(struct run *r, const char *p, int64_t bytes) {
     return SG_OK;
 }
 
-/* Round j: rank i encodes batch j * size + i; rank 0 takes the codes of all of them in rank
- * order, which is row order, so the accumulators see exactly what one process would. */
-static sg_status run_round(struct run *r, int64_t round) {
-    const int64_t N = r->cells->n_cells, B = r->o->batch_cells, size = r->size;
-    const int64_t first = (round * size + r->rank) * B;
+/* A round from cell `start`: rank i encodes the batch at start + i * B; rank 0 takes the codes
+ * of all of them in rank order, which is row order, so the accumulators see exactly what one
+ * process would. */
+static sg_status run_round(struct run *r, int64_t start) {
+    const int64_t N = r->cells->n_cells, B = r->o->batch_cells;
+    const int64_t first = start + r->rank * B;
     char *mine = NULL, *all = NULL;
     int64_t bytes = 0;
     sg_status st  = SG_OK;
@@ -299,11 +439,11 @@ static sg_status run_round(struct run *r, int64_t round) {
         if (st == SG_OK) st = pack_batch(r, &mine, &bytes);
     }
     /* a rank that failed here ends the job (main: sg_dist_abort), so the others never wait long */
-    int64_t *sizes = calloc((size_t)size, sizeof *sizes);
+    int64_t *sizes = calloc((size_t)r->size, sizeof *sizes);
     if (st == SG_OK && !sizes) st = sg_error(SG_ERR_NO_MEMORY, "out of memory");
     if (st == SG_OK) st = sg_dist_gatherv(mine, bytes, 0, (void **)&all, sizes);
     int64_t total = 0;
-    for (int64_t i = 0; st == SG_OK && i < size; i++) total += sizes[i];
+    for (int64_t i = 0; st == SG_OK && i < r->size; i++) total += sizes[i];
     if (st == SG_OK && r->acc) st = unpack_cells(r, all, total);
     free(mine);
     free(all);
@@ -311,24 +451,52 @@ static sg_status run_round(struct run *r, int64_t round) {
     return st;
 }
 
-static sg_status stream_cells(struct run *r) {
-    const int64_t N = r->cells->n_cells, B = r->o->batch_cells;
-    const double t0    = now_s();
-    double t_report    = t0;
-    const int64_t step = B * r->size; /* cells per round, one batch per rank */
-    for (int64_t first = 0; first < N; first += step) {
-        sg_status st = r->size > 1 ? run_round(r, first / step) : run_batch(r, first, N - first < B ? N - first : B);
+static volatile sig_atomic_t g_interrupted;
+static void on_sigint(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+/* Cells from r->next on, a round (one batch per rank) at a time; rank 0 checkpoints every
+ * checkpoint_every seconds and when interrupted (every rank stops at the same round). */
+static sg_status stream_rounds(struct run *r) {
+    const int64_t N = r->cells->n_cells, B = r->o->batch_cells, step = B * r->size;
+    const double t0 = now_s();
+    double t_report = t0, t_ckpt = t0;
+    for (int64_t first = r->next; first < N; first += step) {
+        sg_status st = r->size > 1 ? run_round(r, first) : run_batch(r, first, N - first < B ? N - first : B);
         if (st != SG_OK) return st;
         const double now   = now_s();
         const int64_t done = first + step < N ? first + step : N;
+        int64_t stop       = g_interrupted;
+        if (r->size > 1) st = sg_dist_allreduce_max_i64(&stop, 1);
+        if (st == SG_OK && r->acc && done < N && (stop || now - t_ckpt >= (double)r->o->checkpoint_every)) {
+            st     = save_checkpoint(r, done);
+            t_ckpt = now;
+        }
+        if (st != SG_OK) return st;
         if (now - t_report >= 10.0 || done == N) {
-            double rate = (double)done / (now - t0 > 1e-9 ? now - t0 : 1e-9);
+            double rate = (double)(done - r->next) / (now - t0 > 1e-9 ? now - t0 : 1e-9);
             SG_LOGI("extract: %lld/%lld cells (%.0f%%), %.1f cells/s, %.0f s left", (long long)done, (long long)N,
                     100.0 * (double)done / (double)N, rate, (double)(N - done) / rate);
             t_report = now;
         }
+        if (stop && done < N)
+            return sg_error(SG_ERR_CANCELLED,
+                            "interrupted after %lld of %lld cells; the checkpoint is saved: continue with --resume",
+                            (long long)done, (long long)N);
     }
     return SG_OK;
+}
+
+static sg_status stream_cells(struct run *r) {
+    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_sa);
+    sg_status st = stream_rounds(r);
+    sigaction(SIGINT, &old_sa, NULL);
+    return st;
 }
 
 static sg_status write_outputs(struct run *r) {
@@ -352,6 +520,8 @@ static sg_status write_outputs(struct run *r) {
 
 static void run_free(struct run *r) {
     sg_h5ad_obsm_abort(r->obsm);
+    sg_spool_close(r->spool, !r->have_ckpt); /* an interrupted run's rows stay with its checkpoint */
+    free(r->settings);
     sg_extract_acc_free(r->acc);
     sg_extract_data_free(&r->data);
     if (r->enc.ctx) sg_extract_enc_free(&r->enc);
@@ -372,7 +542,9 @@ sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_resu
     struct run r = {.o = o, .rank = sg_dist_rank(), .size = sg_dist_size()};
     if (res) memset(res, 0, sizeof *res);
     sg_status st = check_opts(o);
+    if (st == SG_OK) st = check_output(&r);
     if (st == SG_OK) st = open_run(&r);
+    if (st == SG_OK) st = open_checkpoint(&r);
     if (st == SG_OK) {
         const struct sg_sae_config *c = &r.sae->cfg;
         SG_LOGI("extract: %s SAE %lld -> %lld at layer %d on %s: %lld cells, %lld genes in the vocabulary, "
@@ -398,9 +570,10 @@ sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_resu
                 "not counted (raise --max-codes)",
                 (long long)r.truncated, (int)r.enc.enc.k_codes, (int)r.enc.enc.k_codes);
     if (st == SG_OK) st = write_outputs(&r);
-    if (st == SG_OK && r.obsm) {
-        st     = sg_h5ad_obsm_end(r.obsm);
-        r.obsm = NULL;
+    if (st == SG_OK && r.spool) st = write_h5ad(&r);
+    if (st == SG_OK && r.have_ckpt) { /* done: the checkpoint and the spooled rows go */
+        unlink(r.ckpt_path);
+        r.have_ckpt = false;
     }
     if (st == SG_OK && res) {
         res->n_cells          = r.acc->n_cells;
@@ -414,7 +587,7 @@ sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_resu
         snprintf(res->symbol_key, sizeof res->symbol_key, "%s", r.data.m.symbol_key ? r.data.m.symbol_key : "");
         snprintf(res->cell_type_key, sizeof res->cell_type_key, "%s",
                  r.data.m.cell_type_key ? r.data.m.cell_type_key : "");
-        snprintf(res->h5ad, sizeof res->h5ad, "%s", r.obsm || !o->write_h5ad ? "" : r.h5ad_path);
+        snprintf(res->h5ad, sizeof res->h5ad, "%s", o->write_h5ad ? r.h5ad_path : "");
     }
     run_free(&r);
     return st;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/log.h"
 #include "dashboard/dashboard.h"
 #include "models/tahoe_x1.h"
@@ -78,7 +79,11 @@ static sg_status preflight(const struct sg_run_opts *o, const char *sae_dir) {
     int64_t d_model = 0;
     bool need_model = !o->skip_training || !o->skip_extraction;
     /* before the model is even opened: training would replace an earlier run in the folder */
-    sg_status st = o->skip_training ? SG_OK : sg_train_check_output(o->output, o->overwrite);
+    if (o->resume && o->overwrite) return sg_error(SG_ERR_INVALID_ARG, "pass --resume or --overwrite, not both");
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o->output);
+    const bool resume_training = o->resume && access(ckpt, F_OK) == 0;
+    sg_status st = o->skip_training || resume_training ? SG_OK : sg_train_check_output(o->output, o->overwrite);
     if (st == SG_OK && need_model) st = model_width(rs, dir, sizeof dir, &d_model);
     if (st != SG_OK) return st;
     int64_t want = sg_run_int(rs, "training.sae.d_in", 0);
@@ -113,9 +118,12 @@ static sg_status train(const struct sg_run_opts *o) {
                         (long long)d_sae);
     sg_sae_config_default(&t.sae, arch, 0, d_sae);
     if (sg_sae_arch_is_topk_family(arch)) t.sae.k = (int)k;
-    t.data           = o->data;
-    t.output         = o->output;
-    t.overwrite      = o->overwrite;
+    t.data      = o->data;
+    t.output    = o->output;
+    t.overwrite = o->overwrite;
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o->output);
+    t.resume         = o->resume && access(ckpt, F_OK) == 0;
     t.model          = sg_run_str(rs, "model.path");
     t.model_size     = t.model ? NULL : sg_run_str(rs, "model.size");
     t.gene_id_key    = sg_run_str(rs, "data.gene_id_key");
@@ -157,7 +165,12 @@ static sg_status extract(const struct sg_run_opts *o, const char *sae_dir) {
     e.device        = sg_run_str(rs, "model.device");
     e.threads       = (int)sg_run_int(rs, "model.threads", 0);
     e.write_h5ad    = sg_run_bool(rs, "extraction.write_h5ad") ? "" : NULL;
-    sg_status st    = sg_extract_rank_parse(sg_run_str(rs, "extraction.rank_by"), &e.rank_by);
+    /* --resume continues whatever was interrupted: the extraction too, when it has a checkpoint */
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/extract_checkpoint.safetensors", o->output);
+    e.resume     = o->resume && access(ckpt, F_OK) == 0;
+    e.overwrite  = o->overwrite;
+    sg_status st = sg_extract_rank_parse(sg_run_str(rs, "extraction.rank_by"), &e.rank_by);
     /* layer and context are the SAE's (cfg.json), as trained; only a --layer typed on the command
      * line is passed on, so that a mismatch with a reused SAE is reported rather than hidden */
     const struct sg_setting *layer = sg_run_setting((struct sg_run_settings *)rs, "model.layer");
@@ -204,7 +217,7 @@ sg_status sg_run_pipeline(const struct sg_run_opts *o, struct sg_run_result *res
     char sae_dir[4200];
     snprintf(sae_dir, sizeof sae_dir, "%s/sae", o->output);
     sg_status st = preflight(o, sae_dir);
-    if (st == SG_OK) st = sgv_mkdir_p(o->output);
+    if (st == SG_OK) st = sg_mkdir_p(o->output);
     if (st == SG_OK && !o->skip_training) {
         st           = train(o);
         res->trained = st == SG_OK;

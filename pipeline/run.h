@@ -73,6 +73,7 @@ struct sg_run_opts {
     const char *data, *output;
     bool skip_training, skip_extraction, skip_dashboard;
     bool overwrite; /* train afresh over an earlier run in output */
+    bool resume;    /* continue an interrupted training and extraction from their checkpoints */
     struct sg_run_settings settings;
 };
 

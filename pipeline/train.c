@@ -1,6 +1,7 @@
 /* The training loop: data -> shuffle pool -> step graph, with dead-latent tracking, the training
  * log, progress, checkpoints, and at the end the folded SAE in SAELens layout and its
  * evaluation. */
+#include "core/fs.h"
 #include "pipeline/train.h"
 
 #include <errno.h>
@@ -536,10 +537,7 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
     if (st == SG_OK) st = sg_backends_load();
     if (st == SG_OK) st = sg_device_select(o->device ? o->device : "auto", &t->dev);
     if (st == SG_OK) st = sg_device_open_stream(t->dev, o->threads, &t->stream);
-    if (st == SG_OK)
-        st = mkdir(o->output, 0755) == 0 || errno == EEXIST
-                 ? SG_OK
-                 : sg_error(SG_ERR_IO, "cannot create %s: %s", o->output, strerror(errno));
+    if (st == SG_OK) st = sg_mkdir_p(o->output); /* parents too, as every other command */
     if (st == SG_OK) st = open_data(t);
     if (st != SG_OK) return st;
 

@@ -1,3 +1,4 @@
+#include "core/fs.h"
 #include "validation/cache.h"
 
 #include <cjson/cJSON.h>
@@ -17,7 +18,7 @@ struct sgv_cache {
 
 sg_status sgv_cache_open(const char *dir, struct sgv_cache **out) {
     *out         = NULL;
-    sg_status st = sgv_mkdir_p(dir);
+    sg_status st = sg_mkdir_p(dir);
     if (st != SG_OK) return sg_error_wrap(st, "response cache");
     struct sgv_cache *c = calloc(1, sizeof *c);
     if (!c || !(c->dir = strdup(dir))) {
@@ -143,7 +144,7 @@ sg_status sgv_cache_put(struct sgv_cache *c, const char *source, const char *ver
     cJSON *m     = cJSON_CreateObject();
     char *text   = NULL, hex[65], shown[1024], when[21];
     sg_status st = dir && mp && bp && m ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "cache: out of memory");
-    if (st == SG_OK) st = sgv_mkdir_p(dir);
+    if (st == SG_OK) st = sg_mkdir_p(dir);
     if (st == SG_OK) st = sgv_sha256_hex(body, len, hex);
     if (st == SG_OK) {
         sg_http_redact_url(url, shown, sizeof shown);

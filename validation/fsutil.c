@@ -20,25 +20,6 @@ char *sgv_path_join(const char *a, const char *b) {
     return p;
 }
 
-sg_status sgv_mkdir_p(const char *dir) {
-    char *p = strdup(dir);
-    if (!p) return sg_error(SG_ERR_NO_MEMORY, "out of memory");
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0') continue;
-        char c = *s;
-        *s     = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            sg_status st = sg_error(SG_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
-            free(p);
-            return st;
-        }
-        *s = c;
-        if (!c) break;
-    }
-    free(p);
-    return sgv_is_dir(dir) ? SG_OK : sg_error(SG_ERR_IO, "%s: exists and is not a directory", dir);
-}
-
 int sgv_file_exists(const char *path) {
     struct stat sb;
     return path && stat(path, &sb) == 0;

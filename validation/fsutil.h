@@ -1,7 +1,7 @@
 /* Small file-system helpers for validation/: paths, whole-file reads, atomic writes.
  *
  *     char *p = sgv_path_join("results/run1", "validation/summary.json");
- *     sgv_mkdir_p("results/run1/validation");
+ *     sg_mkdir_p("results/run1/validation");            // core/fs.h
  *     sgv_write_file_atomic(p, text, strlen(text));   // temp file in the same folder + rename
  *     free(p);
  */
@@ -14,7 +14,6 @@
 
 /* a/b, or b alone when b is absolute or a is NULL/empty. Caller frees. */
 char *sgv_path_join(const char *a, const char *b);
-sg_status sgv_mkdir_p(const char *dir);
 int sgv_file_exists(const char *path);
 int sgv_is_dir(const char *path);
 sg_status sgv_read_file(const char *path, char **data, size_t *len);

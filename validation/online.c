@@ -1,3 +1,4 @@
+#include "core/fs.h"
 #include "validation/online.h"
 
 #include <ctype.h>
@@ -145,7 +146,7 @@ sg_status sgv_download(struct sgv_online *o, const struct sgv_endpoint *ep, cons
     }
     sg_status st = SG_OK;
     if (!sgv_file_exists(file)) {
-        st = sgv_mkdir_p(dir);
+        st = sg_mkdir_p(dir);
         if (st == SG_OK) {
             SG_LOGI("%s: downloading %s", ep->source, name);
             o->requests++;

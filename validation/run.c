@@ -1,3 +1,4 @@
+#include "core/fs.h"
 #include "validation/run.h"
 
 #include <cjson/cJSON.h>
@@ -408,7 +409,7 @@ static sg_status run_results(struct run *r, int *failed) {
                 r->fs.n, r->fs.n_empty, r->fs.map.total, sgv_map_stats_mapped(&r->fs.map), r->fs.map.by[SGV_MATCH_NONE],
                 r->fs.map.by[SGV_MATCH_AMBIGUOUS]);
         SG_LOGI("background: %u identifiers, %zu genes mapped", r->fs.bg_map.total, r->fs.n_background);
-        st = sgv_mkdir_p(outdir);
+        st = sg_mkdir_p(outdir);
     }
     cJSON *summary = cJSON_CreateObject(), *srcs = NULL;
     uint8_t *any = calloc(r->fs.n + 1, 1), *any_null = calloc(r->fs.n + 1, 1);

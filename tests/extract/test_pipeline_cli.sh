@@ -84,6 +84,11 @@ before=$(sum "$tmp/run")
 expect 1 "$tmp/run already holds a training run (checkpoint.safetensors, sae/); pass --resume to continue it, --overwrite" \
     -- "$saeg" pipeline $tiny $cfg --output "$tmp/run" --steps 30
 [ "$(sum "$tmp/run")" = "$before" ] || { echo "FAIL: a refused run changed files"; fail=1; }
+# --resume continues from the checkpoints there (training: none of its 30 steps left) to the same files
+expect 0 "dashboard: $tmp/run/dashboard.html" -- "$saeg" pipeline $tiny $cfg --output "$tmp/run" --steps 30 --resume
+[ "$(sum "$tmp/run")" = "$before" ] || { echo "FAIL: --resume of a finished run changed its files"; fail=1; }
+expect 1 "pass --resume or --overwrite, not both" -- "$saeg" pipeline $tiny $cfg --output "$tmp/run" --resume \
+    --overwrite
 
 # only the dashboard: sae/ and the extraction files stay as they were
 rm "$tmp/run/dashboard.html"

@@ -4,6 +4,8 @@
 #   embed    embeddings.safetensors byte for byte
 #   embed-resume  2 ranks killed after recording progress: --resume under 1 rank is refused,
 #            under 2 ranks it finishes the file byte for byte as 1 uninterrupted process
+#   extract-resume  a 1-process extraction killed after a checkpoint, resumed by 2 ranks: the
+#            three JSON files byte for byte as 1 uninterrupted process
 #   extract  the three JSON files byte for byte, obsm['X_sae'] of the --write-h5ad copy dataset by
 #            dataset (the copy's HDF5 object headers carry times, so the files differ)
 #   train    the SAE's weights within 1e-4 of the largest weight (same seed: the only difference is
@@ -82,6 +84,27 @@ embed-resume)
         echo "FAIL: embed-resume: embeddings.safetensors differs"
         fail=1
     fi
+    ;;
+extract-resume)
+    run "$tmp/t.log" "$saeg" train $demo --output "$tmp/run" --steps 20 --batch 256 --d-sae 64 -k 8 \
+        --max-cells 24 --context 256 --no-eval --no-progress "${one[@]}" || exit 1
+    args=(extract --sae "$tmp/run" $demo --max-cells 120 --batch 1 --context 1024 --cell-type-key time_point
+        --histogram-samples 20 "${one[@]}")
+    run "$tmp/1.log" "$saeg" "${args[@]}" --output "$tmp/one" || exit 1
+    "$saeg" "${args[@]}" --output "$tmp/two" --checkpoint-every 0 >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 400); do [ -f "$tmp/two/extract_checkpoint.safetensors" ] && break; sleep 0.05; done
+    sleep 0.3
+    kill -9 $pid
+    wait $pid 2>/dev/null
+    [ -f "$tmp/two/extract_checkpoint.safetensors" ] && [ ! -f "$tmp/two/feature_stats.json" ] ||
+        { echo "FAIL: extract-resume: the run finished before it was killed"; exit 1; }
+    run "$tmp/2.log" "${mpirun[@]}" "$saeg" "${args[@]}" --output "$tmp/two" --resume || exit 1
+    grep -q "resuming at cell" "$tmp/2.log" || { echo "FAIL: extract-resume: did not resume"; fail=1; }
+    for f in feature_gene_associations.json feature_cell_associations.json feature_stats.json; do
+        cmp -s "$tmp/one/$f" "$tmp/two/$f" || { echo "FAIL: extract-resume: $f differs"; fail=1; }
+    done
+    [ $fail = 0 ] && echo "extract-resume: resumed by 2 ranks, the files of 1 uninterrupted process, byte for byte"
     ;;
 extract)
     run "$tmp/t.log" "$saeg" train $demo --output "$tmp/run" --steps 20 --batch 256 --d-sae 64 -k 8 \
