@@ -450,7 +450,7 @@ static sg_status embed_cells(struct embed_run *e, struct sg_stream *stream, int6
     double t_report = t_start, t_sync = t_start;
     int64_t done       = 0;
     const int64_t mine = e->hi - e->lo, skipped = e->next - e->lo;
-    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old_sa; /* I/O in progress restarts */
     sigemptyset(&sa.sa_mask);
     g_interrupted = 0;
     sigaction(SIGINT, &sa, &old_sa);

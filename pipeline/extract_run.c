@@ -490,7 +490,7 @@ static sg_status stream_rounds(struct run *r) {
 }
 
 static sg_status stream_cells(struct run *r) {
-    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old_sa; /* I/O in progress restarts */
     sigemptyset(&sa.sa_mask);
     g_interrupted = 0;
     sigaction(SIGINT, &sa, &old_sa);

@@ -602,7 +602,7 @@ static sg_status train(struct sg_trainer *t, struct sg_train_result *res) {
     if (st != SG_OK) return st;
 
     const bool bar      = root && (o->progress > 0 || (o->progress < 0 && isatty(fileno(stderr))));
-    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESTART}, old_sa; /* I/O in progress restarts */
     sigemptyset(&sa.sa_mask);
     g_interrupted = 0;
     sigaction(SIGINT, &sa, &old_sa);

@@ -20,7 +20,7 @@ files="feature_gene_associations.json feature_cell_associations.json feature_sta
 next_cell() { head -c 8192 "$1/extract_checkpoint.safetensors" 2>/dev/null | grep -ao '"next_cell":"[0-9]*"' | tr -dc 0-9; }
 # wait_ckpt DIR N PID: until DIR's checkpoint holds at least N cells (fails if PID ends first)
 wait_ckpt() {
-    for _ in $(seq 1200); do
+    for _ in $(seq 2400); do # 2 minutes on a loaded machine
         local n
         n=$(next_cell "$1")
         [ -n "$n" ] && [ "$n" -ge "$2" ] && return 0
@@ -62,7 +62,7 @@ expect 2 "pass --resume or --overwrite, not both" -- "${ext[@]}" --output "$tmp/
 # Ctrl-C: a checkpoint is saved (none was due: the default interval is 10 minutes)
 "${ext[@]}" --output "$tmp/int" >/dev/null 2>"$tmp/int.log" &
 pid=$!
-for _ in $(seq 400); do grep -q "on cpu" "$tmp/int.log" && break; sleep 0.05; done
+for _ in $(seq 2400); do grep -q "on cpu" "$tmp/int.log" && break; sleep 0.05; done
 sleep 1
 kill -INT $pid
 wait $pid

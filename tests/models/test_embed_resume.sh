@@ -14,7 +14,7 @@ args="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad --laye
 progress() { sed -n 's/.*"next": \([0-9]*\).*/\1/p' "$1/embeddings.progress.0.json" 2>/dev/null; }
 # wait_progress DIR N PID: until DIR's record says at least N cells (fails if PID ends first)
 wait_progress() {
-    for _ in $(seq 600); do
+    for _ in $(seq 2400); do # 2 minutes on a loaded machine
         local n
         n=$(progress "$1")
         [ -n "$n" ] && [ "$n" -ge "$2" ] && return 0
