@@ -29,10 +29,13 @@ static bool exists(const char *dir, const char *name) {
 static void remove_all_records(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;
+    static const char prefix[] = "embeddings.progress.";
     for (struct dirent *e; (e = readdir(d));) {
-        int rank, end = 0;
-        if (sscanf(e->d_name, "embeddings.progress.%d.json%n", &rank, &end) == 1 && e->d_name[end] == '\0')
-            embed_progress_remove(dir, rank);
+        if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0) continue;
+        char *end;
+        long rank = strtol(e->d_name + sizeof prefix - 1, &end, 10);
+        if (end != e->d_name + sizeof prefix - 1 && strcmp(end, ".json") == 0 && rank >= 0 && rank <= INT32_MAX)
+            embed_progress_remove(dir, (int)rank);
     }
     closedir(d);
 }
