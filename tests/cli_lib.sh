@@ -17,3 +17,18 @@ expect() {
     if [ $rc -ne "$want" ]; then echo "FAIL: exit $rc (want $want): $*"; echo "$out"; fail=1; return; fi
     if ! grep -qF -- "$msg" <<<"$out"; then echo "FAIL: expected '$msg' from: $*"; echo "$out"; fail=1; fi
 }
+
+# wait_for PID WHAT -- command...: polls the command (every 0.05 s, up to 2 minutes on a loaded
+# machine) until it succeeds; fails the test, naming WHAT, if PID ends first or time runs out.
+wait_for() {
+    local pid=$1 what=$2
+    shift 3
+    for _ in $(seq 2400); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || { echo "FAIL: the run ended before $what"; fail=1; return 1; }
+        sleep 0.05
+    done
+    echo "FAIL: no $what after 2 minutes"
+    fail=1
+    return 1
+}

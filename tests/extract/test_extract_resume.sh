@@ -18,18 +18,10 @@ ext=("$saeg" extract --sae "$tmp/run" $demo --max-cells 160 --batch 1 --context 
     --histogram-samples 20 --write-h5ad --device cpu --threads 1)
 files="feature_gene_associations.json feature_cell_associations.json feature_stats.json"
 next_cell() { head -c 8192 "$1/extract_checkpoint.safetensors" 2>/dev/null | grep -ao '"next_cell":"[0-9]*"' | tr -dc 0-9; }
-# wait_ckpt DIR N PID: until DIR's checkpoint holds at least N cells (fails if PID ends first)
-wait_ckpt() {
-    for _ in $(seq 2400); do # 2 minutes on a loaded machine
-        local n
-        n=$(next_cell "$1")
-        [ -n "$n" ] && [ "$n" -ge "$2" ] && return 0
-        kill -0 "$3" 2>/dev/null || { echo "FAIL: the run ended before a checkpoint of $2 cells"; fail=1; return 1; }
-        sleep 0.05
-    done
-    echo "FAIL: no checkpoint in $1"
-    fail=1
-    return 1
+saved() { # saved DIR N: DIR's checkpoint holds at least N cells
+    local n
+    n=$(next_cell "$1")
+    [ -n "$n" ] && [ "$n" -ge "$2" ]
 }
 same_as_ref() { # same_as_ref DIR WHAT
     for f in $files; do cmp -s "$tmp/ref/$f" "$1/$f" || { echo "FAIL: $2: $f differs"; fail=1; }; done
@@ -44,7 +36,7 @@ ls "$tmp/ref" | grep -q "checkpoint\|spool" && { echo "FAIL: a finished run left
 # SIGKILL after a checkpoint of >= 20 cells (one after every batch)
 "${ext[@]}" --output "$tmp/k" --checkpoint-every 0 >/dev/null 2>&1 &
 pid=$!
-wait_ckpt "$tmp/k" 20 $pid && kill -9 $pid
+wait_for $pid "a checkpoint of 20 cells" -- saved "$tmp/k" 20 && kill -9 $pid
 wait $pid 2>/dev/null
 at=$(next_cell "$tmp/k")
 before=$(md5sum <"$tmp/k/extract_checkpoint.safetensors")
@@ -62,7 +54,7 @@ expect 2 "pass --resume or --overwrite, not both" -- "${ext[@]}" --output "$tmp/
 # Ctrl-C: a checkpoint is saved (none was due: the default interval is 10 minutes)
 "${ext[@]}" --output "$tmp/int" >/dev/null 2>"$tmp/int.log" &
 pid=$!
-for _ in $(seq 2400); do grep -q "on cpu" "$tmp/int.log" && break; sleep 0.05; done
+wait_for $pid "the first cell" -- grep -q "on cpu" "$tmp/int.log"
 sleep 1
 kill -INT $pid
 wait $pid
@@ -76,7 +68,7 @@ same_as_ref "$tmp/int" "resumed after SIGINT"
 # --overwrite drops an interrupted run's checkpoint and starts afresh
 "${ext[@]}" --output "$tmp/o" --checkpoint-every 0 >/dev/null 2>&1 &
 pid=$!
-wait_ckpt "$tmp/o" 5 $pid && kill -9 $pid
+wait_for $pid "a checkpoint of 5 cells" -- saved "$tmp/o" 5 && kill -9 $pid
 wait $pid 2>/dev/null
 expect 0 "wrote $tmp/o/feature_gene_associations.json" -- "${ext[@]}" --output "$tmp/o" --overwrite
 same_as_ref "$tmp/o" "--overwrite"

@@ -12,18 +12,10 @@ source tests/cli_lib.sh
 args="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad --layer 1 --batch 2 \
  --context 1024 --device cpu --threads 1"
 progress() { sed -n 's/.*"next": \([0-9]*\).*/\1/p' "$1/embeddings.progress.0.json" 2>/dev/null; }
-# wait_progress DIR N PID: until DIR's record says at least N cells (fails if PID ends first)
-wait_progress() {
-    for _ in $(seq 2400); do # 2 minutes on a loaded machine
-        local n
-        n=$(progress "$1")
-        [ -n "$n" ] && [ "$n" -ge "$2" ] && return 0
-        kill -0 "$3" 2>/dev/null || { echo "FAIL: the run ended before recording $2 cells"; fail=1; return 1; }
-        sleep 0.05
-    done
-    echo "FAIL: no progress record in $1"
-    fail=1
-    return 1
+recorded() { # recorded DIR N: DIR's record says at least N cells
+    local n
+    n=$(progress "$1")
+    [ -n "$n" ] && [ "$n" -ge "$2" ]
 }
 
 "$saeg" embed $args --output "$tmp/ref" >/dev/null 2>&1 || { echo "FAIL: uninterrupted run"; exit 1; }
@@ -33,7 +25,7 @@ ref="$tmp/ref/embeddings.safetensors"
 # SIGKILL after >= 10 recorded cells (records after every batch)
 "$saeg" embed $args --output "$tmp/k" --sync-every 0 >/dev/null 2>&1 &
 pid=$!
-wait_progress "$tmp/k" 10 $pid && kill -9 $pid
+wait_for $pid "a record of 10 cells" -- recorded "$tmp/k" 10 && kill -9 $pid
 wait $pid 2>/dev/null
 [ -f "$tmp/k/embeddings.safetensors.tmp" ] || { echo "FAIL: the killed run left no .tmp file"; fail=1; }
 [ -f "$tmp/k/embeddings.safetensors" ] && { echo "FAIL: a killed run left a finished file"; fail=1; }
@@ -59,7 +51,7 @@ expect 1 "--resume: $tmp/none holds no interrupted embedding" -- "$saeg" embed $
 # Ctrl-C: the run records where it is and says how to continue
 "$saeg" embed $args --output "$tmp/int" --sync-every 0 >/dev/null 2>"$tmp/int.log" &
 pid=$!
-wait_progress "$tmp/int" 4 $pid && kill -INT $pid
+wait_for $pid "a record of 4 cells" -- recorded "$tmp/int" 4 && kill -INT $pid
 wait $pid
 rc=$?
 [ $rc -eq 1 ] || { echo "FAIL: SIGINT: exit $rc (want 1)"; cat "$tmp/int.log"; fail=1; }
