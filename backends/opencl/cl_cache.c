@@ -4,7 +4,8 @@
  * everything that affects the binary. Each file carries its key and the SHA-256 of its payload;
  * anything that does not check out is ignored (and rebuilt by the caller), never trusted.
  * Writes go to a temporary file renamed into place, so readers never see half a file.
- * SAEG_OPENCL_CACHE=off disables the cache; cl_cache_prune.c keeps the folder under a size cap. */
+ * SAEG_OPENCL_CACHE=off disables the cache; core/cache_dir.c keeps the folder under a size cap
+ * (SAEG_OPENCL_CACHE_MAX_MB, default 256). */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -14,12 +15,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cache_dir.h"
 #include "core/log.h"
 #include "cl_internal.h"
 
 #define CACHE_MAGIC   "SAEGCLB1"
 #define CACHE_VERSION "saeg-opencl-cache-1"
 #define HEADER_SIZE   (8 + 32 + 8 + 32)
+
+static const struct sg_cache_policy cache_policy = {.what           = "opencl: program cache",
+                                                    .suffix         = ".clbin",
+                                                    .temp_marker    = ".clbin.tmp.",
+                                                    .cap_env        = "SAEG_OPENCL_CACHE_MAX_MB",
+                                                    .default_cap_mb = 256};
 
 static bool cache_disabled(void) {
     const char *env = getenv("SAEG_OPENCL_CACHE");
@@ -113,7 +121,7 @@ bool sg_cl_cache_load(const unsigned char key[32], unsigned char **bin, size_t *
         free(data);
         return false;
     }
-    sg_cl_cache_touch(path);
+    sg_cache_touch(path);
     *bin  = data;
     *size = (size_t)n;
     return true;
@@ -139,7 +147,7 @@ void sg_cl_cache_store(const unsigned char key[32], const unsigned char *bin, si
     bool ok = f && fwrite(header, 1, sizeof header, f) == sizeof header && fwrite(bin, 1, size, f) == size;
     if (f && fclose(f) != 0) ok = false;
     if (ok && rename(tmp, path) == 0) {
-        sg_cl_cache_prune(dir, strrchr(path, '/') + 1);
+        sg_cache_prune(&cache_policy, dir, strrchr(path, '/') + 1);
         return;
     }
     SG_LOGD("opencl: could not write cache entry %s: %s", path, strerror(errno));

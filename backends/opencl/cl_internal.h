@@ -151,10 +151,6 @@ bool sg_cl_cache_key(const struct sg_cl_device *d, const char *const *srcs, int 
 bool sg_cl_cache_load(const unsigned char key[32], unsigned char **bin, size_t *size);
 /* Stores a binary atomically (temp file + rename); failures are logged, never fatal. */
 void sg_cl_cache_store(const unsigned char key[32], const unsigned char *bin, size_t size);
-/* Marks a cache file as used now (cl_cache_prune.c keeps recently used entries). */
-void sg_cl_cache_touch(const char *path);
-/* Trims dir to SAEG_OPENCL_CACHE_MAX_MB, least recently used first, sparing the entry keep. */
-void sg_cl_cache_prune(const char *dir, const char *keep);
 
 /* ---- memory (cl_memory.c) --------------------------------------------------------------- */
 

@@ -2,7 +2,8 @@
  * $XDG_CACHE_HOME/saeg (or ~/.cache/saeg)/vulkan-<vendor>-<device>-<hash>.bin, where the hash
  * covers the embedded shaders and the driver, so a new build or driver starts afresh. Written
  * to a temporary file and renamed, so a crash never leaves a torn cache. SAEG_VK_PIPELINE_CACHE=0
- * turns it off. */
+ * turns it off. Files of earlier builds and drivers are removed, least recently used first, once
+ * the vulkan-*.bin files pass SAEG_VULKAN_CACHE_MAX_MB (default 256; core/cache_dir.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cache_dir.h"
+#include "core/fs.h"
 #include "vk_internal.h"
+
+static const struct sg_cache_policy cache_policy = {.what           = "vulkan: pipeline cache",
+                                                    .prefix         = "vulkan-",
+                                                    .suffix         = ".bin",
+                                                    .temp_marker    = ".bin.",
+                                                    .cap_env        = "SAEG_VULKAN_CACHE_MAX_MB",
+                                                    .default_cap_mb = 256};
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
     const unsigned char *p = data;
@@ -22,18 +32,6 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
 static bool cache_enabled(void) {
     const char *v = getenv("SAEG_VK_PIPELINE_CACHE");
     return !(v && strcmp(v, "0") == 0);
-}
-
-/* mkdir -p for the cache folder; false when it cannot be made. */
-static bool make_dirs(char *path) {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p      = '\0';
-        bool ok = mkdir(path, 0755) == 0 || errno == EEXIST;
-        *p      = '/';
-        if (!ok) return false;
-    }
-    return mkdir(path, 0755) == 0 || errno == EEXIST;
 }
 
 static bool cache_path(const struct sg_vk_device *d, char *dir, size_t dir_size, char *file, size_t file_size) {
@@ -101,8 +99,10 @@ void sg_vk_pipeline_cache_load(struct sg_vk_device *d) {
     }
     if (r != VK_SUCCESS)
         d->cache = VK_NULL_HANDLE; /* pipelines still work, uncached */
-    else if (data)
+    else if (data) {
         SG_LOGD("%s: loaded %zu bytes of pipeline cache from %s", d->name, size, file);
+        sg_cache_touch(file); /* in use: the last to be pruned */
+    }
     free(data);
 }
 
@@ -114,7 +114,7 @@ void sg_vk_pipeline_cache_save(struct sg_vk_device *d) {
     if (vkGetPipelineCacheData(d->dev, d->cache, &size, NULL) != VK_SUCCESS || size == 0) return;
     void *data = malloc(size);
     if (!data) return;
-    bool ok = vkGetPipelineCacheData(d->dev, d->cache, &size, data) == VK_SUCCESS && make_dirs(dir);
+    bool ok = vkGetPipelineCacheData(d->dev, d->cache, &size, data) == VK_SUCCESS && sg_mkdir_p(dir) == SG_OK;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", file, (long)getpid());
     FILE *f = ok ? fopen(tmp, "wb") : NULL;
     if (f) {
@@ -129,6 +129,7 @@ void sg_vk_pipeline_cache_save(struct sg_vk_device *d) {
     if (ok) {
         d->cache_dirty = false;
         SG_LOGD("%s: saved %zu bytes of pipeline cache to %s", d->name, size, file);
+        sg_cache_prune(&cache_policy, dir, strrchr(file, '/') + 1);
     } else {
         SG_LOGD("%s: could not write the pipeline cache %s", d->name, file);
     }

@@ -1,11 +1,6 @@
-/* Keeping the program-binary cache bounded. Every change of kernel source, build options or
- * driver makes new entries and orphans the old ones, so after storing an entry the folder is
- * trimmed to a size cap, least recently used first (a cache hit refreshes the entry's mtime;
- * atime is unreliable on noatime mounts). Temporary files older than an hour are left-overs of
- * a process that died mid-write and go too. The entry just stored and files that are not cache
- * entries are never touched.
- * The cap is SAEG_OPENCL_CACHE_MAX_MB (default 256). */
+/* Bounded cache folders (cache_dir.h). */
 #include <dirent.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,10 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cache_dir.h"
 #include "core/log.h"
-#include "cl_internal.h"
 
-#define DEFAULT_MAX_MB     256
 #define STALE_TEMP_SECONDS 3600
 
 struct entry {
@@ -27,15 +21,15 @@ struct entry {
     uint64_t size;
 };
 
-static uint64_t max_bytes(void) {
-    const char *env = getenv("SAEG_OPENCL_CACHE_MAX_MB");
+static uint64_t max_bytes(const struct sg_cache_policy *p) {
+    const char *env = getenv(p->cap_env);
     if (env && *env) {
         char *end;
         long long mb = strtoll(env, &end, 10);
         if (*end == '\0' && mb >= 0 && mb < ((long long)1 << 40)) return (uint64_t)mb << 20;
-        SG_LOGW("SAEG_OPENCL_CACHE_MAX_MB='%s' is not a size in MiB; using %d", env, DEFAULT_MAX_MB);
+        SG_LOGW("%s='%s' is not a size in MiB; using %d", p->cap_env, env, p->default_cap_mb);
     }
-    return (uint64_t)DEFAULT_MAX_MB << 20;
+    return (uint64_t)p->default_cap_mb << 20;
 }
 
 static bool has_suffix(const char *s, const char *suffix) {
@@ -50,17 +44,17 @@ static int oldest_first(const void *pa, const void *pb) {
 }
 
 /* Entries are named relative to the open folder (dfd): no path is formatted per file. */
-static void remove_file(int dfd, const char *dir, const char *name) {
-    if (unlinkat(dfd, name, 0) == 0) SG_LOGD("opencl: cache: removed %s/%s", dir, name);
+static void remove_file(const struct sg_cache_policy *p, int dfd, const char *dir, const char *name) {
+    if (unlinkat(dfd, name, 0) == 0) SG_LOGD("%s: removed %s/%s", p->what, dir, name);
 }
 
-void sg_cl_cache_touch(const char *path) { utimensat(AT_FDCWD, path, NULL, 0); }
+void sg_cache_touch(const char *path) { utimensat(AT_FDCWD, path, NULL, 0); }
 
-void sg_cl_cache_prune(const char *dir, const char *keep) {
+void sg_cache_prune(const struct sg_cache_policy *p, const char *dir, const char *keep) {
     DIR *dp = opendir(dir);
     if (!dp) return;
     const int dfd      = dirfd(dp);
-    const uint64_t cap = max_bytes();
+    const uint64_t cap = max_bytes(p);
     const time_t now   = time(NULL);
     struct entry *list = NULL;
     size_t n = 0, n_cap = 0;
@@ -68,12 +62,13 @@ void sg_cl_cache_prune(const char *dir, const char *keep) {
     const struct dirent *de;
     while ((de = readdir(dp)) != NULL) {
         const char *name = de->d_name;
-        bool binary = has_suffix(name, ".clbin"), temp = strstr(name, ".clbin.tmp.") != NULL;
+        if (p->prefix && strncmp(name, p->prefix, strlen(p->prefix)) != 0) continue;
+        bool binary = has_suffix(name, p->suffix), temp = strstr(name, p->temp_marker) != NULL;
         if ((!binary && !temp) || strlen(name) >= sizeof list->name || (keep && strcmp(name, keep) == 0)) continue;
         struct stat sb;
         if (fstatat(dfd, name, &sb, 0) != 0 || !S_ISREG(sb.st_mode)) continue;
         if (temp) {
-            if (now - sb.st_mtime > STALE_TEMP_SECONDS) remove_file(dfd, dir, name);
+            if (now - sb.st_mtime > STALE_TEMP_SECONDS) remove_file(p, dfd, dir, name);
             continue;
         }
         if (n == n_cap) {
@@ -95,10 +90,10 @@ void sg_cl_cache_prune(const char *dir, const char *keep) {
         size_t removed  = 0;
         /* trim to 3/4 of the cap so that the next few stores do not each trigger a sweep */
         for (size_t i = 0; i < n && total > cap / 4 * 3; i++, removed++) {
-            remove_file(dfd, dir, list[i].name);
+            remove_file(p, dfd, dir, list[i].name);
             total -= list[i].size;
         }
-        SG_LOGI("opencl: program cache %s held %.1f MiB (cap %.0f MiB): removed the %zu least recently used", dir,
+        SG_LOGI("%s %s held %.1f MiB (cap %.0f MiB): removed the %zu least recently used", p->what, dir,
                 (double)before / (1 << 20), (double)cap / (1 << 20), removed);
     }
     closedir(dp);
