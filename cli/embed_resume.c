@@ -34,7 +34,8 @@ static void remove_all_records(const char *dir) {
         if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0) continue;
         char *end;
         long rank = strtol(e->d_name + sizeof prefix - 1, &end, 10);
-        if (end != e->d_name + sizeof prefix - 1 && strcmp(end, ".json") == 0 && rank >= 0 && rank <= INT32_MAX)
+        if (end != e->d_name + sizeof prefix - 1 && (strcmp(end, ".json") == 0 || strcmp(end, ".json.tmp") == 0) &&
+            rank >= 0 && rank <= INT32_MAX)
             embed_progress_remove(dir, (int)rank);
     }
     closedir(d);
@@ -160,7 +161,9 @@ sg_status embed_progress_write(const char *dir, const struct embed_progress *p) 
 }
 
 void embed_progress_remove(const char *dir, int rank) {
-    char path[4200];
+    char path[4200], tmp[4300];
     progress_path(path, sizeof path, dir, rank);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path); /* a record a kill caught half-written */
+    unlink(tmp);
     unlink(path);
 }

@@ -194,6 +194,15 @@ static sg_status open_run(struct run *r) {
 
 /* ---- checkpoints --------------------------------------------------------------------------- */
 
+/* The spool and a checkpoint a kill caught half-written (its .tmp; the checkpoint before it is
+ * whole). */
+static void remove_leftovers(const struct run *r) {
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", r->ckpt_path);
+    unlink(tmp);
+    unlink(r->spool_path);
+}
+
 /* Before anything is loaded: a run never silently drops an interrupted one's work. */
 static sg_status check_output(struct run *r) {
     const struct sg_extract_opts *o = r->o;
@@ -214,7 +223,7 @@ static sg_status check_output(struct run *r) {
     if (have && o->overwrite && r->rank == 0) {
         if (unlink(r->ckpt_path) != 0 && errno != ENOENT)
             return sg_error(SG_ERR_IO, "--overwrite: cannot remove %s: %s", r->ckpt_path, strerror(errno));
-        unlink(r->spool_path);
+        remove_leftovers(r);
     }
     r->have_ckpt = have && o->resume;
     return SG_OK;
@@ -571,8 +580,9 @@ sg_status sg_extract_run(const struct sg_extract_opts *o, struct sg_extract_resu
                 (long long)r.truncated, (int)r.enc.enc.k_codes, (int)r.enc.enc.k_codes);
     if (st == SG_OK) st = write_outputs(&r);
     if (st == SG_OK && r.spool) st = write_h5ad(&r);
-    if (st == SG_OK && r.have_ckpt) { /* done: the checkpoint and the spooled rows go */
+    if (st == SG_OK && r.acc) { /* done: the checkpoint and the spooled rows go */
         unlink(r.ckpt_path);
+        remove_leftovers(&r);
         r.have_ckpt = false;
     }
     if (st == SG_OK && res) {

@@ -13,8 +13,8 @@ source tests/cli_lib.sh
 demo="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad"
 "$saeg" train $demo --output "$tmp/run" --steps 30 --batch 256 --d-sae 64 -k 8 --max-cells 40 --no-eval \
     --no-progress --device cpu >/dev/null 2>&1 || { echo "FAIL: train"; exit 1; }
-# batch 1 on 1 thread at the full context: ~160 checkpoints' worth of seconds to interrupt
-ext=("$saeg" extract --sae "$tmp/run" $demo --max-cells 160 --batch 1 --context 2048 --cell-type-key time_point
+# batch 1 on 1 thread: 160 batches, seconds of work to interrupt
+ext=("$saeg" extract --sae "$tmp/run" $demo --max-cells 160 --batch 1 --context 1024 --cell-type-key time_point
     --histogram-samples 20 --write-h5ad --device cpu --threads 1)
 files="feature_gene_associations.json feature_cell_associations.json feature_stats.json"
 next_cell() { head -c 8192 "$1/extract_checkpoint.safetensors" 2>/dev/null | grep -ao '"next_cell":"[0-9]*"' | tr -dc 0-9; }
@@ -54,7 +54,7 @@ expect 2 "pass --resume or --overwrite, not both" -- "${ext[@]}" --output "$tmp/
 # Ctrl-C: a checkpoint is saved (none was due: the default interval is 10 minutes)
 "${ext[@]}" --output "$tmp/int" >/dev/null 2>"$tmp/int.log" &
 pid=$!
-wait_for $pid "the first cell" -- grep -q "on cpu" "$tmp/int.log"
+wait_for $pid "the first cell" -- grep -qs "on cpu" "$tmp/int.log"
 sleep 1
 kill -INT $pid
 wait $pid

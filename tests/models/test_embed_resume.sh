@@ -8,8 +8,8 @@
 set -u
 saeg=$1
 source tests/cli_lib.sh
-# batch 2 on 1 thread: ~135 batches of the demo model, seconds of work to interrupt
-args="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad --layer 1 --batch 2 \
+# batch 2 on 1 thread: 60 batches of the demo model, a second or more of work to interrupt
+args="--model examples/tx1-demo/demo-model --data examples/hsmm/hsmm.h5ad --max-cells 120 --layer 1 --batch 2 \
  --context 1024 --device cpu --threads 1"
 progress() { sed -n 's/.*"next": \([0-9]*\).*/\1/p' "$1/embeddings.progress.0.json" 2>/dev/null; }
 recorded() { # recorded DIR N: DIR's record says at least N cells
@@ -39,7 +39,7 @@ expect 1 "was started for other data, model or settings (its header differs); pa
     "$saeg" embed ${args/--context 1024/--context 256} --output "$tmp/k" --resume
 [ "$before" = "$(md5sum <"$tmp/k/embeddings.safetensors.tmp")" ] ||
     { echo "FAIL: a refused --resume changed the interrupted file"; fail=1; }
-expect 0 "resuming at cell $done_cells ($done_cells of 271 cells already written)" -- \
+expect 0 "resuming at cell $done_cells ($done_cells of 120 cells already written)" -- \
     "$saeg" embed $args --output "$tmp/k" --resume
 cmp -s "$ref" "$tmp/k/embeddings.safetensors" || { echo "FAIL: resumed file differs from the uninterrupted one"; fail=1; }
 ls "$tmp/k" | grep -qv '^embeddings.safetensors$' && { echo "FAIL: leftovers: $(ls "$tmp/k")"; fail=1; }
@@ -55,7 +55,7 @@ wait_for $pid "a record of 4 cells" -- recorded "$tmp/int" 4 && kill -INT $pid
 wait $pid
 rc=$?
 [ $rc -eq 1 ] || { echo "FAIL: SIGINT: exit $rc (want 1)"; cat "$tmp/int.log"; fail=1; }
-grep -q "interrupted after .* of 271 cells; they are kept: continue with --resume" "$tmp/int.log" ||
+grep -q "interrupted after .* of 120 cells; they are kept: continue with --resume" "$tmp/int.log" ||
     { echo "FAIL: SIGINT message"; cat "$tmp/int.log"; fail=1; }
 "$saeg" embed $args --output "$tmp/int" --resume >/dev/null 2>&1 || { echo "FAIL: resume after SIGINT"; fail=1; }
 cmp -s "$ref" "$tmp/int/embeddings.safetensors" || { echo "FAIL: SIGINT-resumed file differs"; fail=1; }
