@@ -184,8 +184,8 @@ void sg_cuda_mem_remove_stream(const struct sg_cuda_device *d, cudaEvent_t done)
 sg_status sg_cuda_mem_wait_uploads(const struct sg_cuda_device *d, cudaStream_t stream) {
     struct sg_cuda_mem *m = lock_mem(d);
     /* the wait captures the event's latest record: every upload enqueued before this call */
-    sg_status st = m->any_upload ? sg_cuda_check(cudaStreamWaitEvent(stream, m->uploaded, 0), "cudaStreamWaitEvent")
-                                 : SG_OK;
+    sg_status st =
+        m->any_upload ? sg_cuda_check(cudaStreamWaitEvent(stream, m->uploaded, 0), "cudaStreamWaitEvent") : SG_OK;
     unlock_mem(m);
     return st;
 }

@@ -59,10 +59,10 @@ template <int D> __global__ void __launch_bounds__(TC_WARPS * 32) k_attn_fwd_tc(
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     const int LDH = D + 8, LDO = D + 4;
     extern __shared__ __align__(128) unsigned char tc_lm[];
-    bf16 *Qs    = reinterpret_cast<bf16 *>(tc_lm); /* [BQ][LDH], pre-scaled */
-    bf16 *Ks    = Qs + TC_BQ * LDH;                /* [BK][LDH] */
-    bf16 *Vs    = Ks + TC_BK * LDH;                /* [BK][LDH] */
-    bf16 *Ps    = Vs + TC_BK * LDH;                /* [BQ][LDP] */
+    bf16 *Qs    = reinterpret_cast<bf16 *>(tc_lm);                /* [BQ][LDH], pre-scaled */
+    bf16 *Ks    = Qs + TC_BQ * LDH;                               /* [BK][LDH] */
+    bf16 *Vs    = Ks + TC_BK * LDH;                               /* [BK][LDH] */
+    bf16 *Ps    = Vs + TC_BK * LDH;                               /* [BQ][LDP] */
     float *S    = reinterpret_cast<float *>(Ps + TC_BQ * TC_LDP); /* [BQ][LDS] */
     float *O    = S + TC_BQ * TC_LDS;                             /* [BQ][LDO] */
     float *mrow = O + TC_BQ * LDO;                                /* running max */
@@ -119,8 +119,8 @@ template <int D> __global__ void __launch_bounds__(TC_WARPS * 32) k_attn_fwd_tc(
             float sum   = 0.0f;
             float alpha = mx == -INFINITY ? 1.0f : expf(mrow[r] - mx);
             for (int j = half * (TC_BK / 2); j < (half + 1) * (TC_BK / 2); j++) {
-                float p = mx == -INFINITY ? 0.0f : expf(srow[j] - mx);
-                bf16 pb = __float2bfloat16(p);
+                float p            = mx == -INFINITY ? 0.0f : expf(srow[j] - mx);
+                bf16 pb            = __float2bfloat16(p);
                 Ps[r * TC_LDP + j] = pb;
                 sum += __bfloat162float(pb); /* the sum of what P V actually adds */
             }
@@ -166,9 +166,9 @@ template <int D> __global__ void __launch_bounds__(TC_WARPS * 32) k_attn_fwd_tc(
 
 template <int D> sg_status launch(sg_cuda_enc *e, const sg_tensor *node, const tc_args &a) {
     const size_t smem = tc_smem(D);
-    sg_status st      = sg_cuda_check(
-        cudaFuncSetAttribute(k_attn_fwd_tc<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
-        "cudaFuncSetAttribute");
+    sg_status st =
+        sg_cuda_check(cudaFuncSetAttribute(k_attn_fwd_tc<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
+                      "cudaFuncSetAttribute");
     if (st != SG_OK) return st;
     const sg_tensor *q = node->src[0];
     dim3 grid((unsigned)((q->ne[2] + TC_BQ - 1) / TC_BQ), (unsigned)q->ne[1], (unsigned)q->ne[3]);

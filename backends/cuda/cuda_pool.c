@@ -37,7 +37,7 @@ size_t sg_cuda_pool_round(size_t size) {
 }
 
 sg_status sg_cuda_pool_new(const struct sg_cuda_pool_cfg *cfg, struct sg_cuda_pool **out) {
-    *out                  = NULL;
+    *out                   = NULL;
     struct sg_cuda_pool *p = calloc(1, sizeof *p);
     if (!p) return sg_error(SG_ERR_NO_MEMORY, "%s: out of host memory for the memory pool", cfg->name);
     p->cfg = *cfg;
@@ -49,8 +49,10 @@ static void release_block(struct sg_cuda_pool *p, int i) {
     struct pool_block *b = &p->blocks[i];
     p->cfg.release(p->cfg.ctx, b->ptr);
     p->st.n_device_frees++;
-    if (b->used) p->st.in_use -= b->size;
-    else p->st.cached -= b->size;
+    if (b->used)
+        p->st.in_use -= b->size;
+    else
+        p->st.cached -= b->size;
     p->blocks[i] = p->blocks[--p->n];
 }
 
@@ -103,8 +105,7 @@ static sg_status device_alloc(struct sg_cuda_pool *p, size_t want, void **ptr) {
         sg_error_clear();
         sg_cuda_pool_trim(p);
         p->st.n_trims++;
-        SG_LOGD("%s: allocation of %zu bytes failed; released the memory pool's cache and retrying", p->cfg.name,
-                want);
+        SG_LOGD("%s: allocation of %zu bytes failed; released the memory pool's cache and retrying", p->cfg.name, want);
         st = p->cfg.alloc(p->cfg.ctx, want, ptr);
     }
     if (st == SG_OK) p->st.n_device_allocs++;
@@ -164,7 +165,6 @@ void sg_cuda_pool_log(const struct sg_cuda_pool *p, const char *why) {
     const double mib = 1024.0 * 1024.0;
     SG_LOGD("%s: memory pool %s: %.1f MiB in use, %.1f MiB cached, peak %.1f MiB in use / %.1f MiB held; "
             "%zu device allocations, %zu reuses, %zu trims",
-            p->cfg.name, why, (double)p->st.in_use / mib, (double)p->st.cached / mib,
-            (double)p->st.peak_in_use / mib, (double)p->st.peak_held / mib, p->st.n_device_allocs, p->st.n_reuses,
-            p->st.n_trims);
+            p->cfg.name, why, (double)p->st.in_use / mib, (double)p->st.cached / mib, (double)p->st.peak_in_use / mib,
+            (double)p->st.peak_held / mib, p->st.n_device_allocs, p->st.n_reuses, p->st.n_trims);
 }

@@ -117,8 +117,7 @@ static void stream_free(struct sg_stream *s) {
 static sg_status stream_compute(struct sg_stream *s, struct sg_tensor *const *nodes, int n) {
     struct cuda_stream *cs = s->context;
     sg_status st           = check_nodes(cs->dev, nodes, n);
-    if (st == SG_OK)
-        st = grow_scratch(cs->dev, &cs->scratch, &cs->scratch_size, scratch_need(cs->dev, nodes, n));
+    if (st == SG_OK) st = grow_scratch(cs->dev, &cs->scratch, &cs->scratch_size, scratch_need(cs->dev, nodes, n));
     if (st == SG_OK) st = before_launch(cs);
     if (st != SG_OK) return st;
     st            = after_launch(cs, encode_all(cs, nodes, n, cs->scratch, cs->scratch_size));
@@ -215,8 +214,10 @@ static sg_status plan_compute(struct sg_stream *s, void *plan) {
     }
     if (st == SG_OK) st = before_launch(cs);
     if (st != SG_OK) return st;
-    if (p->exec) st = sg_cuda_check(cudaGraphLaunch(p->exec, cs->stream), "cudaGraphLaunch");
-    else st = encode_all(cs, p->nodes, p->n, p->scratch, p->scratch_size);
+    if (p->exec)
+        st = sg_cuda_check(cudaGraphLaunch(p->exec, cs->stream), "cudaGraphLaunch");
+    else
+        st = encode_all(cs, p->nodes, p->n, p->scratch, p->scratch_size);
     return after_launch(cs, st);
 }
 

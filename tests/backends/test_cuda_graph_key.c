@@ -20,14 +20,14 @@ struct two_nodes {
 
 /* sum = a + b; scaled = 2 sum, with fake addresses in one arena */
 static void build(struct two_nodes *g) {
-    g->ctx       = sg_ctx_new();
-    g->a         = sg_new_tensor_2d(g->ctx, SG_TYPE_F32, 8, 4);
-    g->b         = sg_new_tensor_2d(g->ctx, SG_TYPE_F32, 8, 4);
-    g->sum       = sg_add(g->ctx, g->a, g->b);
-    g->scaled    = sg_scale(g->ctx, g->sum, 2.0f);
-    g->a->data   = arena;
-    g->b->data   = arena + 1024;
-    g->sum->data = arena + 2048;
+    g->ctx          = sg_ctx_new();
+    g->a            = sg_new_tensor_2d(g->ctx, SG_TYPE_F32, 8, 4);
+    g->b            = sg_new_tensor_2d(g->ctx, SG_TYPE_F32, 8, 4);
+    g->sum          = sg_add(g->ctx, g->a, g->b);
+    g->scaled       = sg_scale(g->ctx, g->sum, 2.0f);
+    g->a->data      = arena;
+    g->b->data      = arena + 1024;
+    g->sum->data    = arena + 2048;
     g->scaled->data = arena + 3072;
     g->nodes[0]     = g->sum;
     g->nodes[1]     = g->scaled;

@@ -183,7 +183,7 @@ static void test_device_failure_trims_and_retries(void) {
 static void test_cache_off_releases_at_once(void) {
     struct fake_dev d;
     struct sg_cuda_pool *p = new_pool(&d, (size_t)1 << 30, 0, false);
-    void *a = NULL;
+    void *a                = NULL;
     CHECK(sg_cuda_pool_alloc(p, 5000, &a) == SG_OK);
     sg_cuda_pool_free(p, a);
     CHECK(d.n_live == 0 && stats_of(p).cached == 0);
@@ -209,7 +209,7 @@ static void test_no_leak_on_delete_and_trim(void) {
  * device call, and the memory held is what one run needs. */
 static void test_repeated_pattern_reaches_steady_state(void) {
     struct fake_dev d;
-    struct sg_cuda_pool *p = new_pool(&d, (size_t)1 << 30, 0, true);
+    struct sg_cuda_pool *p      = new_pool(&d, (size_t)1 << 30, 0, true);
     static const size_t sizes[] = {4096, 100, 1 << 20, 3000, 777777, 4096, 65536, 12345678, 512, 2049};
     enum { N = sizeof sizes / sizeof sizes[0] };
     void *ptrs[N];
@@ -233,7 +233,7 @@ static void test_repeated_pattern_reaches_steady_state(void) {
 static void test_double_free_is_ignored(void) {
     struct fake_dev d;
     struct sg_cuda_pool *p = new_pool(&d, (size_t)1 << 30, 0, true);
-    void *a = NULL;
+    void *a                = NULL;
     CHECK(sg_cuda_pool_alloc(p, 100, &a) == SG_OK);
     sg_cuda_pool_free(p, a);
     sg_cuda_pool_free(p, a);
