@@ -6,9 +6,10 @@
  * Why stream capture of our own node list rather than building graph nodes by hand: the
  * sequence is ours, known and static (the same encoders the eager path runs), and capture also
  * records cuBLAS's kernels, which we cannot build as explicit nodes. The graph is captured
- * again when anything its launches baked in changes (cuda_graph_key.h), and a capture that
- * fails (an encoder or library call that cannot be captured) leaves that plan eager, with one
- * debug line. SAEG_CUDA_GRAPHS=0 makes every plan eager.
+ * again when anything its launches baked in changes (cuda_graph_key.h). A capture that fails
+ * (an encoder or library call that cannot be captured) leaves that plan eager, with a debug
+ * line; it is tried once more after the first eager run, which has done any first-use set-up.
+ * SAEG_CUDA_GRAPHS=0 makes every plan eager.
  *
  * Streams are non-blocking: ordering against transfers is explicit (cuda_mem.h). A run waits
  * for earlier uploads before it launches and records `done` after, which later transfers wait
@@ -39,6 +40,8 @@ struct cuda_plan {
     size_t scratch_size;
     cudaGraphExec_t exec; /* NULL: eager */
     int n_kernels;        /* nodes of the captured graph */
+    int failed;           /* captures that failed */
+    int runs;
 };
 
 static bool graphs_enabled(void) {
@@ -132,7 +135,9 @@ static sg_status stream_compute(struct sg_stream *s, struct sg_tensor *const *no
 static sg_status capture(struct cuda_stream *cs, struct cuda_plan *p) {
     p->key       = sg_cuda_graph_key(p->nodes, p->n);
     sg_status st = grow_scratch(cs->dev, &p->scratch, &p->scratch_size, scratch_need(cs->dev, p->nodes, p->n));
-    if (st != SG_OK || !graphs_enabled()) return st;
+    int n_run    = 0;
+    for (int i = 0; i < p->n; i++) n_run += node_runs(p->nodes[i]);
+    if (st != SG_OK || !graphs_enabled() || n_run == 0) return st;
     st = sg_cuda_check(cudaSetDevice(cs->dev->index), "cudaSetDevice");
     if (st != SG_OK) return st;
     /* thread-local mode: an unsafe call (a synchronous copy, cudaMalloc) in an encoder fails the
@@ -151,7 +156,9 @@ static sg_status capture(struct cuda_stream *cs, struct cuda_plan *p) {
     if (st != SG_OK) {
         cudaGetLastError(); /* capture errors are not sticky: clear them so eager launches start clean */
         p->exec = NULL;
-        SG_LOGD("cuda: %d nodes run eagerly: CUDA graph capture failed: %s", p->n, sg_last_error());
+        p->failed++;
+        SG_LOGD("cuda: %d nodes run eagerly: CUDA graph capture failed%s: %s", p->n,
+                p->failed == 1 ? " (trying again after one eager run)" : "", sg_last_error());
         sg_error_clear();
         return SG_OK;
     }
@@ -211,7 +218,12 @@ static sg_status plan_compute(struct sg_stream *s, void *plan) {
             p->exec = NULL;
         }
         if (st == SG_OK) st = capture(cs, p);
+    } else if (!p->exec && p->failed == 1 && p->runs == 1) {
+        /* first-use work (lazy module loading, library set-up) may be what broke the capture:
+         * the eager run has done it, so try once more */
+        st = capture(cs, p);
     }
+    p->runs++;
     if (st == SG_OK) st = before_launch(cs);
     if (st != SG_OK) return st;
     if (p->exec)
