@@ -23,21 +23,25 @@
 #include "cuda_mem.h"
 #include "cuda_ops.h"
 
+/* kernel scratch memory, as large as the largest node asks for */
+struct cuda_scratch {
+    char *ptr;
+    size_t size;
+};
+
 struct cuda_stream {
     cudaStream_t stream;
     cudaEvent_t done; /* recorded after the last work enqueued */
     const struct sg_cuda_device *dev;
     struct sg_cuda_blas *blas;
-    char *scratch; /* for eager runs */
-    size_t scratch_size;
+    struct cuda_scratch scratch; /* for eager runs */
 };
 
 struct cuda_plan {
     struct sg_tensor **nodes;
     int n;
     uint64_t key; /* of the nodes when the graph was captured */
-    char *scratch;
-    size_t scratch_size;
+    struct cuda_scratch scratch;
     cudaGraphExec_t exec; /* NULL: eager */
     int n_kernels;        /* nodes of the captured graph */
     int failed;           /* captures that failed */
@@ -60,15 +64,16 @@ static size_t scratch_need(const struct sg_cuda_device *d, struct sg_tensor *con
     return need;
 }
 
-/* Makes *scratch at least need bytes; the old block may still be in use by queued work, which
+/* Makes sc at least need bytes; the old block may still be in use by queued work, which
  * sg_cuda_mem_free waits for. */
-static sg_status grow_scratch(const struct sg_cuda_device *d, char **scratch, size_t *size, size_t need) {
-    if (need <= *size) return SG_OK;
-    sg_cuda_mem_free(d, *scratch);
-    *scratch     = NULL;
-    *size        = 0;
-    sg_status st = sg_cuda_mem_alloc(d, need, (void **)scratch);
-    if (st == SG_OK) *size = need;
+static sg_status grow_scratch(const struct sg_cuda_device *d, struct cuda_scratch *sc, size_t need) {
+    if (need <= sc->size) return SG_OK;
+    sg_cuda_mem_free(d, sc->ptr);
+    sc->ptr      = NULL;
+    sc->size     = 0;
+    void *ptr    = NULL;
+    sg_status st = sg_cuda_mem_alloc(d, need, &ptr);
+    if (st == SG_OK) *sc = (struct cuda_scratch){.ptr = ptr, .size = need};
     return st;
 }
 
@@ -81,10 +86,10 @@ static sg_status check_nodes(const struct sg_cuda_device *d, struct sg_tensor *c
     return SG_OK;
 }
 
-static sg_status encode_all(struct cuda_stream *cs, struct sg_tensor *const *nodes, int n, char *scratch,
-                            size_t scratch_size) {
+static sg_status encode_all(struct cuda_stream *cs, struct sg_tensor *const *nodes, int n,
+                            const struct cuda_scratch *sc) {
     struct sg_cuda_enc e = {
-        .dev = cs->dev, .stream = cs->stream, .blas = cs->blas, .scratch = scratch, .scratch_size = scratch_size};
+        .dev = cs->dev, .stream = cs->stream, .blas = cs->blas, .scratch = sc->ptr, .scratch_size = sc->size};
     sg_status st = SG_OK;
     for (int i = 0; i < n && st == SG_OK; i++)
         if (node_runs(nodes[i])) st = sg_cuda_encode_node(&e, nodes[i]);
@@ -107,7 +112,7 @@ static void stream_free(struct sg_stream *s) {
     struct cuda_stream *cs = s->context;
     cudaSetDevice(cs->dev->index);
     cudaStreamSynchronize(cs->stream);
-    sg_cuda_mem_free(cs->dev, cs->scratch);
+    sg_cuda_mem_free(cs->dev, cs->scratch.ptr);
     sg_cuda_mem_remove_stream(cs->dev, cs->done);
     sg_cuda_blas_close(cs->blas);
     cudaEventDestroy(cs->done);
@@ -120,10 +125,10 @@ static void stream_free(struct sg_stream *s) {
 static sg_status stream_compute(struct sg_stream *s, struct sg_tensor *const *nodes, int n) {
     struct cuda_stream *cs = s->context;
     sg_status st           = check_nodes(cs->dev, nodes, n);
-    if (st == SG_OK) st = grow_scratch(cs->dev, &cs->scratch, &cs->scratch_size, scratch_need(cs->dev, nodes, n));
+    if (st == SG_OK) st = grow_scratch(cs->dev, &cs->scratch, scratch_need(cs->dev, nodes, n));
     if (st == SG_OK) st = before_launch(cs);
     if (st != SG_OK) return st;
-    st            = after_launch(cs, encode_all(cs, nodes, n, cs->scratch, cs->scratch_size));
+    st            = after_launch(cs, encode_all(cs, nodes, n, &cs->scratch));
     sg_status fin = sg_cuda_check(cudaStreamSynchronize(cs->stream), "cudaStreamSynchronize");
     return st != SG_OK ? st : fin;
 }
@@ -134,7 +139,7 @@ static sg_status stream_compute(struct sg_stream *s, struct sg_tensor *const *no
  * goes to the debug log. Only a failure outside the capture itself is returned. */
 static sg_status capture(struct cuda_stream *cs, struct cuda_plan *p) {
     p->key       = sg_cuda_graph_key(p->nodes, p->n);
-    sg_status st = grow_scratch(cs->dev, &p->scratch, &p->scratch_size, scratch_need(cs->dev, p->nodes, p->n));
+    sg_status st = grow_scratch(cs->dev, &p->scratch, scratch_need(cs->dev, p->nodes, p->n));
     int n_run    = 0;
     for (int i = 0; i < p->n; i++) n_run += node_runs(p->nodes[i]);
     if (st != SG_OK || !graphs_enabled() || n_run == 0) return st;
@@ -145,7 +150,7 @@ static sg_status capture(struct cuda_stream *cs, struct cuda_plan *p) {
     cudaGraph_t graph = NULL;
     st = sg_cuda_check(cudaStreamBeginCapture(cs->stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     if (st == SG_OK) {
-        sg_status enc = encode_all(cs, p->nodes, p->n, p->scratch, p->scratch_size);
+        sg_status enc = encode_all(cs, p->nodes, p->n, &p->scratch);
         st            = sg_cuda_check(cudaStreamEndCapture(cs->stream, &graph), "cudaStreamEndCapture");
         if (enc != SG_OK) st = enc;
     }
@@ -176,7 +181,7 @@ static void plan_free(struct sg_stream *s, void *plan) {
         cudaStreamSynchronize(cs->stream); /* a launch of it may still be queued */
         cudaGraphExecDestroy(p->exec);
     }
-    sg_cuda_mem_free(cs->dev, p->scratch);
+    sg_cuda_mem_free(cs->dev, p->scratch.ptr);
     free(p->nodes);
     free(p);
 }
@@ -229,7 +234,7 @@ static sg_status plan_compute(struct sg_stream *s, void *plan) {
     if (p->exec)
         st = sg_cuda_check(cudaGraphLaunch(p->exec, cs->stream), "cudaGraphLaunch");
     else
-        st = encode_all(cs, p->nodes, p->n, p->scratch, p->scratch_size);
+        st = encode_all(cs, p->nodes, p->n, &p->scratch);
     return after_launch(cs, st);
 }
 
