@@ -11,7 +11,7 @@ out=.gpu-bundle
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSAEG_CUDA=ON >/dev/null
 cmake --build "$build" -j2
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib"
-progs="saeg test-backend-ops bench-ops test-tx1-parity test-cuda-gemm-plan"
+progs="saeg test-backend-ops bench-ops test-tx1-parity test-cuda-gemm-plan test-cuda-pool test-cuda-graph-key"
 for p in $progs; do cp "$build/bin/$p" "$out/bin/"; done
 cp "$build"/bin/libsaeg-*.so "$out/bin/"
 # non-glibc dependencies of everything above (libsaeg-*.so stay next to the programs)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cuda_internal.h"
+#include "cuda_mem.h"
 #include "cuda_ops.h"
 
 static struct sg_cuda_device *devices;
@@ -36,6 +37,8 @@ sg_status sg_cuda_devices_init(void) {
                  prop.minor);
         d->dev  = (struct sg_device){.iface = &sg_cuda_device_i, .context = d};
         d->buft = (struct sg_buffer_type){.iface = &sg_cuda_buffer_type_i, .device = &d->dev, .context = d};
+        st      = sg_cuda_mem_init(d);
+        if (st != SG_OK) return st;
     }
     n_devices = count;
     return SG_OK;

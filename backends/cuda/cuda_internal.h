@@ -23,6 +23,7 @@ struct sg_cuda_device {
     char description[320];
     size_t smem_optin; /* shared memory a block may opt in to (bytes) */
     int sm_count;
+    struct sg_cuda_mem *mem; /* memory pool and transfer state (cuda_mem.h) */
 };
 
 struct sg_cuda_gemm;

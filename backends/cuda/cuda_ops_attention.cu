@@ -8,6 +8,8 @@
 // q [D, H, Sq, B], k [D, H, Sk, B], v [Dv, H, Sk, B] with byte strides; key mask I32 [Sk, B] of
 // enum sg_attn_key codes (or none). Blocks: x a block of queries (or keys), y the head, z the
 // batch (grid y and z are at most 65535: checked in supports).
+#include <stdlib.h>
+
 #include "cuda_common.cuh"
 #include "cuda_internal.h"
 
@@ -358,10 +360,25 @@ extern "C" size_t sg_cuda_scratch_attention(const sg_cuda_device *d, const sg_te
     return sg_cuda_align(2 * sizeof(float) * (size_t)(a.B * a.H * a.Sq));
 }
 
+/* The tensor-core forward (cuda_ops_attention_tc.cu). */
+extern "C" bool sg_cuda_attention_tc_fits(const sg_cuda_device *d, const sg_tensor *node);
+extern "C" sg_status sg_cuda_encode_attention_tc(sg_cuda_enc *e, const sg_tensor *node);
+
+/* SAEG_CUDA_TC_ATTENTION=0 keeps the fp32 kernel for the forward pass too (read once). */
+static bool tc_attention_enabled() {
+    static int enabled = -1;
+    if (enabled < 0) {
+        const char *v = getenv("SAEG_CUDA_TC_ATTENTION");
+        enabled       = !(v && v[0] == '0' && v[1] == '\0');
+    }
+    return enabled != 0;
+}
+
 extern "C" sg_status sg_cuda_encode_attention(sg_cuda_enc *e, const sg_tensor *node) {
     attn_dims a = dims_of(node);
     if (sg_nelements(node) == 0) return SG_OK;
     if (a.Sk == 0 || a.D == 0) return sg_cuda_encode_fill(e, node, 0.0f);
+    if (tc_attention_enabled() && sg_cuda_attention_tc_fits(e->dev, node)) return sg_cuda_encode_attention_tc(e, node);
     return encode_fwd(e, node, node, nullptr, 0, block_size(e->dev, a, false));
 }
 

@@ -28,7 +28,7 @@ step() {
     if [ $left -lt 10 ]; then log ""; log "SKIPPED: $name (time budget spent)"; return; fi
     [ $secs -gt $left ] && secs=$left
     log ""; log "==== $name (timeout ${secs}s, at +$(( $(date +%s) - start ))s)"
-    timeout "$secs" bash -c "$(declare -f bin); B=$B; L='$L'; \"\$@\"" _ "$@" >>"$report" 2>&1
+    timeout "$secs" bash -c "$(declare -f bin graph_bench); B=$B; L='$L'; \"\$@\"" _ "$@" >>"$report" 2>&1
     local rc=$?
     log "==== $name: exit $rc$([ $rc -eq 124 ] && echo ' (timed out)')"
 }
@@ -53,14 +53,33 @@ step "saeg devices" 60 bin saeg devices --device cuda
 devs=$(bin saeg devices 2>/dev/null)
 available() { grep -qE "^  $1 +available" <<<"$devs"; }
 step "test-cuda-gemm-plan (host)" 60 bin test-cuda-gemm-plan
+step "test-cuda-pool (host)" 30 bin test-cuda-pool
+step "test-cuda-graph-key (host)" 30 bin test-cuda-graph-key
+# graph_bench 0|1: the 70m forward pass, launch-bound (small batch, many passes) with CUDA graphs
+# off or on; the debug lines show whether each split was captured and the memory pool's stats
+graph_bench() {
+    env SAEG_CUDA_GRAPHS=$1 SAEG_LOG=debug LD_LIBRARY_PATH="$L" "$B/saeg" bench model --size 70m --context 256 \
+        --batch 4 --batches 20 --device cuda --no-torch 2>&1 |
+        grep -E 'CUDA graph|eagerly|memory pool|cells/s|error|warn' | sort | uniq -c | sort -rn | head -20
+}
 
 if [ $have_gpu = 0 ] || ! available cuda; then
     log ""; log "SKIPPED: no NVIDIA GPU / CUDA driver here: every CUDA step is skipped"
 else
-    step "test-backend-ops test -b cuda" 120 bin test-backend-ops test -b cuda
-    step "test-backend-ops grad -b cuda" 120 bin test-backend-ops grad -b cuda
+    # Default paths: CUDA graphs for the scheduled replay, bf16 tensor-core attention forward
+    # (nmse ~5e-6 from bf16 rounding of q, k, v and P: tests/gpu/bf16_attention_tolerance.py;
+    # limit 5e-5). Then the fp32 attention and eager launches at the strict default tolerance.
+    step "test-backend-ops test -b cuda (graphs, TC attention)" 120 env TBO_MAX_NMSE=attention=5e-5 \
+        LD_LIBRARY_PATH="$L" "$B/test-backend-ops" test -b cuda
+    step "test-backend-ops test -b cuda (SAEG_CUDA_GRAPHS=0, SAEG_CUDA_TC_ATTENTION=0)" 90 env SAEG_CUDA_GRAPHS=0 \
+        SAEG_CUDA_TC_ATTENTION=0 LD_LIBRARY_PATH="$L" "$B/test-backend-ops" test -b cuda
+    step "test-backend-ops test -b cuda -o attention (TC attention, eager)" 30 env SAEG_CUDA_GRAPHS=0 \
+        TBO_MAX_NMSE=attention=5e-5 LD_LIBRARY_PATH="$L" "$B/test-backend-ops" test -b cuda -o attention
+    step "graph replay vs eager: bench model 70m ctx256 batch4, SAEG_CUDA_GRAPHS=0" 45 graph_bench 0
+    step "graph replay vs eager: bench model 70m ctx256 batch4, SAEG_CUDA_GRAPHS=1" 45 graph_bench 1
+    step "test-backend-ops grad -b cuda" 90 bin test-backend-ops grad -b cuda
     step "test-tx1-parity (every device)" 120 bin test-tx1-parity
-    step "bench-ops --device cuda" 90 bin bench-ops --quick --reps 3 --device cuda
+    step "bench-ops --device cuda" 60 bin bench-ops --quick --reps 3 --device cuda
     step "bench-ops --device cuda, SAEG_CUDA_TF32=1" 60 env SAEG_CUDA_TF32=1 LD_LIBRARY_PATH="$L" "$B/bench-ops" --quick --reps 3 --device cuda
     step "torch reference (matmul 4096^3, SDPA)" 60 python3 tests/gpu/torch_ref.py
     step "saeg bench model 70m ctx1024 batch64" 90 bin saeg bench model --size 70m --context 1024 --batch 64 \
