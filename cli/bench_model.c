@@ -164,16 +164,11 @@ static double run_torch(const char *python, const struct tx1_model *m, const str
 
 static int parse_args(int argc, char **argv, struct bench_args *a) {
     static const struct option opts[] = {
-        {"size", required_argument, NULL, 's'},
-        {"context", required_argument, NULL, 'c'},
-        {"batch", required_argument, NULL, 'b'},
-        {"batches", required_argument, NULL, 'n'},
-        {"device", required_argument, NULL, 'd'},
-        {"dtype", required_argument, NULL, 'y'},
-        {"threads", required_argument, NULL, 't'},
-        {"no-torch", no_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"size", required_argument, NULL, 's'},    {"context", required_argument, NULL, 'c'},
+        {"batch", required_argument, NULL, 'b'},   {"batches", required_argument, NULL, 'n'},
+        {"device", required_argument, NULL, 'd'},  {"dtype", required_argument, NULL, 'y'},
+        {"threads", required_argument, NULL, 't'}, {"no-torch", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     *a = (struct bench_args){.size = "70m", .device = "auto", .context = 1024, .batch = 4, .batches = 2, .torch = true};
     int c;

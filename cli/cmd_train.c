@@ -67,7 +67,8 @@ static void print_help(FILE *out) {
                  "  --eval-tokens N          tokens for the reconstruction metrics (default 1048576)\n"
                  "  --eval-cells N           cells for loss recovered (default 64; 0 skips it)\n"
                  "  --device SPEC            auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
-                 "  --dtype T                model runs: bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, else f32)\n"
+                 "  --dtype T                model runs: bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, "
+                 "else f32)\n"
                  "  --threads N              CPU threads (default: SAEG_THREADS or the physical cores)\n"
                  "  --progress / --no-progress  force the progress bar on or off (default: on a terminal)\n"
                  "  -h, --help               this help\n");

@@ -99,7 +99,7 @@ static void sg_cpu_mm_scratch(struct sg_cpu_mm_plan *pl) {
 
 static struct sg_cpu_mm_plan sg_cpu_mm_plan_make(const struct sg_tensor *dst) {
     const struct sg_tensor *a = dst->src[0], *b = dst->src[1];
-    const bool bf16           = sg_matmul_is_bf16(dst);
+    const bool bf16          = sg_matmul_is_bf16(dst);
     struct sg_cpu_mm_plan pl = {.M = a->ne[1], .N = b->ne[0], .K = a->ne[0], .nbatch = sg_cpu_mm_batches(dst)};
     double mnk               = (double)pl.M * (double)pl.N * (double)pl.K;
     bool dst_ok              = dst->nb[0] == sizeof(float) &&

@@ -56,7 +56,7 @@ static void blas_load(void) {
     blas.sgemm_strided_batched = (__typeof__(blas.sgemm_strided_batched))sym("cublasSgemmStridedBatched");
     blas.gemm_strided_batched_ex =
         (__typeof__(blas.gemm_strided_batched_ex))sym("cublasGemmStridedBatchedEx"); /* bf16 GEMMs */
-    blas.status_string         = (__typeof__(blas.status_string))sym("cublasGetStatusString");
+    blas.status_string = (__typeof__(blas.status_string))sym("cublasGetStatusString");
     if (blas.error[0]) {
         dlclose(blas.lib);
         blas.lib = NULL;
@@ -106,8 +106,8 @@ static cublasStatus_t gemm_call(struct sg_cuda_blas *b, const struct sg_cuda_gem
     const cublasOperation_t tb = g->trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
     if (g->bf16)
         return blas.gemm_strided_batched_ex(b->handle, ta, tb, g->m, g->n, g->k, &one, A, CUDA_R_16BF, (int)g->lda,
-                                            g->stride_a, B, CUDA_R_16BF, (int)g->ldb, g->stride_b, &zero, C,
-                                            CUDA_R_32F, (int)g->ldc, g->stride_c, g->batch, CUBLAS_COMPUTE_32F,
+                                            g->stride_a, B, CUDA_R_16BF, (int)g->ldb, g->stride_b, &zero, C, CUDA_R_32F,
+                                            (int)g->ldc, g->stride_c, g->batch, CUBLAS_COMPUTE_32F,
                                             CUBLAS_GEMM_DEFAULT);
     return blas.sgemm_strided_batched(b->handle, ta, tb, g->m, g->n, g->k, &one, (const float *)A, (int)g->lda,
                                       g->stride_a, (const float *)B, (int)g->ldb, g->stride_b, &zero, (float *)C,
@@ -120,11 +120,12 @@ sg_status sg_cuda_blas_gemm(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g
     for (int64_t i3 = 0; i3 < g->outer_ne[2]; i3++)
         for (int64_t i2 = 0; i2 < g->outer_ne[1]; i2++)
             for (int64_t i1 = 0; i1 < g->outer_ne[0]; i1++) {
-                int64_t oa       = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
-                int64_t ob       = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
-                int64_t oc       = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
-                cublasStatus_t s = gemm_call(b, g, (const char *)b_ours + oa, (const char *)a_ours + ob, (char *)c + oc);
-                sg_status st     = blas_check(s, g->bf16 ? "cublasGemmStridedBatchedEx" : "cublasSgemmStridedBatched");
+                int64_t oa = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
+                int64_t ob = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
+                int64_t oc = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
+                cublasStatus_t s =
+                    gemm_call(b, g, (const char *)b_ours + oa, (const char *)a_ours + ob, (char *)c + oc);
+                sg_status st = blas_check(s, g->bf16 ? "cublasGemmStridedBatchedEx" : "cublasSgemmStridedBatched");
                 if (st != SG_OK) return st;
             }
     return SG_OK;

@@ -66,7 +66,7 @@ size_t bf16_scratch(const sg_tensor *t) {
 sg_status matmul_bf16(sg_cuda_enc *e, const sg_tensor *node, const sg_tensor *a, const sg_tensor *b) {
     if (!e->blas) return matmul_simple(e, node, a, b);
     sg_tensor a16 = *a, b16 = *b;
-    sg_status st  = SG_OK;
+    sg_status st = SG_OK;
     if (a->type != SG_TYPE_BF16) {
         a16 = converted(a, SG_TYPE_BF16, e->scratch);
         st  = sg_cuda_copy_any(e, &a16, a); // rounds to nearest even, like sg_f32_to_bf16
@@ -86,8 +86,7 @@ sg_status matmul_bf16(sg_cuda_enc *e, const sg_tensor *node, const sg_tensor *a,
 extern "C" bool sg_cuda_supports_matmul(const sg_cuda_device *d, const sg_tensor *node) {
     (void)d;
     const sg_tensor *a = node->src[0], *b = node->src[1];
-    return a->type != SG_TYPE_I32 && (b->type == SG_TYPE_F32 || b->type == SG_TYPE_BF16) &&
-           node->type == SG_TYPE_F32;
+    return a->type != SG_TYPE_I32 && (b->type == SG_TYPE_F32 || b->type == SG_TYPE_BF16) && node->type == SG_TYPE_F32;
 }
 
 extern "C" size_t sg_cuda_scratch_matmul(const sg_cuda_device *d, const sg_tensor *node) {

@@ -21,7 +21,7 @@ extern const char sg_cl_src_common[], sg_cl_src_copy[], sg_cl_src_elementwise[],
 #define MM_F32   "#define MM_LOAD_A(p) sg_ld_f32(p)\n#define MM_LOAD_B(p) sg_ld_f32(p)\n"
 #define MM_F16   "#define MM_LOAD_A(p) sg_ld_f16(p)\n#define MM_LOAD_B(p) sg_ld_f32(p)\n"
 /* a bf16 GEMM: b rounded to bf16 as it is loaded */
-#define MM_BF16  "#define MM_LOAD_A(p) sg_ld_bf16(p)\n#define MM_LOAD_B(p) sg_round_bf16(sg_ld_f32(p))\n"
+#define MM_BF16 "#define MM_LOAD_A(p) sg_ld_bf16(p)\n#define MM_LOAD_B(p) sg_round_bf16(sg_ld_f32(p))\n"
 
 #define MAX_SRCS 16
 

@@ -70,8 +70,8 @@ static struct tbo_case *add_matmul(struct tbo_case_list *l, unsigned modes, int6
 }
 
 /* A bf16 weight as b (the models' x @ W^T) with an f32 a. */
-static void add_matmul_w16(struct tbo_case_list *l, unsigned modes, int64_t m, int64_t n, int64_t k,
-                           enum tbo_layout la, enum tbo_layout lb, const int64_t *ba, const int64_t *bb) {
+static void add_matmul_w16(struct tbo_case_list *l, unsigned modes, int64_t m, int64_t n, int64_t k, enum tbo_layout la,
+                           enum tbo_layout lb, const int64_t *ba, const int64_t *bb) {
     add_matmul_types(l, modes, m, n, k, F32, BF16, la, lb, ba, bb);
 }
 
@@ -84,8 +84,7 @@ static void cases_matmul_bf16(struct tbo_case_list *l) {
     add_matmul_w16(l, TBO_TEST, 1, 33, 129, 0, TBO_TRANS, NULL, NULL);
     add_matmul_w16(l, TBO_TEST, 17, 1, 129, 0, 0, NULL, NULL);
     add_matmul_w16(l, TBO_TEST, 17, 9, 13, 0, TBO_TRANS, (int64_t[]){3, 2, 1, 1}, (int64_t[]){1, 1, 1, 1});
-    add_matmul_w16(l, TBO_TEST, 33, 17, 9, TBO_STRIDED, TBO_PERM, (int64_t[]){3, 1, 1, 1},
-               (int64_t[]){3, 1, 1, 1});
+    add_matmul_w16(l, TBO_TEST, 33, 17, 9, TBO_STRIDED, TBO_PERM, (int64_t[]){3, 1, 1, 1}, (int64_t[]){3, 1, 1, 1});
     /* the gradient w.r.t. the f32 input of a frozen bf16 weight is g @ W: also a bf16 GEMM */
     add_matmul_w16(l, TBO_TEST, 129, 70, 65, 0, 0, NULL, NULL);
     /* both operands bf16 */

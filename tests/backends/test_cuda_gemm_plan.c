@@ -68,9 +68,9 @@ static void run_plan(const struct sg_cuda_gemm *g, const void *a, const void *b,
     for (int64_t i3 = 0; i3 < g->outer_ne[2]; i3++)
         for (int64_t i2 = 0; i2 < g->outer_ne[1]; i2++)
             for (int64_t i1 = 0; i1 < g->outer_ne[0]; i1++) {
-                int64_t oa = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
-                int64_t ob = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
-                int64_t oc = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
+                int64_t oa           = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
+                int64_t ob           = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
+                int64_t oc           = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
                 const enum sg_type t = g->bf16 ? SG_TYPE_BF16 : SG_TYPE_F32;
                 const int64_t es     = (int64_t)sg_type_size(t);
                 for (int z = 0; z < g->batch; z++)

@@ -142,10 +142,10 @@ static void test_backward_matches_hand_derivatives(void) {
 /* x @ W^T with a frozen BF16 weight (a Tahoe X1 Linear with --dtype bf16): the forward rounds x
  * to bf16 (a bf16 GEMM), the gradient reaches x only and is g @ W. */
 static void test_bf16_weight_gemm_rounds_x_and_grads_flow_to_x_only(void) {
-    struct sg_ctx *ctx     = sg_ctx_new();
-    struct sg_tensor *x    = sg_set_param(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, 3, 2), "x"));
-    struct sg_tensor *w    = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_BF16, 3, 2), "w")); /* [out 2, in 3] */
-    struct sg_tensor *y    = sg_matmul(ctx, x, sg_transpose(ctx, w));
+    struct sg_ctx *ctx  = sg_ctx_new();
+    struct sg_tensor *x = sg_set_param(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, 3, 2), "x"));
+    struct sg_tensor *w = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_BF16, 3, 2), "w")); /* [out 2, in 3] */
+    struct sg_tensor *y = sg_matmul(ctx, x, sg_transpose(ctx, w));
     struct sg_tensor *loss = sg_sum(ctx, y);
     struct sg_graph *g     = sg_graph_new(ctx);
     CHECK(y && sg_matmul_is_bf16(y));

@@ -252,7 +252,7 @@ static void test_model(const char *name, struct sg_device *dev, enum tx1_dtype d
     snprintf(refpath, sizeof refpath, FIX "ref_%s%s.safetensors", f16 ? "tiny_relu" : name, bf16 ? "_bf16" : "");
     printf("  %s on %s, --dtype %s\n", name, sg_device_name(dev), tx1_dtype_name(dtype));
     ATOL = RTOL = sg_device_type(dev) == SG_DEVICE_CPU ? 1e-5 : 2e-3;
-    RMS_TOL = bf16 ? BF16_RMS_TOL : INFINITY;
+    RMS_TOL     = bf16 ? BF16_RMS_TOL : INFINITY;
     if (bf16) ATOL = RTOL = BF16_TOL;
 
     struct tx1_model *m;
