@@ -21,6 +21,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "python"))
 import tx1_files  # noqa: E402
+from gen_tx1_fixtures import output_arrays, store_outputs  # noqa: E402
 from tx1_reference import Tx1Reference  # noqa: E402
 
 FIX = os.path.join(HERE, "fixtures")
@@ -54,25 +55,13 @@ def main():
         toks = tx1_files.read_safetensors(os.path.join(FIX, f"ref_{name}.safetensors"))
         n, S = toks["ids"].shape
         d, L = cfg["d_model"], cfg["n_layers"]
-        out = {k: np.array(toks[k]) for k in ("ids", "values", "len", "gen")}
-        for mode in ("inf", "gen"):
-            out[f"{mode}.cell_emb"] = np.zeros((n, d), np.float32)
-            out[f"{mode}.expr_pred"] = np.zeros((n, S), np.float32)
-            out[f"{mode}.mvc_pred"] = np.zeros((n, S), np.float32)
-            for i in range(L):
-                out[f"{mode}.resid.{i}"] = np.zeros((n, S, d), np.float32)
+        out = output_arrays({k: np.array(toks[k]) for k in ("ids", "values", "len", "gen")}, n, S, d, L)
         for c in range(n):
             m = int(toks["len"][c])
             ids = torch.from_numpy(np.array(toks["ids"][c, :m], np.int64))[None]
             vals = torch.from_numpy(np.array(toks["values"][c, :m], np.float32))[None]
             gen = torch.from_numpy(np.array(toks["gen"][c, :m]) != 0)[None]
-            for mode, g in (("inf", None), ("gen", gen)):
-                r = ref(ids, vals, g)
-                out[f"{mode}.cell_emb"][c] = r["cell_emb"][0].numpy()
-                out[f"{mode}.expr_pred"][c, :m] = r["expr_pred"][0].numpy()
-                out[f"{mode}.mvc_pred"][c, :m] = r["mvc_pred"][0].numpy()
-                for i in range(L):
-                    out[f"{mode}.resid.{i}"][c, :m] = r["resid"][i][0].numpy()
+            store_outputs(out, ref, c, ids, vals, gen)
         path = os.path.join(FIX, f"ref_{name}_bf16.safetensors")
         tx1_files.write_safetensors(path, out)
         print(f"{path}: {os.path.getsize(path) / 1e3:.0f} kB")
