@@ -13,7 +13,6 @@
 #include "io/yaml.h"
 #include "models/sae.h"
 #include "models/tahoe_x1.h"
-#include "models/tahoe_x1.h"
 #include "pipeline/extract.h"
 #include "pipeline/run.h"
 
