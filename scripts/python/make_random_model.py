@@ -11,6 +11,7 @@ data runs through it. Needs PyTorch (random_state_dict) and numpy:
 """
 import json
 import os
+import struct
 import sys
 
 import numpy as np
@@ -31,6 +32,23 @@ SIZES = {
 VOCAB_SIZE = 62720
 
 
+def write_bf16_safetensors(path, sd, note):
+    """model.safetensors with "model."-prefixed BF16 tensors, converted by torch one tensor at a
+    time (tx1_files.write_safetensors goes through numpy, minutes for the 3B model)."""
+    header, off = {"__metadata__": {"format": "pt", "note": note}}, 0
+    for k, t in sd.items():
+        n = t.numel() * 2
+        header["model." + k] = {"dtype": "BF16", "shape": list(t.shape), "data_offsets": [off, off + n]}
+        off += n
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((-len(h)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for t in sd.values():
+            f.write(t.to(torch.bfloat16).contiguous().view(torch.int16).cpu().numpy().tobytes())
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SIZES:
         sys.exit(f"usage: {sys.argv[0]} {{{','.join(SIZES)}}} OUT_DIR")
@@ -41,14 +59,21 @@ def main():
     tokens += [f"<random-{i}>" for i in range(VOCAB_SIZE - len(tokens))]
     torch.set_num_threads(os.cpu_count() or 1)
     cfg = {"d_model": s["d"], "n_layers": s["L"], "n_heads": s["H"], "decoder_layers": 1}
-    sd = random_state_dict(cfg, VOCAB_SIZE, torch.Generator().manual_seed(3))
-    sd = {k: t.numpy() for k, t in sd.items()}
+    # on a GPU when PyTorch has one (3B: ~10 s instead of minutes of CPU random numbers); the
+    # weights then differ from a CPU run's, which does not matter for random weights
+    gen = torch.Generator().manual_seed(3)
+    if torch.cuda.is_available() and hasattr(torch, "set_default_device"):
+        torch.set_default_device("cuda")
+        gen = torch.Generator(device="cuda").manual_seed(3)
+    sd = random_state_dict(cfg, VOCAB_SIZE, gen)
     mc = tx1_files.model_config(s["d"], s["L"], s["H"], VOCAB_SIZE, s["act"], s["act"], s["dec"], s["attn"], 1)
     note = f"random weights in the Tahoe X1 {sys.argv[1]} layout (scripts/python/make_random_model.py), not Tahoe X1"
-    tx1_files.write_model_folder(out, sd, mc, tx1_files.collator_config(s["ctx"], tokens.index("<pad>")), tokens,
+    # the configs and vocabulary through the shared writer (an empty state dict), then the weights
+    tx1_files.write_model_folder(out, {}, mc, tx1_files.collator_config(s["ctx"], tokens.index("<pad>")), tokens,
                                  "BF16", note)
+    write_bf16_safetensors(os.path.join(out, "model.safetensors"), sd, note)
     size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out))
-    print(f"{out}: {sum(a.size for a in sd.values()) / 1e6:.1f} M parameters, {size / 1e9:.2f} GB")
+    print(f"{out}: {sum(t.numel() for t in sd.values()) / 1e6:.1f} M parameters, {size / 1e9:.2f} GB")
 
 
 if __name__ == "__main__":

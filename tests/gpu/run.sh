@@ -71,10 +71,10 @@ else
     step "saeg bench sae 2560x40960 k64 batch4096" 90 bin saeg bench sae --d-in 2560 --d-sae 40960 -k 64 \
         --batch 4096 --steps 3 --device cuda --no-torch
     # 3B end to end in bf16 (issue 9): random weights in the released layout (~5.4 GB BF16 file,
-    # written by PyTorch here), activations of block 16 streamed into a TopK SAE for 20 steps
+    # written by PyTorch on the GPU here), activations of block 16 streamed into a TopK SAE for 20 steps
     if [ $(( $(date +%s) - start )) -lt 280 ] && python3 -c 'import torch, numpy' 2>/dev/null; then
         m3=${TMPDIR:-/tmp}/saeg-tx1-3b-random
-        step "make_random_model.py 3b" 120 python3 scripts/python/make_random_model.py 3b "$m3"
+        step "make_random_model.py 3b" 150 python3 scripts/python/make_random_model.py 3b "$m3"
         step "saeg train 3b --dtype bf16 (HSMM, 32 cells, ctx 2048, d_sae 16384, 20 steps)" 150 bin saeg train \
             --model "$m3" --data examples/hsmm/hsmm.h5ad --output "${TMPDIR:-/tmp}/saeg-3b-train" --overwrite \
             --device cuda --dtype bf16 --layer 16 --max-cells 32 --context 2048 --cells-per-pass 8 \
