@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backends/cpu/cpu_backend.h"
+#include "cli/cli_dtype.h"
 #include "cli/commands.h"
 #include "core/backend.h"
 #include "core/ops.h"
@@ -26,6 +27,7 @@ extern const unsigned long saeg_py_tx1_reference_len, saeg_py_tx1_bench_len;
 
 struct bench_args {
     const char *size, *device;
+    enum tx1_dtype dtype;
     int64_t context, batch, batches;
     int threads;
     bool torch;
@@ -44,6 +46,7 @@ static void print_help(FILE *out) {
                  "  --batch N        cells per forward pass (default 4)\n"
                  "  --batches N      timed passes after one warm-up pass (default 2)\n"
                  "  --device SPEC    auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  --dtype T        bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, else f32)\n"
                  "  --threads N      CPU threads, also given to torch (default: SAEG_THREADS or physical cores)\n"
                  "  --no-torch       skip the PyTorch reference\n"
                  "  -h, --help       this help\n"
@@ -161,15 +164,11 @@ static double run_torch(const char *python, const struct tx1_model *m, const str
 
 static int parse_args(int argc, char **argv, struct bench_args *a) {
     static const struct option opts[] = {
-        {"size", required_argument, NULL, 's'},
-        {"context", required_argument, NULL, 'c'},
-        {"batch", required_argument, NULL, 'b'},
-        {"batches", required_argument, NULL, 'n'},
-        {"device", required_argument, NULL, 'd'},
-        {"threads", required_argument, NULL, 't'},
-        {"no-torch", no_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"size", required_argument, NULL, 's'},    {"context", required_argument, NULL, 'c'},
+        {"batch", required_argument, NULL, 'b'},   {"batches", required_argument, NULL, 'n'},
+        {"device", required_argument, NULL, 'd'},  {"dtype", required_argument, NULL, 'y'},
+        {"threads", required_argument, NULL, 't'}, {"no-torch", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     *a = (struct bench_args){.size = "70m", .device = "auto", .context = 1024, .batch = 4, .batches = 2, .torch = true};
     int c;
@@ -195,6 +194,9 @@ static int parse_args(int argc, char **argv, struct bench_args *a) {
         case 'b': a->batch = v; break;
         case 'n': a->batches = v; break;
         case 'd': a->device = optarg; break;
+        case 'y':
+            if (cli_parse_dtype(optarg, &a->dtype)) return 2;
+            break;
         case 't': a->threads = (int)v; break;
         case 'x': a->torch = false; break;
         case 'h': print_help(stdout); return -1;
@@ -222,16 +224,18 @@ int saeg_bench_model(int argc, char **argv) {
     sg_status st             = b ? tx1_config_preset(a.size, &cfg) : sg_error(SG_ERR_NO_MEMORY, "out of memory");
     if (st == SG_OK) st = sg_backends_load();
     if (st == SG_OK) st = sg_device_select(a.device, &dev);
-    if (st == SG_OK) st = tx1_model_random(&cfg, 1, dev, &m);
+    if (st == SG_OK) st = tx1_model_random_as(&cfg, 1, dev, a.dtype, &m);
     if (st == SG_OK) st = sg_device_open_stream(dev, a.threads, &stream);
     struct tx1_runner_opts ro = {.batch = a.batch, .context = a.context};
     if (st == SG_OK) st = tx1_runner_new(m, stream, &ro, &r);
     double t_warm = 0, t_run = 0;
     if (st == SG_OK) {
         fill_batch(b, m, a.context);
-        printf("Tahoe X1 %s (random weights, %.1f M parameters, fp32) on %s: %" PRId64 " cells x %" PRId64
-               " tokens per pass\n",
-               a.size, (double)tx1_config_n_params(&cfg) / 1e6, sg_device_name(dev), a.batch, a.context);
+        printf("Tahoe X1 %s (random weights, %.1f M parameters, --dtype %s%s: %.1f MiB of weights) on %s: %" PRId64
+               " cells x %" PRId64 " tokens per pass\n",
+               a.size, (double)tx1_config_n_params(&cfg) / 1e6, tx1_dtype_name(m->dtype),
+               a.dtype == TX1_DTYPE_AUTO ? " (default here)" : "", (double)m->weight_bytes / 1048576.0,
+               sg_device_name(dev), a.batch, a.context);
         fflush(stdout);
         double t0 = now_s();
         st        = tx1_runner_run(r, b); /* warm-up: builds and plans the graph */
@@ -254,7 +258,7 @@ int saeg_bench_model(int argc, char **argv) {
     printf("  saeg     %8.3f cells/s  (%.0f tokens/s; first pass %.2f s, then %.2f s per pass)\n", rate,
            rate * (double)a.context, t_warm, t_run / (double)a.batches);
     printf("           peak memory %.0f MiB (process RSS; weights %.0f MiB, activations %.0f MiB)\n", rss,
-           (double)tx1_config_n_params(&cfg) * 4.0 / 1048576.0, (double)ss.compute_bytes / 1048576.0);
+           (double)m->weight_bytes / 1048576.0, (double)ss.compute_bytes / 1048576.0);
     fflush(stdout);
 
     if (a.torch) {

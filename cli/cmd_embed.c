@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_dtype.h"
 #include "core/fs.h"
 #include "cli/commands.h"
 #include "cli/embed_resume.h"
@@ -22,6 +23,7 @@
 
 struct embed_args {
     const char *model, *model_size, *data, *output, *device, *gene_id_key, *cell_type_key;
+    enum tx1_dtype dtype;
     int64_t batch, context, max_cells;
     int64_t sync_every; /* seconds between progress records */
     bool resume, overwrite;
@@ -62,6 +64,7 @@ static void print_help(FILE *out) {
                  "  --sync-every SECONDS how often the cells written so far are made durable and\n"
                  "                       recorded for --resume (default 60; 0: after every batch)\n"
                  "  --device SPEC        auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  --dtype T            bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, else f32)\n"
                  "  --threads N          CPU threads (default: SAEG_THREADS or the physical cores)\n"
                  "  -h, --help           this help\n");
 }
@@ -110,6 +113,7 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
         {"gene-id-key", required_argument, NULL, 'g'},
         {"cell-type-key", required_argument, NULL, 't'},
         {"device", required_argument, NULL, 'D'},
+        {"dtype", required_argument, NULL, 'Y'},
         {"threads", required_argument, NULL, 'T'},
         {"resume", no_argument, NULL, 'R'},
         {"overwrite", no_argument, NULL, 'O'},
@@ -138,6 +142,7 @@ static int parse_args(int argc, char **argv, struct embed_args *a) {
         case 'g': a->gene_id_key = optarg; break;
         case 't': a->cell_type_key = optarg; break;
         case 'D': a->device = optarg; break;
+        case 'Y': rc = cli_parse_dtype(optarg, &a->dtype); break;
         case 'T':
             rc         = parse_int("--threads", optarg, 1, INT_MAX, &v);
             a->threads = (int)v;
@@ -508,7 +513,7 @@ static sg_status run(struct embed_run *e) {
     st = sg_backends_load();
     if (st == SG_OK) st = sg_device_select(e->a.device, &dev);
     if (st == SG_OK) st = sg_h5ad_open(e->a.data, &e->h);
-    if (st == SG_OK) st = tx1_model_load(e->model_dir, dev, &e->m);
+    if (st == SG_OK) st = tx1_model_load_as(e->model_dir, dev, e->a.dtype, &e->m);
     if (st == SG_OK) st = tx1_gene_map_build(e->m->vocab, e->h, e->a.gene_id_key, &e->genes);
     if (st != SG_OK) return st;
     for (int i = 0; i < e->a.n_layers; i++)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_dtype.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "pipeline/dist.h"
@@ -15,6 +16,7 @@
 
 struct eval_args {
     const char *sae, *data, *model, *model_size, *output, *device, *gene_id_key, *tokens;
+    enum tx1_dtype dtype;
     int64_t max_cells, context, cells_per_pass, seed;
     int layer, threads;
     struct sg_eval_opts eo;
@@ -44,6 +46,7 @@ static void print_help(FILE *out) {
                  "  --seed N             generative masks and subsampling (default 0)\n"
                  "  --gene-id-key KEY    var column of Ensembl IDs\n"
                  "  --device SPEC        auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  --dtype T            bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, else f32)\n"
                  "  --threads N          CPU threads\n"
                  "  -h, --help           this help\n");
 }
@@ -78,6 +81,7 @@ static int parse_args(int argc, char **argv, struct eval_args *a) {
         {"seed", required_argument, NULL, 'S'},
         {"gene-id-key", required_argument, NULL, 'g'},
         {"device", required_argument, NULL, 'D'},
+        {"dtype", required_argument, NULL, 'Y'},
         {"threads", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -108,6 +112,7 @@ static int parse_args(int argc, char **argv, struct eval_args *a) {
         case 'S': rc = parse_i64("--seed", optarg, 0, &a->seed); break;
         case 'g': a->gene_id_key = optarg; break;
         case 'D': a->device = optarg; break;
+        case 'Y': rc = cli_parse_dtype(optarg, &a->dtype); break;
         case 't':
             rc         = parse_i64("--threads", optarg, 1, &v);
             a->threads = v > 1024 ? 1024 : (int)v;
@@ -156,7 +161,8 @@ static sg_status run(struct eval_args *a, struct sg_eval_result *r, char *out_pa
         .max_cells   = a->max_cells,
         .context     = a->context > 0 ? a->context : meta.context_size,
         .seed        = (uint64_t)a->seed,
-        .device      = dev};
+        .device      = dev,
+        .dtype       = a->dtype};
     if (st == SG_OK) st = sg_cells_open(&co, &cells);
     int layer = a->layer >= 0 ? a->layer : meta.layer;
     if (st == SG_OK && layer < 0) layer = sg_cells_default_layer(cells);

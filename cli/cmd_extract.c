@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli_dtype.h"
 #include "cli/commands.h"
 #include "pipeline/extract.h"
 
@@ -51,6 +52,7 @@ static void print_help(FILE *out) {
             "  --checkpoint-every S   seconds between checkpoints (default 600; 0: after every batch);\n"
             "                         Ctrl-C also saves one\n"
             "  --device SPEC          auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+            "  --dtype T              bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, else f32)\n"
             "  --threads N            CPU threads (default: SAEG_THREADS or the physical cores)\n"
             "  -h, --help             this help\n"
             "\n"
@@ -100,6 +102,7 @@ enum {
     O_HIST_SAMPLES,
     O_H5AD,
     O_DEVICE,
+    O_DTYPE,
     O_THREADS,
     O_RESUME,
     O_OVERWRITE,
@@ -138,6 +141,7 @@ static int parse_args(int argc, char **argv, struct sg_extract_opts *o) {
         {"histogram-samples", required_argument, NULL, O_HIST_SAMPLES},
         {"write-h5ad", optional_argument, NULL, O_H5AD},
         {"device", required_argument, NULL, O_DEVICE},
+        {"dtype", required_argument, NULL, O_DTYPE},
         {"threads", required_argument, NULL, O_THREADS},
         {"resume", no_argument, NULL, O_RESUME},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -187,6 +191,7 @@ static int parse_args(int argc, char **argv, struct sg_extract_opts *o) {
             break;
         case O_H5AD: o->write_h5ad = optarg ? optarg : ""; break;
         case O_DEVICE: o->device = optarg; break;
+        case O_DTYPE: rc = cli_parse_dtype(optarg, &o->dtype); break;
         case O_THREADS:
             rc         = parse_i64("--threads", optarg, 1, 1024, &v);
             o->threads = (int)v;

@@ -26,6 +26,8 @@ static void print_help(FILE *out) {
                  "  --top-k-cells N        cells kept per feature (default 100)\n"
                  "  --top-n-features N     features in the dashboard (default 100), or 'all'\n"
                  "  --device D             auto (default), cuda, vulkan, opencl or cpu (':N' picks a device)\n"
+                 "  --dtype T              Tahoe X1 Linear weights and GEMMs: bf16 or f32 (default: bf16 on CUDA,\n"
+                 "                         f32 elsewhere; config key model.dtype)\n"
                  "  --threads N            CPU threads (default: SAEG_THREADS or the physical cores)\n"
                  "  --layer I              block whose residual stream the SAE reads (default: the middle one)\n"
                  "  --gene-id-key KEY      var column of Ensembl IDs (default: 'ensembl_id', else the index)\n"
@@ -86,6 +88,7 @@ static const struct {
     {"top-k-cells", "extraction.top_k_cells", required_argument},
     {"top-n-features", "dashboard.top_n_features", required_argument},
     {"device", "model.device", required_argument},
+    {"dtype", "model.dtype", required_argument},
     {"threads", "model.threads", required_argument},
     {"layer", "model.layer", required_argument},
     {"gene-id-key", "data.gene_id_key", required_argument},

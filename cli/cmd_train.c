@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_dtype.h"
 #include "cli/commands.h"
 #include "pipeline/train.h"
 
@@ -66,6 +67,8 @@ static void print_help(FILE *out) {
                  "  --eval-tokens N          tokens for the reconstruction metrics (default 1048576)\n"
                  "  --eval-cells N           cells for loss recovered (default 64; 0 skips it)\n"
                  "  --device SPEC            auto (default), cpu, cuda[:N], vulkan[:N], opencl[:N]\n"
+                 "  --dtype T                model runs: bf16 or f32 Linear weights and GEMMs (default: bf16 on CUDA, "
+                 "else f32)\n"
                  "  --threads N              CPU threads (default: SAEG_THREADS or the physical cores)\n"
                  "  --progress / --no-progress  force the progress bar on or off (default: on a terminal)\n"
                  "  -h, --help               this help\n");
@@ -117,6 +120,7 @@ enum {
     O_BATCH,
     O_SEED,
     O_DEVICE,
+    O_DTYPE,
     O_THREADS,
     O_CKPT,
     O_RESUME,
@@ -222,6 +226,7 @@ static int parse_args(int argc, char **argv, struct sg_train_opts *o) {
         {"batch", required_argument, NULL, O_BATCH},
         {"seed", required_argument, NULL, O_SEED},
         {"device", required_argument, NULL, O_DEVICE},
+        {"dtype", required_argument, NULL, O_DTYPE},
         {"threads", required_argument, NULL, O_THREADS},
         {"checkpoint-every", required_argument, NULL, O_CKPT},
         {"resume", no_argument, NULL, O_RESUME},
@@ -284,6 +289,7 @@ static int parse_args(int argc, char **argv, struct sg_train_opts *o) {
             o->seed = (uint64_t)v;
             break;
         case O_DEVICE: o->device = optarg; break;
+        case O_DTYPE: rc = cli_parse_dtype(optarg, &o->dtype); break;
         case O_THREADS:
             rc         = parse_i64("--threads", optarg, 1, 1024, &v);
             o->threads = (int)v;

@@ -225,8 +225,15 @@ struct sg_tensor *sg_mean_rows(struct sg_ctx *ctx, struct sg_tensor *a); /* alon
 
 /* Batched matrix product a @ b: a is [K, M] (M rows of K), b is [N, K], the result [N, M] F32.
  * Dims 2.. broadcast (each is 1 or the other's). Pass sg_transpose(ctx, w) for a @ w^T: kernels
- * read transposed views directly (no copy). a may be F32, F16 or BF16; b must be F32. */
+ * read transposed views directly (no copy). a may be F32, F16 or BF16; b F32 or BF16.
+ *
+ * When either operand is BF16 the product is a bf16 GEMM on every backend: both operands are
+ * rounded to bfloat16 (nearest even; exact for the BF16 one), the products (exact in fp32) are
+ * accumulated in fp32, and the result is F32 -- what torch autocast and cuBLAS with bf16 inputs
+ * and CUBLAS_COMPUTE_32F compute. Otherwise (F32, or F16 a with F32 b) it is an fp32 product. */
 struct sg_tensor *sg_matmul(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tensor *b);
+/* Whether a MATMUL node is a bf16 GEMM (see sg_matmul). */
+bool sg_matmul_is_bf16(const struct sg_tensor *node);
 
 /* (x - mean) / sqrt(var + eps) * w + b along ne[0]; w and b ([ne0] F32) may be NULL. */
 struct sg_tensor *sg_layer_norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b,

@@ -86,6 +86,8 @@ uint16_t sg_f32_to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
+float sg_round_bf16(float f) { return sg_bf16_to_f32(sg_f32_to_bf16(f)); }
+
 void sg_convert_row(enum sg_type dst_type, void *dst, enum sg_type src_type, const void *src, int64_t n) {
     if (dst_type == src_type) {
         memmove(dst, src, (size_t)n * sg_type_size(src_type));

@@ -24,6 +24,8 @@ float sg_f16_to_f32(uint16_t h);
 uint16_t sg_f32_to_f16(float f);
 float sg_bf16_to_f32(uint16_t h);
 uint16_t sg_f32_to_bf16(float f);
+/* f rounded to the nearest bfloat16 (ties to even), as a float: what a bf16 GEMM reads. */
+float sg_round_bf16(float f);
 
 /* Bulk conversions used by casts, loaders and backends. */
 void sg_convert_row(enum sg_type dst_type, void *dst, enum sg_type src_type, const void *src, int64_t n);

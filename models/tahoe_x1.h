@@ -86,6 +86,18 @@ int64_t tx1_vocab_lookup_gene(const struct tx1_vocab *v, const char *gene_id);
 
 /* ---- model ------------------------------------------------------------------------------ */
 
+/* How the Linear layers' weights are held on the device (--dtype). BF16 stores every nn.Linear
+ * weight (QKV, out_proj, FFN, expression encoder/decoder, MVC) as BF16 and makes those
+ * products bf16 GEMMs (both operands rounded to bf16, fp32 accumulation, f32 result: see
+ * sg_matmul); embeddings, LayerNorms and biases stay F32, as under torch autocast, and so do
+ * activations. AUTO is BF16 on CUDA and F32 elsewhere. */
+enum tx1_dtype { TX1_DTYPE_AUTO = 0, TX1_DTYPE_F32, TX1_DTYPE_BF16 };
+/* "bf16", "f32" or "auto"; a bad value fails naming `option` (e.g. "--dtype"). */
+sg_status tx1_dtype_parse(const char *s, const char *option, enum tx1_dtype *out);
+const char *tx1_dtype_name(enum tx1_dtype d); /* "bf16", "f32", "auto" */
+/* AUTO resolved for dev. */
+enum tx1_dtype tx1_dtype_for_device(enum tx1_dtype d, const struct sg_device *dev);
+
 struct tx1_layer {
     struct sg_tensor *norm1_w, *norm1_b;
     struct sg_tensor *wqkv, *bqkv; /* [3d, d]: rows Q, K, V; heads contiguous within each */
@@ -117,14 +129,20 @@ struct tx1_model {
     struct sg_ctx *ctx; /* owns the weight tensors */
     struct sg_buffer_list bufs;
     char weights_dtype[8]; /* as stored: "F32", "BF16", "F16", or "random" */
+    enum tx1_dtype dtype;  /* as held on the device (never AUTO) */
+    size_t weight_bytes;   /* device memory of all weight tensors */
 };
 
 /* Loads a released model folder ({size}-model/: model.safetensors, model_config.yml,
  * collator_config.yml, vocab.json) onto `dev`. Every expected tensor is checked by name and
- * shape; missing, unexpected and misshapen ones are all named in one error. BF16/F16 weights
- * are converted to F32 on load. */
+ * shape; missing, unexpected and misshapen ones are all named in one error. Weights are
+ * converted from the file's F32/BF16/F16 to the dtype's (BF16 ones kept as they are). */
+sg_status tx1_model_load_as(const char *dir, struct sg_device *dev, enum tx1_dtype dtype, struct tx1_model **out);
+/* tx1_model_load_as with TX1_DTYPE_AUTO. */
 sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_model **out);
 /* A model with deterministic random weights (LayerNorms at identity), for benchmarks. */
+sg_status tx1_model_random_as(const struct tx1_config *cfg, uint64_t seed, struct sg_device *dev, enum tx1_dtype dtype,
+                              struct tx1_model **out);
 sg_status tx1_model_random(const struct tx1_config *cfg, uint64_t seed, struct sg_device *dev, struct tx1_model **out);
 void tx1_model_free(struct tx1_model *m);
 

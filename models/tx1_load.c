@@ -23,9 +23,9 @@ struct st_check {
     /* unexpected-key probe */
     const char *probe;
     bool probe_found;
-    /* upload */
-    float *buf;
-    size_t buf_cap;
+    /* upload: raw file bytes, then converted to the tensor's type */
+    void *raw, *buf;
+    size_t buf_cap; /* elements */
     sg_status st;
 };
 
@@ -107,23 +107,15 @@ static void upload_key(const char *key, int nd, const int64_t *shape, struct sg_
     snprintf(full, sizeof full, "%s%s", c->prefix, key);
     const struct sg_st_tensor *t = sg_st_find(c->f, full);
     const enum sg_type src = t->dtype == SG_ST_F32 ? SG_TYPE_F32 : t->dtype == SG_ST_BF16 ? SG_TYPE_BF16 : SG_TYPE_F16;
-    const size_t esz = sg_st_dtype_size(t->dtype), n = (size_t)t->n_elements;
-    /* slices through a host buffer: the mapping may be unaligned, and a whole F32 copy is
-     * never needed */
+    const enum sg_type dst = (*slot)->type; /* F32, or BF16 for Linear weights with --dtype bf16 */
+    const size_t esz = sg_st_dtype_size(t->dtype), n = (size_t)t->n_elements, dsz = sg_type_size(dst);
+    /* slices through host buffers: the mapping may be unaligned, and a whole converted copy is
+     * never needed. BF16 into BF16 is a plain copy. */
     for (size_t off = 0; off < n && c->st == SG_OK; off += c->buf_cap) {
         const size_t k = n - off < c->buf_cap ? n - off : c->buf_cap;
-        const char *p  = (const char *)t->data + off * esz;
-        if (src == SG_TYPE_F32) {
-            memcpy(c->buf, p, k * sizeof(float));
-        } else {
-            uint16_t tmp[4096];
-            for (size_t i = 0; i < k; i += 4096) {
-                const size_t m = k - i < 4096 ? k - i : 4096;
-                memcpy(tmp, p + i * 2, m * 2);
-                sg_convert_row(SG_TYPE_F32, c->buf + i, src, tmp, (int64_t)m);
-            }
-        }
-        c->st = sg_tensor_set(*slot, c->buf, off * sizeof(float), k * sizeof(float));
+        memcpy(c->raw, (const char *)t->data + off * esz, k * esz);
+        sg_convert_row(dst, c->buf, src, c->raw, (int64_t)k);
+        c->st = sg_tensor_set(*slot, c->buf, off * dsz, k * dsz);
     }
     if (c->st != SG_OK) c->st = sg_error_wrap(c->st, "%s: %s", sg_st_path(c->f), full);
 }
@@ -162,6 +154,10 @@ static sg_status check_vocab(const struct tx1_config *cfg, const struct tx1_voca
 }
 
 sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_model **out) {
+    return tx1_model_load_as(dir, dev, TX1_DTYPE_AUTO, out);
+}
+
+sg_status tx1_model_load_as(const char *dir, struct sg_device *dev, enum tx1_dtype dtype, struct tx1_model **out) {
     *out = NULL;
     char paths[4][1024];
     struct tx1_config cfg;
@@ -186,11 +182,13 @@ sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_mode
         check_unexpected(&cfg, &c);
         if (c.len) st = sg_error(SG_ERR_FORMAT, "%s does not match %s: %s", paths[3], paths[0], c.msg);
     }
-    if (st == SG_OK) st = tx1_model_alloc(&cfg, dev, &m);
+    if (st == SG_OK) st = tx1_model_alloc(&cfg, dev, dtype, &m);
     if (st == SG_OK) {
+        c.raw = malloc(c.buf_cap * sizeof(float));
         c.buf = malloc(c.buf_cap * sizeof(float));
-        c.st  = c.buf ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", paths[3]);
+        c.st  = c.raw && c.buf ? SG_OK : sg_error(SG_ERR_NO_MEMORY, "%s: out of memory", paths[3]);
         if (c.st == SG_OK) tx1_weights_each(&cfg, &m->w, upload_key, &c);
+        free(c.raw);
         free(c.buf);
         st = c.st;
     }
@@ -202,9 +200,11 @@ sg_status tx1_model_load(const char *dir, struct sg_device *dev, struct tx1_mode
         if (!t) t = sg_st_find(f, "gene_encoder.embedding.weight");
         snprintf(m->weights_dtype, sizeof m->weights_dtype, "%s", sg_st_dtype_name(t->dtype));
         SG_LOGI("model: %s: %.2f M parameters (%s), d_model %" PRId64 ", %" PRId64 " layers, %" PRId64
-                " heads, vocab %" PRId64 "%s",
+                " heads, vocab %" PRId64 "; --dtype %s%s: %.1f MB of weights on %s%s",
                 dir, (double)tx1_config_n_params(&cfg) / 1e6, m->weights_dtype, cfg.d_model, cfg.n_layers, cfg.n_heads,
-                tx1_vocab_size(m->vocab), cfg.has_chem_encoder ? "; chemical encoder ignored (drug token off)" : "");
+                tx1_vocab_size(m->vocab), tx1_dtype_name(m->dtype),
+                dtype == TX1_DTYPE_AUTO ? " (the default here)" : "", (double)m->weight_bytes / 1e6,
+                sg_device_name(dev), cfg.has_chem_encoder ? "; chemical encoder ignored (drug token off)" : "");
     }
     sg_st_close(f);
     tx1_vocab_free(vocab);

@@ -4,7 +4,9 @@
 
 #include "models/tahoe_x1.h"
 
-/* A model whose F32 weight tensors are created and allocated on dev, contents undefined. */
-sg_status tx1_model_alloc(const struct tx1_config *cfg, struct sg_device *dev, struct tx1_model **out);
+/* A model whose weight tensors are created and allocated on dev (Linear weights BF16 when dtype
+ * resolves to BF16, everything else F32), contents undefined. */
+sg_status tx1_model_alloc(const struct tx1_config *cfg, struct sg_device *dev, enum tx1_dtype dtype,
+                          struct tx1_model **out);
 
 #endif

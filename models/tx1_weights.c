@@ -1,7 +1,5 @@
-/* Tahoe X1 weights: the state-dict key table, and filling it from a released model.safetensors
- * (or with deterministic random values for benchmarks). Weights are F32 on the device; BF16 and
- * F16 files are converted while loading, because matmul takes its `b` operand (here W^T in
- * x @ W^T) in F32 only. */
+/* Tahoe X1 weights: the state-dict key table, creating the tensors (F32, or BF16 for the Linear
+ * weights with --dtype bf16), and deterministic random values for benchmarks. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,14 +71,36 @@ void tx1_weights_each(const struct tx1_config *c, struct tx1_weights *w, tx1_key
 
 /* ---- creating the tensors ---------------------------------------------------------------- */
 
+struct create {
+    struct sg_ctx *ctx;
+    bool bf16;
+};
+
+/* Every 2-D weight but the two embedding tables is an nn.Linear weight, used as W^T in x @ W^T. */
+static bool is_linear(const char *key, int nd) {
+    return nd == 2 && strncmp(key, "gene_encoder.", 13) != 0 && strncmp(key, "flag_encoder.", 13) != 0;
+}
+
 static void create_one(const char *key, int nd, const int64_t *shape, struct sg_tensor **slot, void *user) {
-    struct sg_ctx *ctx = user;
-    *slot =
-        nd == 1 ? sg_new_tensor_1d(ctx, SG_TYPE_F32, shape[0]) : sg_new_tensor_2d(ctx, SG_TYPE_F32, shape[1], shape[0]);
+    struct create *c = user;
+    if (nd == 1) {
+        *slot = sg_new_tensor_1d(c->ctx, SG_TYPE_F32, shape[0]);
+    } else {
+        enum sg_type type = c->bf16 && is_linear(key, nd) ? SG_TYPE_BF16 : SG_TYPE_F32;
+        *slot             = sg_new_tensor_2d(c->ctx, type, shape[1], shape[0]);
+    }
     if (*slot) sg_set_name(*slot, "%.63s", key);
 }
 
-sg_status tx1_model_alloc(const struct tx1_config *cfg, struct sg_device *dev, struct tx1_model **out) {
+static void add_bytes(const char *key, int nd, const int64_t *shape, struct sg_tensor **slot, void *user) {
+    (void)key;
+    (void)nd;
+    (void)shape;
+    *(size_t *)user += sg_nbytes(*slot);
+}
+
+sg_status tx1_model_alloc(const struct tx1_config *cfg, struct sg_device *dev, enum tx1_dtype dtype,
+                          struct tx1_model **out) {
     *out                = NULL;
     struct tx1_model *m = calloc(1, sizeof *m);
     if (!m) return sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
@@ -91,13 +111,17 @@ sg_status tx1_model_alloc(const struct tx1_config *cfg, struct sg_device *dev, s
         free(m);
         return sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
     }
-    tx1_weights_each(cfg, &m->w, create_one, m->ctx);
+    m->dtype         = tx1_dtype_for_device(dtype, dev);
+    struct create cr = {.ctx = m->ctx, .bf16 = m->dtype == TX1_DTYPE_BF16};
+    tx1_weights_each(cfg, &m->w, create_one, &cr);
     sg_status st = sg_ctx_status(m->ctx);
+    if (st == SG_OK) tx1_weights_each(cfg, &m->w, add_bytes, &m->weight_bytes);
     if (st != SG_OK) st = sg_error(st, "model: %s", sg_ctx_error(m->ctx));
     if (st == SG_OK) st = sg_alloc_ctx_tensors(m->ctx, sg_device_buffer_type(dev), &m->bufs);
     if (st != SG_OK) {
-        st = sg_error_wrap(st, "model: cannot allocate %.1f M parameters on %s", (double)tx1_config_n_params(cfg) / 1e6,
-                           sg_device_name(dev));
+        st = sg_error_wrap(st, "model: cannot allocate %.1f M parameters (%.2f GB as %s) on %s",
+                           (double)tx1_config_n_params(cfg) / 1e6, (double)m->weight_bytes / 1e9,
+                           tx1_dtype_name(m->dtype), sg_device_name(dev));
         tx1_model_free(m);
         return st;
     }
@@ -117,7 +141,8 @@ void tx1_model_free(struct tx1_model *m) {
 
 struct random_fill {
     uint64_t state;
-    float *buf;
+    float *buf;     /* cap floats */
+    uint16_t *half; /* their BF16 copy, for BF16 tensors */
     size_t cap;
     sg_status st;
 };
@@ -138,21 +163,33 @@ static void fill_random(const char *key, int nd, const int64_t *shape, struct sg
     for (size_t off = 0; off < n && r->st == SG_OK; off += r->cap) {
         size_t k = n - off < r->cap ? n - off : r->cap;
         for (size_t i = 0; i < k; i++) r->buf[i] = is_norm_w ? 1.0f : is_bias ? 0.0f : scale * next_uniform(&r->state);
-        r->st = sg_tensor_set(*slot, r->buf, off * sizeof(float), k * sizeof(float));
+        if ((*slot)->type == SG_TYPE_BF16) {
+            sg_convert_row(SG_TYPE_BF16, r->half, SG_TYPE_F32, r->buf, (int64_t)k);
+            r->st = sg_tensor_set(*slot, r->half, off * sizeof(uint16_t), k * sizeof(uint16_t));
+        } else {
+            r->st = sg_tensor_set(*slot, r->buf, off * sizeof(float), k * sizeof(float));
+        }
     }
 }
 
 sg_status tx1_model_random(const struct tx1_config *cfg, uint64_t seed, struct sg_device *dev, struct tx1_model **out) {
+    return tx1_model_random_as(cfg, seed, dev, TX1_DTYPE_AUTO, out);
+}
+
+sg_status tx1_model_random_as(const struct tx1_config *cfg, uint64_t seed, struct sg_device *dev, enum tx1_dtype dtype,
+                              struct tx1_model **out) {
     struct tx1_model *m;
-    sg_status st = tx1_model_alloc(cfg, dev, &m);
+    sg_status st = tx1_model_alloc(cfg, dev, dtype, &m);
     if (st != SG_OK) return st;
     struct random_fill r = {.state = seed ^ 0x5851f42d4c957f2dull, .cap = 1 << 20};
     r.buf                = malloc(r.cap * sizeof(float));
-    if (!r.buf)
+    r.half               = malloc(r.cap * sizeof(uint16_t));
+    if (!r.buf || !r.half)
         r.st = sg_error(SG_ERR_NO_MEMORY, "model: out of memory");
     else
         tx1_weights_each(cfg, &m->w, fill_random, &r);
     free(r.buf);
+    free(r.half);
     if (r.st != SG_OK) {
         tx1_model_free(m);
         return r.st;

@@ -11,7 +11,7 @@ sg_status sg_cells_open(const struct sg_cells_opts *o, struct sg_cells **out) {
     snprintf(c->data, sizeof c->data, "%s", o->data);
     sg_status st = tx1_resolve_model(o->model, o->model_size, c->model_dir, sizeof c->model_dir);
     if (st == SG_OK) st = sg_h5ad_open(o->data, &c->h);
-    if (st == SG_OK) st = tx1_model_load(c->model_dir, o->device, &c->m);
+    if (st == SG_OK) st = tx1_model_load_as(c->model_dir, o->device, o->dtype, &c->m);
     if (st == SG_OK && !c->m->vocab)
         st = sg_error(SG_ERR_INVALID_ARG, "%s: the model has no vocabulary (vocab.json)", c->model_dir);
     if (st == SG_OK) st = tx1_gene_map_build(c->m->vocab, c->h, o->gene_id_key, &c->genes);

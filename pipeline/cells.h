@@ -29,6 +29,7 @@ struct sg_cells_opts {
     int64_t context;   /* tokens per cell at most; <= 0: the model's max_length (else 2048) */
     uint64_t seed;     /* subsampling of long cells */
     struct sg_device *device;
+    enum tx1_dtype dtype; /* Linear weights: AUTO (bf16 on CUDA, else f32), F32 or BF16 */
 };
 
 struct sg_cells {

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "models/tahoe_x1.h"
 
 enum sg_extract_rank { SG_RANK_MEAN = 0, SG_RANK_SUM, SG_RANK_MAX };
 const char *sg_extract_rank_name(enum sg_extract_rank r);
@@ -55,6 +56,7 @@ struct sg_extract_opts {
     int32_t histogram_samples; /* activations kept per feature for its histogram (4096) */
     uint64_t seed;             /* subsampling of cells longer than the context (0) */
     const char *device;        /* "auto" */
+    enum tx1_dtype dtype;      /* --dtype: AUTO (bf16 on CUDA, else f32) */
     int threads;               /* 0: SAEG_THREADS or the physical cores */
     const char *write_h5ad;    /* NULL: none; "": OUTPUT/<data stem>_sae.h5ad; else this path */
     bool resume;               /* continue OUTPUT/extract_checkpoint.safetensors */

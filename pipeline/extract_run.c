@@ -100,7 +100,8 @@ static sg_status open_cells(struct run *r) {
                                .max_cells   = o->max_cells,
                                .context     = o->context > 0 ? o->context : r->meta.context_size,
                                .seed        = o->seed,
-                               .device      = r->dev};
+                               .device      = r->dev,
+                               .dtype       = o->dtype};
     sg_status st            = sg_cells_open(&co, &r->cells);
     if (st != SG_OK) return st;
     const struct tx1_config *mc = &r->cells->m->cfg;

@@ -138,6 +138,8 @@ static sg_status train(const struct sg_run_opts *o) {
     t.eval           = sg_run_bool(rs, "training.eval");
     t.device         = sg_run_str(rs, "model.device");
     t.threads        = (int)sg_run_int(rs, "model.threads", 0);
+    st               = tx1_dtype_parse(sg_run_str(rs, "model.dtype"), "model.dtype", &t.dtype);
+    if (st != SG_OK) return st;
     SG_LOGI("pipeline: train");
     struct sg_train_result r;
     st = sg_train_run(&t, &r);
@@ -171,6 +173,7 @@ static sg_status extract(const struct sg_run_opts *o, const char *sae_dir) {
     e.resume     = o->resume && access(ckpt, F_OK) == 0;
     e.overwrite  = o->overwrite;
     sg_status st = sg_extract_rank_parse(sg_run_str(rs, "extraction.rank_by"), &e.rank_by);
+    if (st == SG_OK) st = tx1_dtype_parse(sg_run_str(rs, "model.dtype"), "model.dtype", &e.dtype);
     /* layer and context are the SAE's (cfg.json), as trained; only a --layer typed on the command
      * line is passed on, so that a mismatch with a reused SAE is reported rather than hidden */
     const struct sg_setting *layer = sg_run_setting((struct sg_run_settings *)rs, "model.layer");

@@ -28,6 +28,8 @@ static const struct sg_setting table[] = {
     SETTING("model.context_length", NULL, NULL, SG_SETTING_INT, 2, 1 << 20, NULL,
             "tokens per cell (unset: the model's)"),
     SETTING("model.device", NULL, "--device", SG_SETTING_STR, 0, 0, "auto", "auto, cuda, vulkan, opencl or cpu"),
+    SETTING("model.dtype", NULL, "--dtype", SG_SETTING_STR, 0, 0, "auto",
+            "Linear weights and GEMMs: bf16, f32 or auto (bf16 on CUDA, else f32)"),
     SETTING("model.threads", NULL, "--threads", SG_SETTING_INT, 0, 1024, "0", "CPU threads (0: SAEG_THREADS or cores)"),
     SETTING("data.max_cells", NULL, "--max-cells", SG_SETTING_INT, 1, I64_MAX, NULL, "only the first N cells"),
     SETTING("data.gene_id_key", NULL, "--gene-id-key", SG_SETTING_STR, 0, 0, NULL, "var column of Ensembl IDs"),
@@ -143,6 +145,9 @@ static sg_status check(const struct sg_setting *s, const char *v, const char *so
     if (strcmp(s->key, "model.size") == 0 && !tx1_size_folder(v)) return bad(s, source, v, "70m, 1.3b (or 1b) or 3b");
     if (strcmp(s->key, "model.device") == 0 && !device_ok(v))
         return bad(s, source, v, "auto, cuda[:N], vulkan[:N], opencl[:N] or cpu");
+    enum tx1_dtype dtype;
+    if (strcmp(s->key, "model.dtype") == 0 && tx1_dtype_parse(v, s->key, &dtype) != SG_OK)
+        return bad(s, source, v, "bf16, f32 or auto");
     enum sg_sae_arch arch;
     if (strcmp(s->key, "training.sae.architecture") == 0 && sg_sae_arch_parse(v, &arch) != SG_OK)
         return bad(s, source, v, "topk, batchtopk, jumprelu, standard or matryoshka-batchtopk");

@@ -94,7 +94,8 @@ static sg_status open_data(struct sg_trainer *t) {
                                .max_cells   = o->max_cells,
                                .context     = o->context,
                                .seed        = o->seed,
-                               .device      = t->dev};
+                               .device      = t->dev,
+                               .dtype       = o->dtype};
     sg_status st            = sg_cells_open(&co, &t->cells);
     if (st != SG_OK) return st;
     t->layer = o->layer < 0 ? sg_cells_default_layer(t->cells) : o->layer;

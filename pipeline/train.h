@@ -56,6 +56,7 @@ struct sg_train_opts {
     /* the run */
     const char *output;
     const char *device;
+    enum tx1_dtype dtype; /* --dtype of the model's Linear weights: AUTO (bf16 on CUDA, else f32) */
     int threads;
     int64_t checkpoint_every; /* <= 0: only at the end */
     bool resume;

@@ -1,6 +1,7 @@
 #version 450
 // MATMUL: d[b][m][n] = sum_k a[b][m][k] * b[b][k][n] with a [K, M] (f32, f16 or bf16) and
-// b [N, K] f32 read through any strides, batch dims broadcast.
+// b [N, K] (f32 or bf16) read through any strides, batch dims broadcast. With a bf16 operand
+// the f32 one is rounded to bf16 as it is loaded (a bf16 GEMM: see sg_matmul in core/ops.h).
 //
 // Tiled: a workgroup makes a BM x BN tile, stepping BK deep through shared memory; each thread
 // owns TM x TN outputs as (TM/4) x (TN/4) blocks of 4x4, spread so that its vec4 reads of the
@@ -19,11 +20,14 @@ layout(constant_id = 3) const uint BK = 16;    // a multiple of 4
 layout(constant_id = 4) const uint TM = 4;     // multiples of 4
 layout(constant_id = 5) const uint TN = 4;
 layout(constant_id = 6) const uint AT = 0;     // type of a
+layout(constant_id = 7) const uint BT = 0;     // type of b
+const bool BF16_GEMM = AT == SG_BF16 || BT == SG_BF16;
 
 layout(std430, binding = 0) readonly buffer A { uint a[]; };
 layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
 layout(std430, binding = 1) readonly buffer B4 { vec4 b4[]; };
+layout(std430, binding = 1) readonly buffer BU { uint bu[]; };
 layout(std430, binding = 2) writeonly buffer D { float d[]; };
 layout(std430, binding = 2) writeonly buffer D4 { vec4 d4[]; };
 
@@ -49,14 +53,19 @@ const uint LB = (BN * BK / 4u + WG - 1u) / WG;
 shared vec4 As[BK * BM / 4u];   // As[k][m], 4 consecutive m per vec4
 shared vec4 Bs[BK * BN / 4u];   // Bs[k][n], 4 consecutive n per vec4
 
+// Rounds an f32 operand of a bf16 GEMM to bf16 (the bf16 one is exact already).
+float rnd(float x) { return BF16_GEMM ? sg_bf16_to_f32(sg_f32_to_bf16(x)) : x; }
+vec4 rnd4(vec4 v) { return BF16_GEMM ? vec4(rnd(v.x), rnd(v.y), rnd(v.z), rnd(v.w)) : v; }
+
 float load_a(uint m, uint k, uint oa) {
     if (m >= p.M || k >= p.K) return 0.0;
-    return SG_LOAD_AS_F32(a, AT, oa + m * p.sa1 + k * p.sa0);
+    return rnd(SG_LOAD_AS_F32(a, AT, oa + m * p.sa1 + k * p.sa0));
 }
 
 float load_b(uint k, uint n, uint ob) {
     if (n >= p.N || k >= p.K) return 0.0;
-    return b[ob + k * p.sb1 + n * p.sb0];
+    uint i = ob + k * p.sb1 + n * p.sb0;
+    return rnd(BT == SG_F32 ? b[i] : SG_LOAD_AS_F32(bu, BT, i));
 }
 
 // 4 elements of a's step at k0, slot l: along k (m, k0 + 4 l') or along m (4 m', k0 + k).
@@ -68,20 +77,20 @@ vec4 fetch_a(uint l, uint k0, uint m0, uint oa) {
     if (vec) {
         // the host checked alignment and that K (or M) is a multiple of 4: whole vec4s or none
         bool inside = m < p.M && k < p.K;
-        return inside ? a4[(oa + m * p.sa1 + k * p.sa0) / 4u] : vec4(0.0);
+        return inside ? rnd4(a4[(oa + m * p.sa1 + k * p.sa0) / 4u]) : vec4(0.0);
     }
     if (mfast) return vec4(load_a(m, k, oa), load_a(m + 1u, k, oa), load_a(m + 2u, k, oa), load_a(m + 3u, k, oa));
     return vec4(load_a(m, k, oa), load_a(m, k + 1u, oa), load_a(m, k + 2u, oa), load_a(m, k + 3u, oa));
 }
 
 vec4 fetch_b(uint l, uint k0, uint n0, uint ob) {
-    bool kfast = (p.flags & B_KFAST) != 0u, vec = (p.flags & B_VEC) != 0u;
+    bool kfast = (p.flags & B_KFAST) != 0u, vec = BT == SG_F32 && (p.flags & B_VEC) != 0u;
     uint n, k;
     if (kfast) { k = k0 + (l % (BK / 4u)) * 4u; n = n0 + l / (BK / 4u); }
     else { n = n0 + (l % (BN / 4u)) * 4u; k = k0 + l / (BN / 4u); }
     if (vec) {
         bool inside = n < p.N && k < p.K;
-        return inside ? b4[(ob + k * p.sb1 + n * p.sb0) / 4u] : vec4(0.0);
+        return inside ? rnd4(b4[(ob + k * p.sb1 + n * p.sb0) / 4u]) : vec4(0.0);
     }
     if (kfast) return vec4(load_b(k, n, ob), load_b(k + 1u, n, ob), load_b(k + 2u, n, ob), load_b(k + 3u, n, ob));
     return vec4(load_b(k, n, ob), load_b(k, n + 1u, ob), load_b(k, n + 2u, ob), load_b(k, n + 3u, ob));

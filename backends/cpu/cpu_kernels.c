@@ -118,8 +118,9 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_SUM_TO: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_broadcasts(node, s0);
     case SG_OP_REPEAT: return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_broadcasts(s0, node);
     case SG_OP_MATMUL:
-        return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) && sg_cpu_is(s1, SG_TYPE_F32) &&
-               s1->ne[1] == s0->ne[0] && node->ne[0] == s1->ne[0] && node->ne[1] == s0->ne[1];
+        return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) &&
+               (sg_cpu_is(s1, SG_TYPE_F32) || sg_cpu_is(s1, SG_TYPE_BF16)) && s1->ne[1] == s0->ne[0] &&
+               node->ne[0] == s1->ne[0] && node->ne[1] == s0->ne[1];
     case SG_OP_LAYER_NORM:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node) &&
                sg_cpu_opt(s1, SG_TYPE_F32) && sg_cpu_opt(s2, SG_TYPE_F32);

@@ -11,7 +11,11 @@
  * Operands that sgemm can read in place (rows or columns contiguous: a transposed view is
  * CblasTrans with its leading dimension) are passed as they are; F16/BF16 `a` and views that are
  * neither are first converted to contiguous F32 scratch by all threads. Small products use our
- * own loops, which read any layout directly. */
+ * own loops, which read any layout directly.
+ *
+ * A bf16 GEMM (a BF16 operand, see sg_matmul) converts both operands, rounding each element to
+ * bf16, in either path: then sgemm's fp32 products are exact and only the accumulation is fp32,
+ * as on a tensor core. */
 #include <cblas.h>
 #include <limits.h>
 
@@ -33,6 +37,7 @@ struct sg_cpu_mm_operand {
     int64_t rows, cols;
     int64_t nbatch; /* the operand's own batches (product of ne[2..]) */
     bool convert;   /* goes through contiguous F32 scratch first */
+    bool round;     /* ... rounding each element to bf16 */
     bool trans;     /* stored column-major: pass CblasTrans */
     int64_t ld;     /* leading dimension, in elements */
     size_t offset;  /* of its scratch within wdata */
@@ -73,8 +78,28 @@ static void sg_cpu_mm_operand_init(struct sg_cpu_mm_operand *o, const struct sg_
     }
 }
 
+/* Both operands of a bf16 GEMM go through scratch, rounded. */
+static void sg_cpu_mm_operand_round(struct sg_cpu_mm_operand *o, const struct sg_tensor *t, int64_t rows,
+                                    int64_t cols) {
+    *o = (struct sg_cpu_mm_operand){
+        .t = t, .rows = rows, .cols = cols, .nbatch = sg_cpu_mm_batches(t), .convert = true, .round = true, .ld = cols};
+}
+
+/* Scratch space for the operands that are converted. */
+static void sg_cpu_mm_scratch(struct sg_cpu_mm_plan *pl) {
+    if (pl->a.convert) {
+        pl->a.offset = pl->shared;
+        pl->shared += sg_cpu_align_up((size_t)(pl->M * pl->K * pl->a.nbatch) * sizeof(float));
+    }
+    if (pl->b.convert) {
+        pl->b.offset = pl->shared;
+        pl->shared += sg_cpu_align_up((size_t)(pl->K * pl->N * pl->b.nbatch) * sizeof(float));
+    }
+}
+
 static struct sg_cpu_mm_plan sg_cpu_mm_plan_make(const struct sg_tensor *dst) {
     const struct sg_tensor *a = dst->src[0], *b = dst->src[1];
+    const bool bf16          = sg_matmul_is_bf16(dst);
     struct sg_cpu_mm_plan pl = {.M = a->ne[1], .N = b->ne[0], .K = a->ne[0], .nbatch = sg_cpu_mm_batches(dst)};
     double mnk               = (double)pl.M * (double)pl.N * (double)pl.K;
     bool dst_ok              = dst->nb[0] == sizeof(float) &&
@@ -82,20 +107,15 @@ static struct sg_cpu_mm_plan sg_cpu_mm_plan_make(const struct sg_tensor *dst) {
                                  dst->nb[1] / sizeof(float) <= INT_MAX));
     pl.blas = dst_ok && mnk >= SG_CPU_MM_BLAS_MIN_MNK && pl.M > 1 && pl.N > 1 && pl.M <= INT_MAX && pl.N <= INT_MAX &&
               pl.K <= INT_MAX;
-    if (pl.blas) {
+    if (bf16) {
+        sg_cpu_mm_operand_round(&pl.a, a, pl.M, pl.K);
+        sg_cpu_mm_operand_round(&pl.b, b, pl.K, pl.N);
+    } else if (pl.blas) {
         sg_cpu_mm_operand_init(&pl.a, a, pl.M, pl.K);
         sg_cpu_mm_operand_init(&pl.b, b, pl.K, pl.N);
-        if (pl.a.convert) {
-            pl.a.offset = pl.shared;
-            pl.shared += sg_cpu_align_up((size_t)(pl.M * pl.K * pl.a.nbatch) * sizeof(float));
-        }
-        if (pl.b.convert) {
-            pl.b.offset = pl.shared;
-            pl.shared += sg_cpu_align_up((size_t)(pl.K * pl.N * pl.b.nbatch) * sizeof(float));
-        }
-    } else {
-        pl.per_thread = sg_cpu_align_up(SG_CPU_MM_ROWS * (size_t)pl.K * sizeof(float));
     }
+    sg_cpu_mm_scratch(&pl);
+    if (!pl.blas && !bf16) pl.per_thread = sg_cpu_align_up(SG_CPU_MM_ROWS * (size_t)pl.K * sizeof(float));
     return pl;
 }
 
@@ -142,7 +162,10 @@ static void sg_cpu_mm_convert(const struct sg_cpu_params *p, const struct sg_cpu
             off += (size_t)(rem % t->ne[d]) * t->nb[d];
             rem /= t->ne[d];
         }
-        sg_cpu_load_row(t->type, (const char *)t->data + off, t->nb[0], o->cols, out + r * o->cols);
+        float *dst = out + r * o->cols;
+        sg_cpu_load_row(t->type, (const char *)t->data + off, t->nb[0], o->cols, dst);
+        if (o->round && t->type != SG_TYPE_BF16)
+            for (int64_t c = 0; c < o->cols; c++) dst[c] = sg_cpu_bf16_to_f32(sg_cpu_f32_to_bf16(dst[c]));
     }
 }
 
@@ -216,12 +239,15 @@ SG_CPU_CLONES static float sg_cpu_mm_dot(const float *x, const float *y, int64_t
  * shared between threads. */
 static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_plan *pl) {
     const struct sg_tensor *a = dst->src[0], *b = dst->src[1];
-    float *abuf = sg_cpu_thread_scratch(p, pl->per_thread);
+    float *abuf = pl->a.convert ? NULL : sg_cpu_thread_scratch(p, pl->per_thread);
+    /* b as read: the tensor, or its rounded contiguous copy (bf16) */
+    const size_t bnb0 = pl->b.convert ? sizeof(float) : b->nb[0];
+    const size_t bnb1 = pl->b.convert ? (size_t)pl->N * sizeof(float) : b->nb[1];
     float acc[SG_CPU_MM_ROWS * SG_CPU_MM_COLS];
     int64_t mblocks = (pl->M + SG_CPU_MM_ROWS - 1) / SG_CPU_MM_ROWS;
     int64_t nblocks = (pl->N + SG_CPU_MM_COLS - 1) / SG_CPU_MM_COLS;
     /* b's columns contiguous over k (a transposed view, or one column): dot products */
-    bool dots = b->nb[1] == sizeof(float) && (b->nb[0] != sizeof(float) || pl->N == 1);
+    bool dots = bnb1 == sizeof(float) && (bnb0 != sizeof(float) || pl->N == 1);
     int64_t u0, u1, loaded = -1;
     const float *arow[SG_CPU_MM_ROWS];
     int rows = 0;
@@ -232,14 +258,17 @@ static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst
         int64_t m0     = (mb % mblocks) * SG_CPU_MM_ROWS;
         int64_t n0     = nb * SG_CPU_MM_COLS;
         int64_t n      = pl->N - n0 < SG_CPU_MM_COLS ? pl->N - n0 : SG_CPU_MM_COLS;
-        const char *bb = (const char *)b->data + sg_cpu_mm_batch_offset(b, dst, bi);
+        const char *bb = pl->b.convert ? (const char *)sg_cpu_mm_operand_ptr(p, &pl->b, dst, bi)
+                                       : (const char *)b->data + sg_cpu_mm_batch_offset(b, dst, bi);
         char *db       = (char *)dst->data + sg_cpu_mm_batch_offset(dst, dst, bi);
         if (mb != loaded) {
             const char *ab = (const char *)a->data + sg_cpu_mm_batch_offset(a, dst, bi);
             rows           = (int)(pl->M - m0 < SG_CPU_MM_ROWS ? pl->M - m0 : SG_CPU_MM_ROWS);
             for (int i = 0; i < rows; i++) {
                 const char *src = ab + (size_t)(m0 + i) * a->nb[1];
-                if (a->type == SG_TYPE_F32 && a->nb[0] == sizeof(float)) {
+                if (pl->a.convert) {
+                    arow[i] = sg_cpu_mm_operand_ptr(p, &pl->a, dst, bi) + (m0 + i) * pl->K;
+                } else if (a->type == SG_TYPE_F32 && a->nb[0] == sizeof(float)) {
                     arow[i] = (const float *)src;
                 } else {
                     sg_cpu_load_row(a->type, src, a->nb[0], pl->K, abuf + i * pl->K);
@@ -252,15 +281,15 @@ static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst
             for (int i = 0; i < rows; i++)
                 for (int64_t j = 0; j < n; j++)
                     acc[i * SG_CPU_MM_COLS + j] =
-                        sg_cpu_mm_dot(arow[i], (const float *)(bb + (size_t)(n0 + j) * b->nb[0]), pl->K);
-        } else if (b->nb[0] == sizeof(float)) {
-            sg_cpu_mm_axpy_rows(rows, arow, bb, b->nb[1], pl->K, n0, n, acc);
+                        sg_cpu_mm_dot(arow[i], (const float *)(bb + (size_t)(n0 + j) * bnb0), pl->K);
+        } else if (bnb0 == sizeof(float)) {
+            sg_cpu_mm_axpy_rows(rows, arow, bb, bnb1, pl->K, n0, n, acc);
         } else {
             for (int i = 0; i < rows; i++)
                 for (int64_t j = 0; j < n; j++) {
                     float s = 0.0f;
                     for (int64_t k = 0; k < pl->K; k++)
-                        s += arow[i][k] * *(const float *)(bb + (size_t)k * b->nb[1] + (size_t)(n0 + j) * b->nb[0]);
+                        s += arow[i][k] * *(const float *)(bb + (size_t)k * bnb1 + (size_t)(n0 + j) * bnb0);
                     acc[i * SG_CPU_MM_COLS + j] = s;
                 }
         }
@@ -272,12 +301,13 @@ static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst
 
 void sg_cpu_matmul_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     struct sg_cpu_mm_plan pl = sg_cpu_mm_plan_make(dst);
+    if (pl.a.convert) sg_cpu_mm_convert(p, &pl.a);
+    if (pl.b.convert) sg_cpu_mm_convert(p, &pl.b);
     if (!pl.blas) {
+        if (pl.a.convert || pl.b.convert) sg_cpu_barrier(p);
         sg_cpu_mm_small(p, dst, &pl);
         return;
     }
-    if (pl.a.convert) sg_cpu_mm_convert(p, &pl.a);
-    if (pl.b.convert) sg_cpu_mm_convert(p, &pl.b);
     /* each pool thread makes its own single-threaded sgemm calls (see the top of this file);
      * set here rather than once because other code in the process may change it */
     if (p->ith == 0 && openblas_get_num_threads() != 1) openblas_set_num_threads(1);

@@ -25,6 +25,7 @@ static struct {
     __typeof__(&cublasSetStream_v2) set_stream;
     __typeof__(&cublasSetMathMode) set_math_mode;
     __typeof__(&cublasSgemmStridedBatched) sgemm_strided_batched;
+    __typeof__(&cublasGemmStridedBatchedEx) gemm_strided_batched_ex;
     __typeof__(&cublasGetStatusString) status_string;
 } blas;
 
@@ -53,7 +54,9 @@ static void blas_load(void) {
     blas.set_stream            = (__typeof__(blas.set_stream))sym("cublasSetStream_v2");
     blas.set_math_mode         = (__typeof__(blas.set_math_mode))sym("cublasSetMathMode");
     blas.sgemm_strided_batched = (__typeof__(blas.sgemm_strided_batched))sym("cublasSgemmStridedBatched");
-    blas.status_string         = (__typeof__(blas.status_string))sym("cublasGetStatusString");
+    blas.gemm_strided_batched_ex =
+        (__typeof__(blas.gemm_strided_batched_ex))sym("cublasGemmStridedBatchedEx"); /* bf16 GEMMs */
+    blas.status_string = (__typeof__(blas.status_string))sym("cublasGetStatusString");
     if (blas.error[0]) {
         dlclose(blas.lib);
         blas.lib = NULL;
@@ -93,23 +96,36 @@ void sg_cuda_blas_close(struct sg_cuda_blas *b) {
     free(b);
 }
 
-/* C = op(A) op(B) for every batch: A is our b, B our a (see struct sg_cuda_gemm). */
-sg_status sg_cuda_blas_gemm(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g, const void *a_ours,
-                            const void *b_ours, void *c) {
+/* One strided-batched call: fp32 (tf32 when the handle's math mode allows it), or bf16 A and B
+ * with fp32 accumulation and an f32 C (CUBLAS_COMPUTE_32F: the semantics of sg_matmul with a
+ * BF16 operand; the math mode does not apply to it). */
+static cublasStatus_t gemm_call(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g, const char *A, const char *B,
+                                char *C) {
     const float one = 1.0f, zero = 0.0f;
     const cublasOperation_t ta = g->trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
     const cublasOperation_t tb = g->trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+    if (g->bf16)
+        return blas.gemm_strided_batched_ex(b->handle, ta, tb, g->m, g->n, g->k, &one, A, CUDA_R_16BF, (int)g->lda,
+                                            g->stride_a, B, CUDA_R_16BF, (int)g->ldb, g->stride_b, &zero, C, CUDA_R_32F,
+                                            (int)g->ldc, g->stride_c, g->batch, CUBLAS_COMPUTE_32F,
+                                            CUBLAS_GEMM_DEFAULT);
+    return blas.sgemm_strided_batched(b->handle, ta, tb, g->m, g->n, g->k, &one, (const float *)A, (int)g->lda,
+                                      g->stride_a, (const float *)B, (int)g->ldb, g->stride_b, &zero, (float *)C,
+                                      (int)g->ldc, g->stride_c, g->batch);
+}
+
+/* C = op(A) op(B) for every batch: A is our b, B our a (see struct sg_cuda_gemm). */
+sg_status sg_cuda_blas_gemm(struct sg_cuda_blas *b, const struct sg_cuda_gemm *g, const void *a_ours,
+                            const void *b_ours, void *c) {
     for (int64_t i3 = 0; i3 < g->outer_ne[2]; i3++)
         for (int64_t i2 = 0; i2 < g->outer_ne[1]; i2++)
             for (int64_t i1 = 0; i1 < g->outer_ne[0]; i1++) {
-                int64_t oa       = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
-                int64_t ob       = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
-                int64_t oc       = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
-                cublasStatus_t s = blas.sgemm_strided_batched(
-                    b->handle, ta, tb, g->m, g->n, g->k, &one, (const float *)((const char *)b_ours + oa), (int)g->lda,
-                    g->stride_a, (const float *)((const char *)a_ours + ob), (int)g->ldb, g->stride_b, &zero,
-                    (float *)((char *)c + oc), (int)g->ldc, g->stride_c, g->batch);
-                sg_status st = blas_check(s, "cublasSgemmStridedBatched");
+                int64_t oa = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
+                int64_t ob = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
+                int64_t oc = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
+                cublasStatus_t s =
+                    gemm_call(b, g, (const char *)b_ours + oa, (const char *)a_ours + ob, (char *)c + oc);
+                sg_status st = blas_check(s, g->bf16 ? "cublasGemmStridedBatchedEx" : "cublasSgemmStridedBatched");
                 if (st != SG_OK) return st;
             }
     return SG_OK;

@@ -91,6 +91,7 @@ unsigned sg_cuda_blocks(int64_t n, unsigned threads);
  * "B" is our a. Batch dims 2..5 become one strided batch (the innermost batch dims that merge)
  * times an outer loop over the rest. */
 struct sg_cuda_gemm {
+    bool bf16;                                  /* A and B bf16 (CUBLAS_COMPUTE_32F), else both f32 */
     bool trans_a, trans_b;                      /* cuBLAS op of its A (our b) and its B (our a) */
     int m, n, k;                                /* cuBLAS sizes: m = N, n = M, k = K */
     int64_t lda, ldb, ldc;                      /* in elements */
@@ -100,9 +101,10 @@ struct sg_cuda_gemm {
     int64_t outer_a[4], outer_b[4], outer_c[4]; /* byte strides of the outer loop */
 };
 
-/* Fills g for node (MATMUL with F32 operands given here as a, b: the caller may pass a converted
- * copy of a). Returns false when the layout does not map onto cuBLAS (overlapping or
- * non-unit strides on both dims, sizes above INT_MAX); the caller then uses the plain kernel. */
+/* Fills g for node (MATMUL with operands given here as a, b: both F32, or both BF16 for a bf16
+ * GEMM; the caller may pass converted copies). Returns false when the layout does not map onto
+ * cuBLAS (overlapping or non-unit strides on both dims, sizes above INT_MAX, mixed types); the
+ * caller then uses the plain kernel. */
 bool sg_cuda_gemm_plan(const struct sg_tensor *node, const struct sg_tensor *a, const struct sg_tensor *b,
                        struct sg_cuda_gemm *g);
 

@@ -1,4 +1,5 @@
-/* MATMUL: a [K, M] (f32, f16 or bf16) times b [N, K] f32 -> [N, M], batch dims broadcast. Big
+/* MATMUL: a [K, M] (f32, f16 or bf16) times b [N, K] (f32, or bf16 with an f32 a) -> [N, M],
+ * batch dims broadcast; with a bf16 operand the other is rounded to bf16 (a bf16 GEMM). Big
  * products use the tiled local-memory kernels, thin ones the plain kernel; all read operands
  * through their strides, so transposed views cost no copy. */
 #include <limits.h>
@@ -8,7 +9,9 @@
 bool sg_cl_supports_matmul(const struct sg_cl_device *d, const struct sg_tensor *node) {
     (void)d;
     const struct sg_tensor *a = node->src[0], *b = node->src[1];
-    return a->ne[0] <= INT_MAX && a->ne[1] <= INT_MAX && b->ne[0] <= INT_MAX;
+    /* a BF16 b runs as the transposed product (see sg_cl_encode_matmul), which needs an F32 a */
+    bool types = b->type == SG_TYPE_F32 || (b->type == SG_TYPE_BF16 && a->type == SG_TYPE_F32);
+    return types && a->ne[0] <= INT_MAX && a->ne[1] <= INT_MAX && b->ne[0] <= INT_MAX;
 }
 
 enum mm_kind { MM_SIMPLE, MM_SMALL, MM_LARGE };
@@ -44,9 +47,23 @@ static sg_status pick_kernel(struct sg_cl_enc *e, enum mm_kind *kind, enum sg_ty
 
 sg_status sg_cl_encode_matmul(struct sg_cl_enc *e, const struct sg_tensor *node) {
     const struct sg_tensor *a = node->src[0], *b = node->src[1];
-    const int64_t K = a->ne[0], M = a->ne[1], N = b->ne[0];
     if (sg_nelements(node) == 0) return SG_OK;
-    if (K == 0) return sg_cl_encode_fill(e, node, 0.0f);
+    if (a->ne[0] == 0) return sg_cl_encode_fill(e, node, 0.0f);
+    /* The kernels take any strides, and only `a` may be 16-bit; a BF16 weight b runs as
+     * C^T = B^T A^T: the same numbers (a bf16 GEMM either way), read with swapped strides. */
+    const bool swap = b->type == SG_TYPE_BF16;
+    size_t c_sm = node->nb[1], c_sn = node->nb[0];
+    if (swap) {
+        const struct sg_tensor *t = a;
+        a                         = b;
+        b                         = t;
+        c_sm                      = node->nb[0];
+        c_sn                      = node->nb[1];
+    }
+    /* a' is b^T and b' is a^T: their k and m/n strides trade places */
+    const size_t a_sk = swap ? a->nb[1] : a->nb[0], a_sm = swap ? a->nb[0] : a->nb[1];
+    const size_t b_sn = swap ? b->nb[1] : b->nb[0], b_sk = swap ? b->nb[0] : b->nb[1];
+    const int64_t K = swap ? a->ne[1] : a->ne[0], M = swap ? a->ne[0] : a->ne[1], N = swap ? b->ne[1] : b->ne[0];
 
     int64_t anb[SG_MAX_DIMS] = {0}, bnb[SG_MAX_DIMS] = {0}, cnb[SG_MAX_DIMS];
     int64_t batch = 1;
@@ -68,12 +85,12 @@ sg_status sg_cl_encode_matmul(struct sg_cl_enc *e, const struct sg_tensor *node)
     sg_cl_arg_i32(&args, (int32_t)M);
     sg_cl_arg_i32(&args, (int32_t)N);
     sg_cl_arg_i32(&args, (int32_t)K);
-    sg_cl_arg_i64(&args, (int64_t)a->nb[0]);
-    sg_cl_arg_i64(&args, (int64_t)a->nb[1]);
-    sg_cl_arg_i64(&args, (int64_t)b->nb[0]);
-    sg_cl_arg_i64(&args, (int64_t)b->nb[1]);
-    sg_cl_arg_i64(&args, (int64_t)node->nb[0]);
-    sg_cl_arg_i64(&args, (int64_t)node->nb[1]);
+    sg_cl_arg_i64(&args, (int64_t)a_sk);
+    sg_cl_arg_i64(&args, (int64_t)a_sm);
+    sg_cl_arg_i64(&args, (int64_t)b_sn);
+    sg_cl_arg_i64(&args, (int64_t)b_sk);
+    sg_cl_arg_i64(&args, (int64_t)c_sn);
+    sg_cl_arg_i64(&args, (int64_t)c_sm);
     sg_cl_arg_long8(&args, node->ne);
     sg_cl_arg_long8(&args, anb);
     sg_cl_arg_long8(&args, bnb);
@@ -85,8 +102,8 @@ sg_status sg_cl_encode_matmul(struct sg_cl_enc *e, const struct sg_tensor *node)
         return sg_cl_enc_launch(e, &args, 3, global, local);
     }
     /* tile loads follow the unit-stride dim of each operand */
-    sg_cl_arg_i32(&args, a->nb[0] == sg_type_size(a->type) || K == 1);
-    sg_cl_arg_i32(&args, b->nb[0] == sizeof(float) || N == 1);
+    sg_cl_arg_i32(&args, a_sk == sg_type_size(a->type) || K == 1);
+    sg_cl_arg_i32(&args, b_sn == sizeof(float) || N == 1);
     const size_t tile = kind == MM_LARGE ? 128 : 64, local[3] = {16, 16, 1};
     size_t global[3] = {(size_t)(N + tile - 1) / tile * 16, (size_t)(M + tile - 1) / tile * 16, (size_t)batch};
     return sg_cl_enc_launch(e, &args, 3, global, local);

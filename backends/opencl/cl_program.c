@@ -18,9 +18,10 @@ extern const char sg_cl_src_common[], sg_cl_src_copy[], sg_cl_src_elementwise[],
  * 16x16 work-groups and a k-step of 16. */
 #define MM_SMALL "#define MM_TM 64\n#define MM_TN 64\n#define MM_TK 16\n#define MM_RM 4\n#define MM_RN 4\n"
 #define MM_LARGE "#define MM_TM 128\n#define MM_TN 128\n#define MM_TK 16\n#define MM_RM 8\n#define MM_RN 8\n"
-#define MM_F32   "#define MM_LOAD_A(p) sg_ld_f32(p)\n"
-#define MM_F16   "#define MM_LOAD_A(p) sg_ld_f16(p)\n"
-#define MM_BF16  "#define MM_LOAD_A(p) sg_ld_bf16(p)\n"
+#define MM_F32   "#define MM_LOAD_A(p) sg_ld_f32(p)\n#define MM_LOAD_B(p) sg_ld_f32(p)\n"
+#define MM_F16   "#define MM_LOAD_A(p) sg_ld_f16(p)\n#define MM_LOAD_B(p) sg_ld_f32(p)\n"
+/* a bf16 GEMM: b rounded to bf16 as it is loaded */
+#define MM_BF16 "#define MM_LOAD_A(p) sg_ld_bf16(p)\n#define MM_LOAD_B(p) sg_round_bf16(sg_ld_f32(p))\n"
 
 #define MAX_SRCS 16
 

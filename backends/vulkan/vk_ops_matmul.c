@@ -32,7 +32,8 @@ static const struct tile tile_small  = {32, 32, 16, 4, 4};  /* 64 threads */
 bool sg_vk_matmul_supports(const struct sg_vk_device *d, const struct sg_tensor *node) {
     (void)d;
     const struct sg_tensor *a = node->src[0], *b = node->src[1];
-    if (a->type == SG_TYPE_I32 || b->type != SG_TYPE_F32 || node->type != SG_TYPE_F32) return false;
+    if (a->type == SG_TYPE_I32 || (b->type != SG_TYPE_F32 && b->type != SG_TYPE_BF16) || node->type != SG_TYPE_F32)
+        return false;
     if (!sg_vk_layout_ok(a) || !sg_vk_layout_ok(b) || !sg_is_contiguous(node)) return false;
     return sg_vk_fits_u32(a) && sg_vk_fits_u32(b) && sg_vk_fits_u32(node);
 }
@@ -50,7 +51,7 @@ static bool all_mult4(const uint32_t *v, int n) {
 }
 
 /* Which dimension of each operand to read along, and whether vec4 loads are aligned. */
-static uint32_t load_flags(const struct sg_tensor *a, const struct matmul_push *pc) {
+static uint32_t load_flags(const struct sg_tensor *a, const struct sg_tensor *b, const struct matmul_push *pc) {
     uint32_t flags = 0;
     bool batch_a4 = all_mult4(pc->saz, 4) && pc->oa % 4 == 0, batch_b4 = all_mult4(pc->sbz, 4) && pc->ob % 4 == 0;
     if (pc->sa0 != 1 && pc->sa1 == 1) {
@@ -66,6 +67,7 @@ static uint32_t load_flags(const struct sg_tensor *a, const struct matmul_push *
     } else if (pc->sb0 == 1 && pc->N % 4 == 0 && pc->sb1 % 4 == 0 && batch_b4) {
         flags |= B_VEC;
     }
+    if (b->type != SG_TYPE_F32) flags &= ~(uint32_t)B_VEC;
     if (pc->N % 4 == 0 && pc->od % 4 == 0) flags |= D_VEC;
     return flags;
 }
@@ -92,13 +94,15 @@ sg_status sg_vk_matmul_record(struct sg_vk_rec *r, const struct sg_tensor *node)
         pc.sbz[i] = sg_vk_stride(b, dim);
         pc.nbatch *= pc.bne[i];
     }
-    pc.flags             = load_flags(a, &pc);
+    pc.flags             = load_flags(a, b, &pc);
     const struct tile *t = pick_tile(pc.M, pc.N);
     SG_LOGD("%s: matmul %ux%ux%u (x%u): tile %ux%ux%u, loads 0x%x", r->dev->name, pc.M, pc.N, pc.K, pc.nbatch, t->bm,
             t->bn, t->bk, pc.flags);
     uint32_t wg                   = (t->bm / t->tm) * (t->bn / t->tn);
     struct sg_vk_pipeline_key key = {
-        .shader = SG_VK_SHADER_MATMUL, .n_spec = 7, .spec = {wg, t->bm, t->bn, t->bk, t->tm, t->tn, (uint32_t)a->type}};
+        .shader = SG_VK_SHADER_MATMUL,
+        .n_spec = 8,
+        .spec   = {wg, t->bm, t->bn, t->bk, t->tm, t->tn, (uint32_t)a->type, (uint32_t)b->type}};
     struct sg_vk_bind bind[3] = {sg_vk_bind_tensor(a, false), sg_vk_bind_tensor(b, false),
                                  sg_vk_bind_tensor(node, true)};
     uint32_t gx = sg_vk_groups(r->dev, pc.N, t->bn), gy = sg_vk_groups(r->dev, pc.M, t->bm);

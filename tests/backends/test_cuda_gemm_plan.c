@@ -3,7 +3,9 @@
  * column-major GEMM that follows cuBLAS's documented semantics (op, ld, strided batch) and
  * compares with the product computed straight from the tensors' strides. Layouts cuBLAS cannot
  * express must be refused (the backend then uses its plain kernel). Exact comparison within
- * 1e-5 relative: both sides sum the same products in different orders. */
+ * 1e-5 relative: both sides sum the same products in different orders. Every case runs twice:
+ * with F32 operands, and with BF16 ones (what a bf16 GEMM hands cuBLAS: strides in 2-byte
+ * elements for A and B, 4-byte ones for C). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +14,27 @@
 #include "core/context.h"
 #include "core/ops.h"
 #include "core/tensor.h"
+#include "core/types.h"
 #include "tests/test_util.h"
+
+/* Type of the operands the tests make (F32, then BF16). */
+static enum sg_type g_type = SG_TYPE_F32;
+
+static float load(enum sg_type type, const void *p, int64_t i) {
+    return type == SG_TYPE_BF16 ? sg_bf16_to_f32(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
 
 /* Storage for a base tensor, filled with small distinct values. */
 static void give_data(struct sg_tensor *t, unsigned seed) {
     size_t n = (size_t)sg_nelements(t);
     float *p = malloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 37 + seed * 11) % 23) / 7.0f - 1.5f;
+    for (size_t i = 0; i < n; i++) {
+        float v = (float)((i * 37 + seed * 11) % 23) / 7.0f - 1.5f;
+        if (t->type == SG_TYPE_BF16)
+            ((uint16_t *)p)[i] = sg_f32_to_bf16(v);
+        else
+            p[i] = v;
+    }
     t->data = p;
 }
 
@@ -29,18 +45,19 @@ static float at(const struct sg_tensor *t, int64_t i0, int64_t i1, int64_t i2, i
     int64_t i[SG_MAX_DIMS] = {i0, i1, i2, i3, 0, 0};
     for (int d = 2; d < 4; d++)
         if (t->ne[d] == 1) i[d] = 0; /* broadcast */
-    return *(const float *)sg_elem_ptr(t, i);
+    return load(t->type, sg_elem_ptr(t, i), 0);
 }
 
-/* cuBLAS sgemm for one batch, column-major, alpha 1, beta 0. */
-static void naive_sgemm(bool ta, bool tb, int m, int n, int k, const float *A, int64_t lda, const float *B, int64_t ldb,
-                        float *C, int64_t ldc) {
+/* cuBLAS sgemm (or GemmEx with bf16 A and B, f32 C) for one batch, column-major, alpha 1,
+ * beta 0. */
+static void naive_gemm(enum sg_type t, bool ta, bool tb, int m, int n, int k, const char *A, int64_t lda, const char *B,
+                       int64_t ldb, float *C, int64_t ldc) {
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             double s = 0;
             for (int l = 0; l < k; l++) {
-                float a = ta ? A[l + i * lda] : A[i + l * lda];
-                float b = tb ? B[j + l * ldb] : B[l + j * ldb];
+                float a = load(t, A, ta ? l + i * lda : i + l * lda);
+                float b = load(t, B, tb ? j + l * ldb : l + j * ldb);
                 s += (double)a * b;
             }
             C[i + j * ldc] = (float)s;
@@ -51,14 +68,15 @@ static void run_plan(const struct sg_cuda_gemm *g, const void *a, const void *b,
     for (int64_t i3 = 0; i3 < g->outer_ne[2]; i3++)
         for (int64_t i2 = 0; i2 < g->outer_ne[1]; i2++)
             for (int64_t i1 = 0; i1 < g->outer_ne[0]; i1++) {
-                int64_t oa = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
-                int64_t ob = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
-                int64_t oc = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
+                int64_t oa           = i1 * g->outer_a[0] + i2 * g->outer_a[1] + i3 * g->outer_a[2];
+                int64_t ob           = i1 * g->outer_b[0] + i2 * g->outer_b[1] + i3 * g->outer_b[2];
+                int64_t oc           = i1 * g->outer_c[0] + i2 * g->outer_c[1] + i3 * g->outer_c[2];
+                const enum sg_type t = g->bf16 ? SG_TYPE_BF16 : SG_TYPE_F32;
+                const int64_t es     = (int64_t)sg_type_size(t);
                 for (int z = 0; z < g->batch; z++)
-                    naive_sgemm(g->trans_a, g->trans_b, g->m, g->n, g->k,
-                                (const float *)((const char *)b + oa) + z * g->stride_a, g->lda,
-                                (const float *)((const char *)a + ob) + z * g->stride_b, g->ldb,
-                                (float *)((char *)c + oc) + z * g->stride_c, g->ldc);
+                    naive_gemm(t, g->trans_a, g->trans_b, g->m, g->n, g->k, (const char *)b + oa + z * g->stride_a * es,
+                               g->lda, (const char *)a + ob + z * g->stride_b * es, g->ldb,
+                               (float *)((char *)c + oc) + z * g->stride_c, g->ldc);
             }
 }
 
@@ -72,7 +90,9 @@ static void check_product(const char *what, struct sg_ctx *ctx, struct sg_tensor
     memset(c->data, 0, (size_t)sg_nelements(c) * sizeof(float));
     struct sg_cuda_gemm g;
     bool planned = sg_cuda_gemm_plan(c, a, b, &g);
-    CHECK_MSG(planned == expect_plan, "%s: planned %d, expected %d", what, planned, expect_plan);
+    CHECK_MSG(planned == expect_plan, "%s (%s): planned %d, expected %d", what, sg_type_name(g_type), planned,
+              expect_plan);
+    CHECK_MSG(!planned || g.bf16 == (g_type == SG_TYPE_BF16), "%s: plan's bf16 flag", what);
     if (planned) {
         run_plan(&g, a->data, b->data, c->data);
         int bad = 0;
@@ -92,7 +112,7 @@ static void check_product(const char *what, struct sg_ctx *ctx, struct sg_tensor
 }
 
 static struct sg_tensor *mat(struct sg_ctx *ctx, unsigned seed, int n_dims, const int64_t *ne) {
-    struct sg_tensor *t = sg_new_tensor(ctx, SG_TYPE_F32, n_dims, ne);
+    struct sg_tensor *t = sg_new_tensor(ctx, g_type, n_dims, ne);
     give_data(t, seed);
     return t;
 }
@@ -141,7 +161,7 @@ static void test_degenerate_sizes(void) {
 static void test_strided_row_views(void) {
     struct sg_ctx *ctx    = sg_ctx_new();
     struct sg_tensor *qkv = mat(ctx, 1, 2, (int64_t[]){24, 5});
-    struct sg_tensor *q   = sg_view_2d(ctx, qkv, 8, 5, qkv->nb[1], 8 * sizeof(float));
+    struct sg_tensor *q   = sg_view_2d(ctx, qkv, 8, 5, qkv->nb[1], 8 * sg_type_size(g_type));
     place_view(q);
     struct sg_tensor *b = mat(ctx, 2, 2, (int64_t[]){6, 8});
     check_product("slice of a fused projection @ b", ctx, q, b, true);
@@ -175,7 +195,7 @@ static void test_batched_and_broadcast(void) {
 static void test_refuses_overlapping_rows(void) {
     struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *r = mat(ctx, 1, 1, (int64_t[]){7});
-    struct sg_tensor *a = sg_view(ctx, r, 2, (int64_t[]){7, 5}, (size_t[]){sizeof(float), 0}, 0);
+    struct sg_tensor *a = sg_view(ctx, r, 2, (int64_t[]){7, 5}, (size_t[]){sg_type_size(g_type), 0}, 0);
     place_view(a);
     struct sg_tensor *b = mat(ctx, 2, 2, (int64_t[]){6, 7});
     check_product("rows repeated by a zero stride", ctx, a, b, false);
@@ -184,11 +204,26 @@ static void test_refuses_overlapping_rows(void) {
     sg_ctx_free(ctx);
 }
 
+/* cuBLAS takes A and B of one type: a bf16 GEMM converts the f32 operand first. */
+static void test_refuses_mixed_types(void) {
+    struct sg_ctx *ctx  = sg_ctx_new();
+    struct sg_tensor *a = sg_new_tensor_2d(ctx, SG_TYPE_F32, 7, 5);
+    struct sg_tensor *b = sg_new_tensor_2d(ctx, SG_TYPE_BF16, 6, 7);
+    struct sg_tensor *c = sg_matmul(ctx, a, b);
+    struct sg_cuda_gemm g;
+    CHECK(c != NULL && !sg_cuda_gemm_plan(c, a, b, &g));
+    sg_ctx_free(ctx);
+}
+
 int main(void) {
-    RUN_TEST(test_plain_and_transposed_operands);
-    RUN_TEST(test_degenerate_sizes);
-    RUN_TEST(test_strided_row_views);
-    RUN_TEST(test_batched_and_broadcast);
-    RUN_TEST(test_refuses_overlapping_rows);
+    for (int t = 0; t < 2; t++) {
+        g_type = t ? SG_TYPE_BF16 : SG_TYPE_F32;
+        RUN_TEST(test_plain_and_transposed_operands);
+        RUN_TEST(test_degenerate_sizes);
+        RUN_TEST(test_strided_row_views);
+        RUN_TEST(test_batched_and_broadcast);
+        RUN_TEST(test_refuses_overlapping_rows);
+    }
+    RUN_TEST(test_refuses_mixed_types);
     return test_exit_code();
 }

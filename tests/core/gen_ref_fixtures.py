@@ -160,7 +160,7 @@ def gen_matmul():
     put("matmul_half.a_f16", a16)
     put("matmul_half.a_bf16", abf)
     put("matmul_half.out_f16", a16 @ b2)
-    put("matmul_half.out_bf16", abf @ b2)
+    put("matmul_half.out_bf16", abf @ bf16_round(b2))  # a bf16 GEMM rounds b to bf16 too (sg_matmul)
 
 
 # ---- normalisation, softmax ------------------------------------------------------------------

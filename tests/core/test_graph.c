@@ -6,6 +6,7 @@
 #include "core/graph.h"
 #include "core/ops.h"
 #include "core/sched.h"
+#include "core/types.h"
 #include "tests/test_util.h"
 
 static struct sg_stream *cpu_stream(void) {
@@ -190,6 +191,44 @@ static void test_backward_matches_hand_derivatives(void) {
     sg_ctx_free(ctx);
 }
 
+/* x @ W^T with a frozen BF16 weight (a Tahoe X1 Linear with --dtype bf16): the forward rounds x
+ * to bf16 (a bf16 GEMM), the gradient reaches x only and is g @ W. */
+static void test_bf16_weight_gemm_rounds_x_and_grads_flow_to_x_only(void) {
+    struct sg_ctx *ctx  = sg_ctx_new();
+    struct sg_tensor *x = sg_set_param(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, 3, 2), "x"));
+    struct sg_tensor *w = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_BF16, 3, 2), "w")); /* [out 2, in 3] */
+    struct sg_tensor *y = sg_matmul(ctx, x, sg_transpose(ctx, w));
+    struct sg_tensor *loss = sg_sum(ctx, y);
+    struct sg_graph *g     = sg_graph_new(ctx);
+    CHECK(y && sg_matmul_is_bf16(y));
+    CHECK(sg_graph_expand(g, loss) == SG_OK);
+    CHECK(sg_graph_backward(g, loss) == SG_OK);
+    struct sg_tensor *dx = sg_graph_grad(g, x);
+    CHECK(dx && sg_graph_grad(g, w) == NULL);
+    sg_set_output(dx);
+    sg_set_output(loss);
+    struct sg_stream *s = cpu_stream();
+    struct sg_sched *sched;
+    CHECK(sg_sched_new(s, 2, &sched) == SG_OK);
+    CHECK(sg_sched_prepare(sched, g) == SG_OK);
+    /* 1 + 2^-10 is not a bf16 value: it rounds to 1 */
+    set_f32(x, (float[]){1.0f + 1.0f / 1024, 1, 1, 2, 0, 1});
+    const float wv[6] = {1, 2, 3, 0.5f, -1, 4};
+    uint16_t wb[6];
+    sg_convert_row(SG_TYPE_BF16, wb, SG_TYPE_F32, wv, 6);
+    CHECK(sg_tensor_set(w, wb, 0, sizeof wb) == SG_OK);
+    CHECK(sg_sched_compute(sched, g) == SG_OK);
+    /* y = {1,1,1}.W^T = {6, 3.5}, {2,0,1}.W^T = {5, 5}: 19.5 (fp32 would give 19.5 + 3 2^-11) */
+    CHECK_CLOSE(get_scalar(loss), 19.5, 1e-6);
+    float d[6] = {0};
+    CHECK(sg_tensor_get(dx, d, 0, sizeof d) == SG_OK);
+    static const float colsum[3] = {1.5f, 1, 7}; /* column sums of W */
+    for (int i = 0; i < 6; i++) CHECK_CLOSE(d[i], colsum[i % 3], 1e-6);
+    sg_sched_free(sched);
+    sg_stream_free(s);
+    sg_ctx_free(ctx);
+}
+
 static void test_backward_reports_ops_without_rules(void) {
     struct sg_ctx *ctx  = sg_ctx_new();
     struct sg_tensor *w = sg_set_param(sg_new_tensor_2d(ctx, SG_TYPE_F32, 8, 2));
@@ -343,6 +382,7 @@ int main(void) {
     RUN_TEST(test_collapse_dims_keeps_every_offset);
     RUN_TEST(test_graph_is_topological_and_deduplicated);
     RUN_TEST(test_backward_matches_hand_derivatives);
+    RUN_TEST(test_bf16_weight_gemm_rounds_x_and_grads_flow_to_x_only);
     RUN_TEST(test_backward_reports_ops_without_rules);
     RUN_TEST(test_allocator_reuses_memory_by_liveness);
     RUN_TEST(test_outputs_are_not_overwritten);

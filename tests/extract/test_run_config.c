@@ -115,6 +115,9 @@ static void test_bad_values_name_the_file_and_key_or_the_option(void) {
     CHECK(sg_run_settings_set(&rs, "dashboard.top_n_features", "0", "command line") != SG_OK);
     CHECK(sg_run_settings_set(&rs, "dashboard.top_n_features", "all", "command line") == SG_OK);
     CHECK(sg_run_settings_set(&rs, "model.device", "cuda:1", "command line") == SG_OK);
+    CHECK(sg_run_settings_set(&rs, "model.dtype", "fp16", "command line") != SG_OK);
+    CHECK_CONTAINS(sg_last_error(), "--dtype 'fp16': expected bf16, f32 or auto");
+    CHECK(sg_run_settings_set(&rs, "model.dtype", "bf16", "command line") == SG_OK);
     char missing[512];
     path_of(missing, sizeof missing, "missing.yaml");
     CHECK(sg_run_layer_configs(&rs, configs, missing, NULL) != SG_OK);

@@ -196,6 +196,29 @@ def expected_x(X):
     return out
 
 
+def output_arrays(out, n, S, d, L):
+    """Adds the reference outputs' arrays (zeros) to `out`: inference and generative mode."""
+    for mode in ("inf", "gen"):
+        out[f"{mode}.cell_emb"] = np.zeros((n, d), np.float32)
+        out[f"{mode}.expr_pred"] = np.zeros((n, S), np.float32)
+        out[f"{mode}.mvc_pred"] = np.zeros((n, S), np.float32)
+        for i in range(L):
+            out[f"{mode}.resid.{i}"] = np.zeros((n, S, d), np.float32)
+    return out
+
+
+def store_outputs(out, ref, c, ids, vals, gen):
+    """Runs cell c (ids, vals: [1, m]; gen: [1, m] bool) both ways and stores the outputs."""
+    m = ids.shape[1]
+    for mode, g in (("inf", None), ("gen", gen)):
+        r = ref(ids, vals, g)
+        out[f"{mode}.cell_emb"][c] = r["cell_emb"][0].numpy()
+        out[f"{mode}.expr_pred"][c, :m] = r["expr_pred"][0].numpy()
+        out[f"{mode}.mvc_pred"][c, :m] = r["mvc_pred"][0].numpy()
+        for i, h in enumerate(r["resid"]):
+            out[f"{mode}.resid.{i}"][c, :m] = h[0].numpy()
+
+
 def reference_outputs(name, sd, cfg, tokens, rows, var, rng):
     vocab = {t: i for i, t in enumerate(tokens)}
 
@@ -210,14 +233,9 @@ def reference_outputs(name, sd, cfg, tokens, rows, var, rng):
     S = max(len(ids) for ids, _ in cells)
     n, d, L = len(cells), cfg["d_model"], cfg["n_layers"]
     ref = Tx1Reference({k: torch.from_numpy(np.array(v)) for k, v in sd.items()}, cfg)
-    out = {"ids": np.full((n, S), PAD, np.int32), "values": np.full((n, S), -2.0, np.float32),
-           "len": np.array([len(i) for i, _ in cells], np.int32), "gen": np.zeros((n, S), np.uint8)}
-    for mode in ("inf", "gen"):
-        out[f"{mode}.cell_emb"] = np.zeros((n, d), np.float32)
-        out[f"{mode}.expr_pred"] = np.zeros((n, S), np.float32)
-        out[f"{mode}.mvc_pred"] = np.zeros((n, S), np.float32)
-        for i in range(L):
-            out[f"{mode}.resid.{i}"] = np.zeros((n, S, d), np.float32)
+    out = output_arrays({"ids": np.full((n, S), PAD, np.int32), "values": np.full((n, S), -2.0, np.float32),
+                         "len": np.array([len(i) for i, _ in cells], np.int32), "gen": np.zeros((n, S), np.uint8)},
+                        n, S, d, L)
     for c, (ids, vals) in enumerate(cells):
         m = len(ids)
         out["ids"][c, :m] = ids.numpy()
@@ -227,13 +245,7 @@ def reference_outputs(name, sd, cfg, tokens, rows, var, rng):
             pick = rng.choice(np.arange(1, m), size=(m - 1) // 2, replace=False)
             gen[0, torch.from_numpy(pick)] = True
         out["gen"][c, :m] = gen[0].numpy()
-        for mode, g in (("inf", None), ("gen", gen)):
-            r = ref(ids[None], vals[None], g)
-            out[f"{mode}.cell_emb"][c] = r["cell_emb"][0].numpy()
-            out[f"{mode}.expr_pred"][c, :m] = r["expr_pred"][0].numpy()
-            out[f"{mode}.mvc_pred"][c, :m] = r["mvc_pred"][0].numpy()
-            for i in range(L):
-                out[f"{mode}.resid.{i}"][c, :m] = r["resid"][i][0].numpy()
+        store_outputs(out, ref, c, ids[None], vals[None], gen)
     tx1_files.write_safetensors(os.path.join(OUT, f"ref_{name}.safetensors"), out)
 
 

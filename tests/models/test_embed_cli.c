@@ -125,6 +125,25 @@ static void test_bad_inputs_exit_1_with_the_reason(void) {
     CHECK_CONTAINS(err, "obs has no column 'ct' (columns: cell_type, batch, n_genes, nullable, flag)");
     CHECK(run("--data x.h5ad", err, sizeof err) == 2);
     CHECK_CONTAINS(err, "--data and --output are required");
+    CHECK(run("--data x.h5ad --output y --dtype fp16", err, sizeof err) == 2);
+    CHECK_CONTAINS(err, "--dtype: 'fp16' is not a weight type (bf16, f32 or auto)");
+}
+
+/* --dtype reaches the loader, and the log line says what was used and whether it was the default */
+static void test_dtype_is_logged_with_the_weight_bytes(void) {
+    char args[1024], err[8192];
+    snprintf(args, sizeof args,
+             "--model " FIX "tiny_relu --data " FIX
+             "cells.h5ad --output %s/bf16 --max-cells 2 --device cpu --dtype bf16",
+             out_dir);
+    int rc = run(args, err, sizeof err);
+    CHECK_MSG(rc == 0, "saeg embed exited %d: %s", rc, err);
+    CHECK_CONTAINS(err, "--dtype bf16: 0.1 MB of weights on cpu:0");
+    snprintf(args, sizeof args,
+             "--model " FIX "tiny_relu --data " FIX "cells.h5ad --output %s/auto --max-cells 2 --device cpu", out_dir);
+    rc = run(args, err, sizeof err);
+    CHECK_MSG(rc == 0, "saeg embed exited %d: %s", rc, err);
+    CHECK_CONTAINS(err, "--dtype f32 (the default here): 0.2 MB of weights on cpu:0");
 }
 
 int main(int argc, char **argv) {
@@ -136,6 +155,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_output_matches_reference);
     RUN_TEST(test_max_cells_and_cell_type_key);
     RUN_TEST(test_bad_inputs_exit_1_with_the_reason);
+    RUN_TEST(test_dtype_is_logged_with_the_weight_bytes);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", out_dir);

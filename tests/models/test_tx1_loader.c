@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/backend.h"
+#include "core/types.h"
 #include "io/h5ad.h"
 #include "io/safetensors.h"
 #include "models/tahoe_x1.h"
@@ -239,6 +240,47 @@ static void test_gene_id_errors_list_both_sides(void) {
     tx1_model_free(m);
 }
 
+static void count_bf16(const char *key, int nd, const int64_t *shape, struct sg_tensor **slot, void *user) {
+    (void)key;
+    (void)nd;
+    (void)shape;
+    if ((*slot)->type == SG_TYPE_BF16) *(int64_t *)user += sg_nelements(*slot);
+}
+
+/* --dtype bf16: Linear weights BF16 (the F32 file's values rounded to nearest even), the rest
+ * F32, 2 bytes saved per Linear weight element; auto is f32 on the CPU; bad values are named. */
+static void test_dtype_bf16_holds_linear_weights_in_bf16(void) {
+    struct tx1_model *f, *h, *a;
+    CHECK(tx1_model_load_as(FIX "tiny_relu", sg_device_cpu(), TX1_DTYPE_F32, &f) == SG_OK);
+    CHECK(tx1_model_load_as(FIX "tiny_relu", sg_device_cpu(), TX1_DTYPE_BF16, &h) == SG_OK);
+    CHECK(tx1_model_load(FIX "tiny_relu", sg_device_cpu(), &a) == SG_OK);
+    CHECK(f->dtype == TX1_DTYPE_F32 && h->dtype == TX1_DTYPE_BF16 && a->dtype == TX1_DTYPE_F32);
+    int64_t n16 = 0;
+    tx1_weights_each(&h->cfg, &h->w, count_bf16, &n16);
+    /* Wqkv, out_proj, up, down per layer; encoder linear1/2; decoder; out_proj; gene2query; W */
+    const int64_t d = 32, L = 3;
+    CHECK(n16 == L * (3 * d * d + d * d + 2 * 4 * d * d) + d + d * d + d * d + d + d * d + d * d);
+    CHECK(f->weight_bytes == h->weight_bytes + 2 * (size_t)n16 && a->weight_bytes == f->weight_bytes);
+    CHECK(h->w.gene_emb->type == SG_TYPE_F32 && h->w.layers[1].norm2_w->type == SG_TYPE_F32);
+    const int64_t n = sg_nelements(f->w.layers[1].up_w);
+    float *w32      = malloc((size_t)n * sizeof *w32);
+    uint16_t *w16   = malloc((size_t)n * sizeof *w16);
+    CHECK(sg_tensor_get(f->w.layers[1].up_w, w32, 0, (size_t)n * 4) == SG_OK);
+    CHECK(sg_tensor_get(h->w.layers[1].up_w, w16, 0, (size_t)n * 2) == SG_OK);
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += w16[i] != sg_f32_to_bf16(w32[i]);
+    CHECK_MSG(bad == 0, "%d of %lld bf16 weights differ from the rounded f32 ones", bad, (long long)n);
+    free(w32);
+    free(w16);
+    tx1_model_free(f);
+    tx1_model_free(h);
+    tx1_model_free(a);
+    enum tx1_dtype dt;
+    CHECK(tx1_dtype_parse("fp16", "--dtype", &dt) == SG_ERR_INVALID_ARG);
+    CHECK_CONTAINS(sg_last_error(), "--dtype: 'fp16' is not a weight type (bf16, f32 or auto)");
+    CHECK(tx1_dtype_parse("bf16", "--dtype", &dt) == SG_OK && dt == TX1_DTYPE_BF16);
+}
+
 int main(void) {
     if (!mkdtemp(tmp_root) || sg_backends_load() != SG_OK) return 1;
     RUN_TEST(test_released_sizes_have_the_published_parameter_counts);
@@ -248,6 +290,7 @@ int main(void) {
     RUN_TEST(test_chemical_encoder_of_3b_is_accepted_and_ignored);
     RUN_TEST(test_model_size_resolves_through_env_and_hf_cache);
     RUN_TEST(test_gene_id_errors_list_both_sides);
+    RUN_TEST(test_dtype_bf16_holds_linear_weights_in_bf16);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);

@@ -64,6 +64,8 @@ uint sg_f32_to_bf16(float f) {
 float sg_ld_f32(__global const char *p) { return *(__global const float *)p; }
 float sg_ld_f16(__global const char *p) { return sg_f16_to_f32(*(__global const ushort *)p); }
 float sg_ld_bf16(__global const char *p) { return sg_bf16_to_f32(*(__global const ushort *)p); }
+/* x rounded to bf16: the f32 operand of a bf16 GEMM (see sg_matmul in core/ops.h) */
+float sg_round_bf16(float x) { return sg_bf16_to_f32(sg_f32_to_bf16(x)); }
 
 float sg_load(__global const char *p, int type) {
     switch (type) {

@@ -1,6 +1,6 @@
 /* MATMUL, tiled through local memory; instantiated by cl_program.c with
  *   MM_NAME, MM_TM x MM_TN (output tile), MM_TK (k-step), MM_RM x MM_RN (outputs per work-item,
- *   multiples of 4), MM_LOAD_A(p) (reads one A element as f32).
+ *   multiples of 4), MM_LOAD_A(p) and MM_LOAD_B(p) (read one element of A or B as f32).
  * Work-groups are 16x16. c[n, m] = sum_k a[k, m] b[n, k] (row-major: C = A B with A M x K and
  * B K x N); any strides.
  *
@@ -40,7 +40,7 @@ MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __glob
     for (int i = 0; i < MM_LA; i++)
         ra[i] = m0 + am + i * dam < M && ak + i * dak < K ? MM_LOAD_A(pa + i * a_step) : 0.0f;
     for (int i = 0; i < MM_LB; i++)
-        rb[i] = n0 + bn + i * dbn < N && bk + i * dbk < K ? *(__global const float *)(pb + i * b_step) : 0.0f;
+        rb[i] = n0 + bn + i * dbn < N && bk + i * dbk < K ? MM_LOAD_B(pb + i * b_step) : 0.0f;
 
     float acc[MM_RM][MM_RN];
     for (int i = 0; i < MM_RM; i++)
@@ -58,8 +58,7 @@ MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __glob
             for (int i = 0; i < MM_LA; i++)
                 ra[i] = m0 + am + i * dam < M && k1 + ak + i * dak < K ? MM_LOAD_A(pa + i * a_step) : 0.0f;
             for (int i = 0; i < MM_LB; i++)
-                rb[i] =
-                    n0 + bn + i * dbn < N && k1 + bk + i * dbk < K ? *(__global const float *)(pb + i * b_step) : 0.0f;
+                rb[i] = n0 + bn + i * dbn < N && k1 + bk + i * dbk < K ? MM_LOAD_B(pb + i * b_step) : 0.0f;
         }
 
         for (int kk = 0; kk < MM_TK; kk++) {
@@ -90,6 +89,7 @@ MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __glob
 #undef MM_RM
 #undef MM_RN
 #undef MM_LOAD_A
+#undef MM_LOAD_B
 #undef MM_WG
 #undef MM_LA
 #undef MM_LB
