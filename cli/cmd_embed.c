@@ -378,6 +378,8 @@ static sg_status open_output(struct embed_run *e, int *idx) {
                           s_tokens,
                           "layers",
                           layers,
+                          "dtype", /* the Linear weights' (--dtype): a resume must use the same */
+                          tx1_dtype_name(e->m->dtype),
                           "cell_emb",
                           "CLS token after the final LayerNorm, not L2-normalised",
                           e->categories ? "cell_type_categories" : NULL,

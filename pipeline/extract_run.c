@@ -251,6 +251,7 @@ static sg_status build_settings(struct run *r) {
     cJSON_AddStringToObject(j, "data", o->data);
     add_file_stamp(j, "data_file", o->data);
     cJSON_AddStringToObject(j, "model", r->cells->model_dir);
+    cJSON_AddStringToObject(j, "dtype", tx1_dtype_name(r->cells->m->dtype));
     cJSON_AddNumberToObject(j, "layer", r->layer);
     cJSON_AddNumberToObject(j, "context", (double)r->cells->tk.context);
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
