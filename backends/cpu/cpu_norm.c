@@ -1,4 +1,4 @@
-/* LAYER_NORM and LAYER_NORM_BACK along ne[0] (biased variance, like PyTorch), one row per
+/* LAYER_NORM, LAYER_NORM_BACK and ADD_LAYER_NORM along ne[0] (biased variance, like PyTorch), one row per
  * step, rows divided between threads. Statistics are two-pass so rows with a large mean keep
  * their digits. */
 #include <math.h>
@@ -105,5 +105,31 @@ void sg_cpu_layer_norm_back_compute(const struct sg_cpu_params *p, struct sg_ten
         float *yr        = dst->nb[0] == sizeof(float) ? (float *)yp : t + 4 * C;
         sg_cpu_norm_back_row(yr, xr, dyr, w, C, eps);
         if (yr != (float *)yp) sg_cpu_scatter_f32(yr, C, yp, dst->nb[0]);
+    }
+}
+
+/* s = x + r written straight into the first half of dst, then its statistics and y into the
+ * second half: x and r are read once, the row of s comes back from cache. */
+SG_CPU_CLONES static void sg_cpu_add_norm_row(float *s, float *y, const float *x, const float *r, const float *w,
+                                              const float *b, int64_t C, float eps) {
+    for (int64_t c = 0; c < C; c++) s[c] = x[c] + r[c];
+    sg_cpu_norm_fwd_row(y, s, w, b, C, eps);
+}
+
+void sg_cpu_add_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
+    const struct sg_tensor *x = dst->src[0], *r = dst->src[1];
+    int64_t C = x->ne[0], n = sg_nelements(x);
+    float *t  = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
+    int64_t r0, r1;
+    sg_cpu_range(sg_nrows(x), p->ith, p->nth, &r0, &r1);
+    if (r0 >= r1) return;
+    const float *w = sg_cpu_norm_vec(dst->src[2], C, 1.0f, t + 2 * C);
+    const float *b = sg_cpu_norm_vec(dst->src[3], C, 0.0f, t + 3 * C);
+    float eps      = sg_get_param_f32(dst, 0);
+    float *out     = (float *)dst->data; /* contiguous: [s | y], rows in x's order */
+    for (int64_t i = r0; i < r1; i++) {
+        const float *xr = sg_cpu_norm_row(x, i, t);
+        const float *rr = sg_cpu_norm_row(r, i, t + C);
+        sg_cpu_add_norm_row(out + i * C, out + n + i * C, xr, rr, w, b, C, eps);
     }
 }

@@ -319,6 +319,7 @@ int main(int argc, char **argv) {
     tbo_cases_elementwise(&cases);
     tbo_cases_nn(&cases);
     tbo_cases_sparse(&cases);
+    tbo_cases_fused(&cases);
     if (o.list) {
         tbo_list(&o, &cases);
         tbo_cases_free(&cases);
