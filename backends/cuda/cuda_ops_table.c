@@ -40,6 +40,8 @@ const struct sg_cuda_op sg_cuda_ops[SG_OP_COUNT] = {
         .encode = sg_cuda_encode_matmul),
     ROW(LAYER_NORM, .supports = always, .encode = sg_cuda_encode_layer_norm),
     ROW(LAYER_NORM_BACK, .supports = always, .encode = sg_cuda_encode_layer_norm_back),
+    ROW(ADD_LAYER_NORM, .supports = always, .encode = sg_cuda_encode_add_layer_norm),
+    ROW(LINEAR, .supports = sg_cuda_supports_linear, .scratch = sg_cuda_scratch_matmul, .encode = sg_cuda_encode_linear),
     ROW(SOFTMAX, .supports = always, .encode = sg_cuda_encode_softmax),
     ROW(ATTENTION, .supports = sg_cuda_supports_attention, .encode = sg_cuda_encode_attention),
     ROW(ATTENTION_BACK, .supports = sg_cuda_supports_attention, .scratch = sg_cuda_scratch_attention,

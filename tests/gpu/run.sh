@@ -59,6 +59,8 @@ if [ $have_gpu = 0 ] || ! available cuda; then
 else
     step "test-backend-ops test -b cuda" 120 bin test-backend-ops test -b cuda
     step "test-backend-ops grad -b cuda" 120 bin test-backend-ops grad -b cuda
+    # the fused ops (add_layer_norm, linear) timed next to the op sequences they replace
+    step "test-backend-ops perf -b cuda: fused vs unfused" 30 bin test-backend-ops perf -b cuda -o add_layer_norm,linear
     step "test-tx1-parity (every device)" 120 bin test-tx1-parity
     step "bench-ops --device cuda" 90 bin bench-ops --quick --reps 3 --device cuda
     step "bench-ops --device cuda, SAEG_CUDA_TF32=1" 60 env SAEG_CUDA_TF32=1 LD_LIBRARY_PATH="$L" "$B/bench-ops" --quick --reps 3 --device cuda
