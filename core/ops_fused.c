@@ -28,8 +28,8 @@ sg_status sg_shape_add_layer_norm(struct sg_tensor *node) {
 
 struct sg_tensor *sg_add_layer_norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *r, struct sg_tensor *w,
                                     struct sg_tensor *b, float eps) {
-    return sg_op_new(ctx, SG_OP_ADD_LAYER_NORM, (struct sg_tensor *[]){x, r, w, b}, 4,
-                     (int32_t[]){sg_f32_param(eps)}, 1);
+    return sg_op_new(ctx, SG_OP_ADD_LAYER_NORM, (struct sg_tensor *[]){x, r, w, b}, 4, (int32_t[]){sg_f32_param(eps)},
+                     1);
 }
 
 /* Part i of a packed [.., 2] tensor (the result or its gradient), shaped like `like`. */
@@ -42,8 +42,10 @@ static struct sg_tensor *packed_part(struct sg_ctx *ctx, struct sg_tensor *packe
 struct sg_tensor *sg_add_layer_norm_part(struct sg_ctx *ctx, struct sg_tensor *packed, int i) {
     if (!packed) return NULL;
     if (packed->op != SG_OP_ADD_LAYER_NORM || (i != 0 && i != 1))
-        return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG, "add_layer_norm_part: '%s' is not an add_layer_norm result, or "
-                           "part %d is not 0 or 1", packed->name, i);
+        return sg_ctx_fail(ctx, SG_ERR_INVALID_ARG,
+                           "add_layer_norm_part: '%s' is not an add_layer_norm result, or "
+                           "part %d is not 0 or 1",
+                           packed->name, i);
     return packed_part(ctx, packed, packed->src[0], i);
 }
 
@@ -97,8 +99,8 @@ struct sg_tensor *sg_linear(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_t
 
 void sg_backward_linear(struct sg_autodiff *ad, struct sg_tensor *node) {
     /* y = f(z), z = a @ b + bias:  dz = f'(z) g, then matmul's rule and dbias = sum dz */
-    struct sg_ctx *ctx     = sg_ad_ctx(ad);
-    struct sg_tensor *a    = node->src[0], *b = node->src[1], *bias = node->src[2];
+    struct sg_ctx *ctx  = sg_ad_ctx(ad);
+    struct sg_tensor *a = node->src[0], *b = node->src[1], *bias = node->src[2];
     struct sg_tensor *g    = sg_ad_grad(ad, node);
     enum sg_linear_act act = (enum sg_linear_act)sg_get_param_i32(node, 0);
     float slope            = sg_get_param_f32(node, 1);

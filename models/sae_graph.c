@@ -12,7 +12,9 @@ struct sg_tensor *sae_encode(struct sae_build *b, enum sg_linear_act act) {
     return sg_linear(b->ctx, b->xc, sg_transpose(b->ctx, s->W_enc), s->b_enc, act, 0.0f);
 }
 
-struct sg_tensor *sae_pre(struct sae_build *b) { return sae_encode(b, SG_LINEAR_NONE); }
+struct sg_tensor *sae_pre(struct sae_build *b) {
+    return sae_encode(b, SG_LINEAR_NONE);
+}
 
 /* b_enc[idx] as [K, B]: a lookup in the bias seen as a table of d_sae rows of 1. */
 static struct sg_tensor *bias_rows(struct sae_build *b, struct sg_tensor *idx) {
@@ -194,14 +196,14 @@ sg_status sg_sae_build_encode(struct sg_sae *sae, struct sg_ctx *ctx, int64_t ba
     if (arch == SG_SAE_TOPK) k_codes = c->k;
     if (k_codes < 1) k_codes = 1;
     if (k_codes > M) k_codes = (int)M;
-    out->batch             = batch;
-    out->k_codes           = k_codes;
-    out->x                 = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, D, batch), "x"));
-    struct sg_tensor *xc   = sg_sub(ctx, out->x, sae->b_dec);
+    out->batch           = batch;
+    out->k_codes         = k_codes;
+    out->x               = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, D, batch), "x"));
+    struct sg_tensor *xc = sg_sub(ctx, out->x, sae->b_dec);
     /* the ReLU of the architectures that read nothing else goes into the encoder's epilogue */
     bool relu_only         = arch != SG_SAE_TOPK && arch != SG_SAE_JUMPRELU;
     struct sg_tensor *pre  = sg_linear(ctx, xc, sg_transpose(ctx, sae->W_enc), sae->b_enc,
-                                       relu_only ? SG_LINEAR_RELU : SG_LINEAR_NONE, 0.0f);
+                                      relu_only ? SG_LINEAR_RELU : SG_LINEAR_NONE, 0.0f);
     struct sg_tensor *acts = NULL, *l1 = NULL;
     if (arch == SG_SAE_TOPK) {
         out->idx  = sg_top_k(ctx, pre, k_codes);

@@ -114,9 +114,8 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
     struct sg_tensor *a = add_norm(ctx, &h, val, nw, nb, c->eps);
     for (int i = 0; i < c->n_layers; i++) {
         const struct tx1_layer *l = &w->layers[i];
-        a                         = add_norm(ctx, &h, attention(ctx, c, l, a, g->key_mask, S, B), l->norm2_w, l->norm2_b,
-                                             c->eps);
-        struct sg_tensor *f       = mlp(ctx, c, l, a);
+        a = add_norm(ctx, &h, attention(ctx, c, l, a, g->key_mask, S, B), l->norm2_w, l->norm2_b, c->eps);
+        struct sg_tensor *f = mlp(ctx, c, l, a);
         norm_before(m, i + 1, &nw, &nb);
         if (o->splice && i == o->splice_layer) { /* the rest of the model runs on the input */
             h = sg_add(ctx, h, f);

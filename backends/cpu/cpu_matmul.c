@@ -331,7 +331,7 @@ size_t sg_cpu_linear_work_size(const struct sg_tensor *node, int nth) {
 }
 
 void sg_cpu_linear_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
-    const struct sg_tensor *bias  = dst->src[2];
+    const struct sg_tensor *bias = dst->src[2];
     struct sg_cpu_mm_epilogue ep = {.act = sg_get_param_i32(dst, 0), .slope = sg_get_param_f32(dst, 1)};
     if (bias && bias->nb[0] == sizeof(float)) {
         ep.bias = (const float *)bias->data;

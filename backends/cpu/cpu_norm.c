@@ -1,6 +1,6 @@
-/* LAYER_NORM, LAYER_NORM_BACK and ADD_LAYER_NORM along ne[0] (biased variance, like PyTorch), one row per
- * step, rows divided between threads. Statistics are two-pass so rows with a large mean keep
- * their digits. */
+/* LAYER_NORM, LAYER_NORM_BACK and ADD_LAYER_NORM along ne[0] (biased variance, like PyTorch),
+ * one row per step, rows divided between threads. Statistics are two-pass so rows with a large
+ * mean keep their digits. */
 #include <math.h>
 
 #include "backends/cpu/cpu_ops.h"
@@ -119,7 +119,7 @@ SG_CPU_CLONES static void sg_cpu_add_norm_row(float *s, float *y, const float *x
 void sg_cpu_add_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
     const struct sg_tensor *x = dst->src[0], *r = dst->src[1];
     int64_t C = x->ne[0], n = sg_nelements(x);
-    float *t  = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
+    float *t = sg_cpu_thread_scratch(p, 5 * (size_t)C * sizeof(float));
     int64_t r0, r1;
     sg_cpu_range(sg_nrows(x), p->ith, p->nth, &r0, &r1);
     if (r0 >= r1) return;

@@ -135,7 +135,8 @@ sg_status sg_vk_add_layer_norm_record(struct sg_vk_rec *r, const struct sg_tenso
         pc.ob = sg_vk_elem_offset(b);
         pc.sb = sg_vk_stride(b, 0);
     }
-    struct sg_vk_pipeline_key key = {.shader = wg_shader(r, SG_VK_SHADER_ADD_LAYER_NORM, SG_VK_SHADER_ADD_LAYER_NORM_SG),
+    struct sg_vk_pipeline_key key = {.shader =
+                                         wg_shader(r, SG_VK_SHADER_ADD_LAYER_NORM, SG_VK_SHADER_ADD_LAYER_NORM_SG),
                                      .n_spec = 3,
                                      .spec   = {row_threads(pc.C), w != NULL, b != NULL}};
     struct sg_vk_bind bind[5]     = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(res, false), bind_or(w, x),

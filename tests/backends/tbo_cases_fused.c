@@ -90,8 +90,8 @@ static struct sg_tensor *build_linear(struct tbo_builder *b, const void *pp) {
     int64_t na[SG_MAX_DIMS]  = {p->k, p->m, p->ba[0], p->ba[1], p->ba[2], p->ba[3]};
     int64_t nb[SG_MAX_DIMS]  = {p->n, p->k, p->bb[0], p->bb[1], p->bb[2], p->bb[3]};
     /* with k = 1, |a b| >= 0.25 and |bias| <= 0.1 keep |z| >= 0.15, beyond the FD step's reach */
-    struct tbo_fill fa = p->away ? tbo_away(-1, 1, 0, 0, 1, 0.5) : tbo_uniform(-1, 1);
-    struct tbo_fill fb = p->away ? tbo_uniform(0.5, 1) : tbo_uniform(-1, 1);
+    struct tbo_fill fa     = p->away ? tbo_away(-1, 1, 0, 0, 1, 0.5) : tbo_uniform(-1, 1);
+    struct tbo_fill fb     = p->away ? tbo_uniform(0.5, 1) : tbo_uniform(-1, 1);
     struct sg_tensor *a    = tbo_input_view(b, p->ta, SG_MAX_DIMS, na, p->la, fa, p->ta == F32);
     struct sg_tensor *x    = tbo_input_view(b, F32, SG_MAX_DIMS, nb, p->lb, fb, true);
     struct sg_tensor *bias = p->bias ? tbo_param(b, F32, 1, (int64_t[]){p->n}, tbo_uniform(-0.1, 0.1)) : NULL;
@@ -121,9 +121,9 @@ static struct tbo_case *add_linear(struct tbo_case_list *l, unsigned modes, cons
                               tbo_dims(sb, 48, tbo_rank(p->bb, 4), p->bb));
     }
     if (p->unfused) snprintf(extra + e, sizeof extra - e, ",unfused=matmul+add+%s", act_names[p->act]);
-    struct tbo_case *c = tbo_add(l, SG_OP_LINEAR, modes, build_linear, p, sizeof *p,
-                                 "linear(m=%lld,n=%lld,k=%lld,act=%s%s%s)", (long long)p->m, (long long)p->n,
-                                 (long long)p->k, act_names[p->act], p->bias ? ",bias" : "", extra);
+    struct tbo_case *c =
+        tbo_add(l, SG_OP_LINEAR, modes, build_linear, p, sizeof *p, "linear(m=%lld,n=%lld,k=%lld,act=%s%s%s)",
+                (long long)p->m, (long long)p->n, (long long)p->k, act_names[p->act], p->bias ? ",bias" : "", extra);
     if (p->ta == BF16) {
         c->max_nmse = 2e-5;
         c->why      = "a tensor-core path may round b to bf16 (see matmul)";

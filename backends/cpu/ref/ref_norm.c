@@ -1,5 +1,6 @@
-/* LAYER_NORM, LAYER_NORM_BACK and ADD_LAYER_NORM along ne[0] (biased variance, like PyTorch). Row statistics
- * are two-pass in double, so the oracle does not lose digits on rows with a large mean. */
+/* LAYER_NORM, LAYER_NORM_BACK and ADD_LAYER_NORM along ne[0] (biased variance, like PyTorch).
+ * Row statistics are two-pass in double, so the oracle does not lose digits on rows with a
+ * large mean. */
 #include <math.h>
 #include <stdlib.h>
 

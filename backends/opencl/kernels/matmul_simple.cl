@@ -19,9 +19,8 @@ float sg_mm_epilogue(float z, int n, __global const char *bias, ulong bias_off, 
 
 __kernel void matmul_simple(__global char *c, ulong coff, __global const char *a, ulong aoff, __global const char *b,
                             ulong boff, int M, int N, int K, long a_sk, long a_sm, long b_sn, long b_sk, long c_sn,
-                            long c_sm, long8 bne, long8 anb, long8 bnb, long8 cnb, int atype,
-                            __global const char *bias, ulong bias_off, long bias_nb, int has_bias, int act,
-                            float slope) {
+                            long c_sm, long8 bne, long8 anb, long8 bnb, long8 cnb, int atype, __global const char *bias,
+                            ulong bias_off, long bias_nb, int has_bias, int act, float slope) {
     const long n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
     if (n >= N || m >= M) return;
     __global const char *pa = a + aoff + sg_offset_dims2(z, bne, anb) + m * a_sm;

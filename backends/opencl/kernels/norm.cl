@@ -37,8 +37,8 @@ __kernel void layer_norm(__global char *y, ulong yoff, __global const char *x, u
  * second (y + (n + row * C)); each work-item reads back only the s it wrote itself. */
 __kernel void add_layer_norm(__global char *y, ulong yoff, __global const char *x, ulong xoff, __global const char *r,
                              ulong roff, __global const char *w, ulong woff, long wnb, int has_w,
-                             __global const char *bias, ulong boff, long bnb, int has_b, long8 ne, long8 xnb,
-                             long8 rnb, long n, float eps, __local float *scratch) {
+                             __global const char *bias, ulong boff, long bnb, int has_b, long8 ne, long8 xnb, long8 rnb,
+                             long n, float eps, __local float *scratch) {
     const long row = SG_GROUP(0), C = ne.s0;
     const long xo = xoff + sg_offset_row(row, ne, xnb), ro = roff + sg_offset_row(row, ne, rnb);
     __global float *s  = SG_PTR(float, y, yoff) + row * C;
@@ -53,7 +53,8 @@ __kernel void add_layer_norm(__global char *y, ulong yoff, __global const char *
     for (long c = get_local_id(0); c < C; c += get_local_size(0)) ss += (s[c] - mean) * (s[c] - mean);
     const float rstd = 1.0f / sqrt(sg_group_sum(ss, scratch) / (float)C + eps);
     for (long c = get_local_id(0); c < C; c += get_local_size(0))
-        yn[c] = (s[c] - mean) * rstd * sg_vec_or(w, woff, wnb, has_w, c, 1.0f) + sg_vec_or(bias, boff, bnb, has_b, c, 0.0f);
+        yn[c] =
+            (s[c] - mean) * rstd * sg_vec_or(w, woff, wnb, has_w, c, 1.0f) + sg_vec_or(bias, boff, bnb, has_b, c, 0.0f);
 }
 
 /* dx = rstd (g - mean(g) - xhat mean(g xhat)), g = dy * w. */
