@@ -26,8 +26,8 @@ static const float *sg_cpu_norm_vec(const struct sg_tensor *t, int64_t C, float 
     return tmp;
 }
 
-SG_CPU_CLONES static void sg_cpu_norm_stats(const float *x, int64_t C, float eps, float *mean, float *rstd) {
-    float m                 = sg_cpu_sum_f32(C, x) / (float)C;
+/* 1/sqrt(var + eps) of a row given its mean (the variance from (x - mean)^2, second pass). */
+SG_CPU_CLONES static float sg_cpu_norm_rstd(const float *x, int64_t C, float eps, float m) {
     float acc[SG_CPU_LANES] = {0};
     int64_t c               = 0;
     for (; c + SG_CPU_LANES <= C; c += SG_CPU_LANES)
@@ -35,8 +35,12 @@ SG_CPU_CLONES static void sg_cpu_norm_stats(const float *x, int64_t C, float eps
     float ss = 0.0f;
     for (; c < C; c++) ss += (x[c] - m) * (x[c] - m);
     for (int l = 0; l < SG_CPU_LANES; l++) ss += acc[l];
-    *mean = m;
-    *rstd = 1.0f / sqrtf(ss / (float)C + eps);
+    return 1.0f / sqrtf(ss / (float)C + eps);
+}
+
+SG_CPU_CLONES static void sg_cpu_norm_stats(const float *x, int64_t C, float eps, float *mean, float *rstd) {
+    *mean = sg_cpu_sum_f32(C, x) / (float)C;
+    *rstd = sg_cpu_norm_rstd(x, C, eps, *mean);
 }
 
 SG_CPU_CLONES static void sg_cpu_norm_fwd_row(float *y, const float *x, const float *w, const float *b, int64_t C,
@@ -108,12 +112,26 @@ void sg_cpu_layer_norm_back_compute(const struct sg_cpu_params *p, struct sg_ten
     }
 }
 
-/* s = x + r written straight into the first half of dst, then its statistics and y into the
- * second half: x and r are read once, the row of s comes back from cache. */
+/* s = x + r written straight into the first half of dst while its sum accumulates (in the
+ * lanes and order of sg_cpu_sum_f32, so the mean is LAYER_NORM's to the bit), then the variance
+ * and y from the row of s, which is still in cache: x and r are read once. */
 SG_CPU_CLONES static void sg_cpu_add_norm_row(float *s, float *y, const float *x, const float *r, const float *w,
                                               const float *b, int64_t C, float eps) {
-    for (int64_t c = 0; c < C; c++) s[c] = x[c] + r[c];
-    sg_cpu_norm_fwd_row(y, s, w, b, C, eps);
+    float acc[SG_CPU_LANES] = {0};
+    int64_t c               = 0;
+    for (; c + SG_CPU_LANES <= C; c += SG_CPU_LANES)
+        for (int l = 0; l < SG_CPU_LANES; l++) {
+            s[c + l] = x[c + l] + r[c + l];
+            acc[l] += s[c + l];
+        }
+    float sum = 0.0f;
+    for (; c < C; c++) {
+        s[c] = x[c] + r[c];
+        sum += s[c];
+    }
+    for (int l = 0; l < SG_CPU_LANES; l++) sum += acc[l];
+    float mean = sum / (float)C, rstd = sg_cpu_norm_rstd(s, C, eps, mean);
+    for (c = 0; c < C; c++) y[c] = (s[c] - mean) * rstd * w[c] + b[c];
 }
 
 void sg_cpu_add_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
