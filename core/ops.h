@@ -65,6 +65,8 @@ enum sg_op {
     SG_OP_MATMUL,          /* batched a @ b, operands may be transposed views */
     SG_OP_LAYER_NORM,      /* along ne[0]; src1 weight, src2 bias optional   params: f32 eps */
     SG_OP_LAYER_NORM_BACK, /* dx; src0 x, src1 dy, src2 weight (optional)   params: f32 eps */
+    SG_OP_ADD_LAYER_NORM,  /* [x + r | layer_norm(x + r)] packed along a new last dim  params: f32 eps */
+    SG_OP_LINEAR,          /* act(a @ b + bias): matmul with a fused epilogue  params: i32 act, f32 slope */
     SG_OP_SOFTMAX,         /* along ne[0] */
     SG_OP_ATTENTION,       /* fused multi-head attention                     params: f32 scale */
     SG_OP_ATTENTION_BACK,  /* packed [dq | dk | dv]                          params: f32 scale */
@@ -90,6 +92,15 @@ enum sg_act {
     SG_ACT_LEAKY_RELU,
     SG_ACT_GELU,
     SG_ACT_CLAMP,
+};
+
+/* The activation sg_linear applies in its epilogue. */
+enum sg_linear_act {
+    SG_LINEAR_NONE = 0,
+    SG_LINEAR_RELU,
+    SG_LINEAR_GELU,       /* exact: 0.5 x (1 + erf(x/sqrt 2)), torch.nn.GELU's default */
+    SG_LINEAR_LEAKY_RELU, /* slope from the op's params */
+    SG_LINEAR_N_ACTS
 };
 
 /* Entries of the Adam hyper-parameter tensor (F32 [SG_ADAM_N_PARAMS]). Keeping them in a tensor
@@ -140,12 +151,14 @@ double sg_op_bytes(const struct sg_tensor *node);
  *   LEAKY_RELU   [0] f32 slope
  *   CLAMP        [0] f32 min, [1] f32 max
  *   ACT_BACK     [0] i32 enum sg_act, [1] f32 alpha, [2] f32 lo, [3] f32 hi
- *   LAYER_NORM, LAYER_NORM_BACK   [0] f32 eps
+ *   LAYER_NORM, LAYER_NORM_BACK, ADD_LAYER_NORM   [0] f32 eps
+ *   LINEAR       [0] i32 enum sg_linear_act, [1] f32 slope (leaky_relu)
  *   ATTENTION, ATTENTION_BACK     [0] f32 scale
  *   TOP_K        [0] i32 k
  * Sources, by index:
  *   CPY          a, target                (dst is a view of target; same element count)
  *   LAYER_NORM   x, weight?, bias?        LAYER_NORM_BACK  x, dy, weight?
+ *   ADD_LAYER_NORM x, r, weight?, bias?   LINEAR  a, b, bias?
  *   ATTENTION    q, k, v, key_mask?       ATTENTION_BACK   q, k, v, key_mask?, dout
  *   GET_ROWS     w, ids                   TOP_K  x          GATHER  x, idx
  *   SCATTER      v, idx                   (n = dst->ne[0])
@@ -241,6 +254,30 @@ struct sg_tensor *sg_layer_norm(struct sg_ctx *ctx, struct sg_tensor *x, struct 
 /* Gradient of layer_norm with respect to x, given dy and the weight (NULL = 1). */
 struct sg_tensor *sg_layer_norm_back(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *dy, struct sg_tensor *w,
                                      float eps);
+
+/* The pre-norm residual step in one pass: s = x + r and y = layer_norm(s, w, b, eps), returned
+ * packed as one F32 tensor with a new last dim of 2 (x's shape + [2]): index 0 holds s, index 1
+ * holds y, each a contiguous block. Take them apart with sg_add_layer_norm_part (views, no copy):
+ *
+ *     struct sg_tensor *p = sg_add_layer_norm(ctx, h, attn_out, norm_w, norm_b, 1e-5f);
+ *     h = sg_add_layer_norm_part(ctx, p, 0);        the residual stream, for the next add
+ *     a = sg_add_layer_norm_part(ctx, p, 1);        its LayerNorm, for the next block
+ *
+ * x and r: F32 of the same shape and rank <= 5 (any strides); w, b as sg_layer_norm. Autodiff
+ * differentiates the packed tensor as a whole; a gradient reaching it through the part views
+ * is refused (views have no backward rule), so training graphs use sg_add and sg_layer_norm. */
+struct sg_tensor *sg_add_layer_norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *r, struct sg_tensor *w,
+                                    struct sg_tensor *b, float eps);
+/* Part i (0: the sum, 1: the normalised sum) of an sg_add_layer_norm result, with x's shape. */
+struct sg_tensor *sg_add_layer_norm_part(struct sg_ctx *ctx, struct sg_tensor *packed, int i);
+
+/* act(a @ b + bias) as one op, so backends apply the bias and the activation to the product
+ * while it is still in cache (a GEMM epilogue) instead of in two more passes over memory.
+ * a and b as sg_matmul (transposed views read in place); bias F32 [N] (N = b->ne[0]) or NULL;
+ * slope is leaky_relu's (ignored otherwise). A torch Linear with weight W [out, in]:
+ *     y = sg_linear(ctx, x, sg_transpose(ctx, W), bias, SG_LINEAR_GELU, 0.0f); */
+struct sg_tensor *sg_linear(struct sg_ctx *ctx, struct sg_tensor *a, struct sg_tensor *b, struct sg_tensor *bias,
+                            enum sg_linear_act act, float slope);
 
 struct sg_tensor *sg_softmax(struct sg_ctx *ctx, struct sg_tensor *a); /* along ne[0] */
 

@@ -61,15 +61,27 @@ double sg_flops_sum_to(const struct sg_tensor *node);
 sg_status sg_shape_matmul(struct sg_tensor *node);
 void sg_backward_matmul(struct sg_autodiff *ad, struct sg_tensor *node);
 double sg_flops_matmul(const struct sg_tensor *node);
+/* Accumulates the gradients of a @ b into a and b, given the product's gradient g. */
+void sg_matmul_accum_grads(struct sg_autodiff *ad, struct sg_tensor *a, struct sg_tensor *b, struct sg_tensor *g);
 
 /* ---- normalisation (ops_norm.c) --------------------------------------------------------- */
 sg_status sg_shape_layer_norm(struct sg_tensor *node);
+/* OK when v is NULL or an F32 vector of x's ne[0] elements (x = node->src[0]). */
+sg_status sg_check_row_vector(const struct sg_tensor *node, const struct sg_tensor *v, const char *what);
 sg_status sg_shape_layer_norm_back(struct sg_tensor *node);
 sg_status sg_shape_softmax(struct sg_tensor *node);
 void sg_backward_layer_norm(struct sg_autodiff *ad, struct sg_tensor *node);
 void sg_backward_softmax(struct sg_autodiff *ad, struct sg_tensor *node);
 double sg_flops_layer_norm(const struct sg_tensor *node);
 double sg_flops_softmax(const struct sg_tensor *node);
+
+/* ---- fused ops: add + layer_norm, matmul + bias + activation (ops_fused.c) --------------- */
+sg_status sg_shape_add_layer_norm(struct sg_tensor *node);
+sg_status sg_shape_linear(struct sg_tensor *node);
+void sg_backward_add_layer_norm(struct sg_autodiff *ad, struct sg_tensor *node);
+void sg_backward_linear(struct sg_autodiff *ad, struct sg_tensor *node);
+double sg_flops_add_layer_norm(const struct sg_tensor *node);
+double sg_flops_linear(const struct sg_tensor *node);
 
 /* ---- attention (ops_attention.c) -------------------------------------------------------- */
 sg_status sg_shape_attention(struct sg_tensor *node);

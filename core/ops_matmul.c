@@ -32,16 +32,19 @@ bool sg_matmul_is_bf16(const struct sg_tensor *node) {
     return node->src[0]->type == SG_TYPE_BF16 || node->src[1]->type == SG_TYPE_BF16;
 }
 
-void sg_backward_matmul(struct sg_autodiff *ad, struct sg_tensor *node) {
+void sg_matmul_accum_grads(struct sg_autodiff *ad, struct sg_tensor *a, struct sg_tensor *b, struct sg_tensor *g) {
     /* out = a @ b:  da = g @ b^T,  db = a^T @ g  (summed over broadcast batch dims) */
-    struct sg_ctx *ctx  = sg_ad_ctx(ad);
-    struct sg_tensor *a = node->src[0], *b = node->src[1], *g = sg_ad_grad(ad, node);
+    struct sg_ctx *ctx = sg_ad_ctx(ad);
     if (sg_ad_needs(ad, a)) sg_ad_accum(ad, a, sg_unbroadcast(ctx, sg_matmul(ctx, g, sg_transpose(ctx, b)), a));
     /* a BF16 operand is a frozen weight: gradients flow to the F32 one only (sg_ad_needs) */
     if (sg_ad_needs(ad, b)) {
         struct sg_tensor *at = a->type == SG_TYPE_F32 ? a : sg_cast(ctx, a, SG_TYPE_F32);
         sg_ad_accum(ad, b, sg_unbroadcast(ctx, sg_matmul(ctx, sg_transpose(ctx, at), g), b));
     }
+}
+
+void sg_backward_matmul(struct sg_autodiff *ad, struct sg_tensor *node) {
+    sg_matmul_accum_grads(ad, node->src[0], node->src[1], sg_ad_grad(ad, node));
 }
 
 double sg_flops_matmul(const struct sg_tensor *node) {

@@ -1,7 +1,7 @@
 /* Layer normalisation and softmax along ne[0]. */
 #include "ops_impl.h"
 
-static sg_status check_row_vector(const struct sg_tensor *node, const struct sg_tensor *v, const char *what) {
+sg_status sg_check_row_vector(const struct sg_tensor *node, const struct sg_tensor *v, const char *what) {
     if (!v) return SG_OK;
     const struct sg_tensor *x = node->src[0];
     sg_status st              = sg_require_type(node, v, what, SG_TYPE_F32);
@@ -17,8 +17,8 @@ static sg_status check_row_vector(const struct sg_tensor *node, const struct sg_
 
 sg_status sg_shape_layer_norm(struct sg_tensor *node) {
     sg_status st = sg_require_type(node, node->src[0], "x", SG_TYPE_F32);
-    if (st == SG_OK) st = check_row_vector(node, node->src[1], "weight");
-    if (st == SG_OK) st = check_row_vector(node, node->src[2], "bias");
+    if (st == SG_OK) st = sg_check_row_vector(node, node->src[1], "weight");
+    if (st == SG_OK) st = sg_check_row_vector(node, node->src[2], "bias");
     if (st != SG_OK) return st;
     return sg_shape_like_src0(node);
 }
@@ -32,7 +32,7 @@ sg_status sg_shape_layer_norm_back(struct sg_tensor *node) {
     const struct sg_tensor *x = node->src[0], *dy = node->src[1];
     sg_status st = sg_require_type(node, x, "x", SG_TYPE_F32);
     if (st == SG_OK) st = sg_require_type(node, dy, "dy", SG_TYPE_F32);
-    if (st == SG_OK) st = check_row_vector(node, node->src[2], "weight");
+    if (st == SG_OK) st = sg_check_row_vector(node, node->src[2], "weight");
     if (st != SG_OK) return st;
     if (!sg_same_shape(x, dy)) return sg_error(SG_ERR_INVALID_ARG, "layer_norm_back: x and dy differ in shape");
     return sg_shape_like_src0(node);

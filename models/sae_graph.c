@@ -6,9 +6,14 @@
 
 #include "models/sae_priv.h"
 
-struct sg_tensor *sae_pre(struct sae_build *b) {
+/* The encoder xc W_enc^T + b_enc, with act (a ReLU, or none) fused into the product. */
+struct sg_tensor *sae_encode(struct sae_build *b, enum sg_linear_act act) {
     struct sg_sae *s = b->sae;
-    return sg_add(b->ctx, sg_matmul(b->ctx, b->xc, sg_transpose(b->ctx, s->W_enc)), s->b_enc);
+    return sg_linear(b->ctx, b->xc, sg_transpose(b->ctx, s->W_enc), s->b_enc, act, 0.0f);
+}
+
+struct sg_tensor *sae_pre(struct sae_build *b) {
+    return sae_encode(b, SG_LINEAR_NONE);
 }
 
 /* b_enc[idx] as [K, B]: a lookup in the bias seen as a table of d_sae rows of 1. */
@@ -33,7 +38,7 @@ struct sg_tensor *sae_decode_sparse(struct sae_build *b, struct sae_codes c) {
 }
 
 struct sg_tensor *sae_decode_dense(struct sae_build *b, struct sg_tensor *acts) {
-    return sg_add(b->ctx, sg_matmul(b->ctx, acts, b->sae->W_dec), b->sae->b_dec);
+    return sg_linear(b->ctx, acts, b->sae->W_dec, b->sae->b_dec, SG_LINEAR_NONE, 0.0f);
 }
 
 void sae_add_term(struct sae_build *b, const char *name, struct sg_tensor *t) {
@@ -191,11 +196,14 @@ sg_status sg_sae_build_encode(struct sg_sae *sae, struct sg_ctx *ctx, int64_t ba
     if (arch == SG_SAE_TOPK) k_codes = c->k;
     if (k_codes < 1) k_codes = 1;
     if (k_codes > M) k_codes = (int)M;
-    out->batch             = batch;
-    out->k_codes           = k_codes;
-    out->x                 = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, D, batch), "x"));
-    struct sg_tensor *xc   = sg_sub(ctx, out->x, sae->b_dec);
-    struct sg_tensor *pre  = sg_add(ctx, sg_matmul(ctx, xc, sg_transpose(ctx, sae->W_enc)), sae->b_enc);
+    out->batch           = batch;
+    out->k_codes         = k_codes;
+    out->x               = sg_set_input(sg_set_name(sg_new_tensor_2d(ctx, SG_TYPE_F32, D, batch), "x"));
+    struct sg_tensor *xc = sg_sub(ctx, out->x, sae->b_dec);
+    /* the ReLU of the architectures that read nothing else goes into the encoder's epilogue */
+    bool relu_only         = arch != SG_SAE_TOPK && arch != SG_SAE_JUMPRELU;
+    struct sg_tensor *pre  = sg_linear(ctx, xc, sg_transpose(ctx, sae->W_enc), sae->b_enc,
+                                      relu_only ? SG_LINEAR_RELU : SG_LINEAR_NONE, 0.0f);
     struct sg_tensor *acts = NULL, *l1 = NULL;
     if (arch == SG_SAE_TOPK) {
         out->idx  = sg_top_k(ctx, pre, k_codes);
@@ -211,11 +219,11 @@ sg_status sg_sae_build_encode(struct sg_sae *sae, struct sg_ctx *ctx, int64_t ba
         if (arch == SG_SAE_JUMPRELU)
             acts = sg_mul(ctx, pre, sg_step(ctx, sg_sub(ctx, pre, sae->threshold)));
         else
-            acts = sg_relu(ctx, pre);
+            acts = pre; /* ReLU applied by the encoder */
         out->idx  = sg_top_k(ctx, acts, k_codes);
         out->vals = sg_gather(ctx, acts, out->idx);
         l1        = sg_sum(ctx, acts);
-        if (recon) out->recon = sg_add(ctx, sg_matmul(ctx, acts, sae->W_dec), sae->b_dec);
+        if (recon) out->recon = sg_linear(ctx, acts, sae->W_dec, sae->b_dec, SG_LINEAR_NONE, 0.0f);
         struct sg_tensor *cnt = sg_sum_to(ctx, sg_step(ctx, acts), (int64_t[]){M, 1, 1, 1, 1, 1});
         out->fired            = sg_reshape(ctx, cnt, 1, (int64_t[]){M});
     }

@@ -26,6 +26,8 @@ struct sae_codes {
 
 /* Dense pre-activations xc W_enc^T + b_enc  [d_sae, B]. */
 struct sg_tensor *sae_pre(struct sae_build *b);
+/* The same with an activation fused into the encoder product (sg_linear's epilogue). */
+struct sg_tensor *sae_encode(struct sae_build *b, enum sg_linear_act act);
 /* The K largest pre-activations per token, recomputed on the sparse path (sparse_dot of the
  * selected encoder rows plus their biases) and ReLU'd: gradients reach only those latents. */
 struct sae_codes sae_select_topk(struct sae_build *b, struct sg_tensor *pre, int64_t K);

@@ -5,7 +5,7 @@
 
 void sae_loss_standard(struct sae_build *b) {
     struct sg_ctx *ctx  = b->ctx;
-    struct sg_tensor *f = sg_relu(ctx, sae_pre(b));
+    struct sg_tensor *f = sae_encode(b, SG_LINEAR_RELU);
     sae_mse_term(b, sae_decode_dense(b, f), "mse");
     struct sg_tensor *l1 = sg_sum(ctx, sg_mul(ctx, f, sae_decoder_norms(b)));
     sae_add_term(b, "l1_loss", sae_penalty_term(b, l1, b->sae->cfg.l1_coef));

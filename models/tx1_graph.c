@@ -7,17 +7,24 @@
 #include "core/ops.h"
 #include "models/tahoe_x1.h"
 
-/* y = x W^T + b for a torch Linear with weight [out, in]; x is [in, T]. */
-static struct sg_tensor *linear(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b) {
-    struct sg_tensor *y = sg_matmul(ctx, x, sg_transpose(ctx, w));
-    return b ? sg_add(ctx, y, b) : y;
+/* y = act(x W^T + b) for a torch Linear with weight [out, in] and the activation after it, as
+ * one fused op (bias and activation in the GEMM's epilogue); x is [in, T]. */
+static struct sg_tensor *linear_act(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b,
+                                    enum sg_linear_act act, float slope) {
+    return sg_linear(ctx, x, sg_transpose(ctx, w), b, act, slope);
 }
 
-static struct sg_tensor *act(struct sg_ctx *ctx, struct sg_tensor *x, enum tx1_act a) {
+static struct sg_tensor *linear(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b) {
+    return linear_act(ctx, x, w, b, SG_LINEAR_NONE, 0.0f);
+}
+
+/* linear then the model's activation a */
+static struct sg_tensor *linear_then(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b,
+                                     enum tx1_act a) {
     switch (a) {
-    case TX1_ACT_RELU: return sg_relu(ctx, x);
-    case TX1_ACT_GELU: return sg_gelu(ctx, x);
-    case TX1_ACT_LEAKY_RELU: return sg_leaky_relu(ctx, x, 0.01f); /* torch's default slope */
+    case TX1_ACT_RELU: return linear_act(ctx, x, w, b, SG_LINEAR_RELU, 0.0f);
+    case TX1_ACT_GELU: return linear_act(ctx, x, w, b, SG_LINEAR_GELU, 0.0f);
+    case TX1_ACT_LEAKY_RELU: return linear_act(ctx, x, w, b, SG_LINEAR_LEAKY_RELU, 0.01f); /* torch's default slope */
     }
     return NULL;
 }
@@ -25,6 +32,22 @@ static struct sg_tensor *act(struct sg_ctx *ctx, struct sg_tensor *x, enum tx1_a
 static struct sg_tensor *norm(struct sg_ctx *ctx, struct sg_tensor *x, struct sg_tensor *w, struct sg_tensor *b,
                               float eps) {
     return w ? sg_layer_norm(ctx, x, w, b, eps) : x;
+}
+
+/* The residual add and the LayerNorm that reads its sum, fused: *h becomes h + delta, and
+ * LN(h + delta) is returned. */
+static struct sg_tensor *add_norm(struct sg_ctx *ctx, struct sg_tensor **h, struct sg_tensor *delta,
+                                  struct sg_tensor *w, struct sg_tensor *b, float eps) {
+    struct sg_tensor *p = sg_add_layer_norm(ctx, *h, delta, w, b, eps);
+    *h                  = sg_add_layer_norm_part(ctx, p, 0);
+    return sg_add_layer_norm_part(ctx, p, 1);
+}
+
+/* The LayerNorm that follows block i - 1: block i's first norm, or the final norm. */
+static void norm_before(const struct tx1_model *m, int i, struct sg_tensor **w, struct sg_tensor **b) {
+    bool last = i >= m->cfg.n_layers;
+    *w        = last ? m->w.final_norm_w : m->w.layers[i].norm1_w;
+    *b        = last ? m->w.final_norm_b : m->w.layers[i].norm1_b;
 }
 
 /* Multi-head self-attention over the fused QKV projection: q, k and v are strided views of one
@@ -45,7 +68,7 @@ static struct sg_tensor *attention(struct sg_ctx *ctx, const struct tx1_config *
 
 static struct sg_tensor *mlp(struct sg_ctx *ctx, const struct tx1_config *c, const struct tx1_layer *l,
                              struct sg_tensor *m) {
-    return linear(ctx, act(ctx, linear(ctx, m, l->up_w, l->up_b), c->act_ffn), l->down_w, l->down_b);
+    return linear(ctx, linear_then(ctx, m, l->up_w, l->up_b, c->act_ffn), l->down_w, l->down_b);
 }
 
 sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts *o, struct tx1_graph **out) {
@@ -76,7 +99,7 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
     struct sg_tensor *gene = sg_reshape_2d(ctx, sg_get_rows(ctx, w->gene_emb, g->ids), d, T);
     gene                   = norm(ctx, gene, w->gene_norm_w, w->gene_norm_b, c->eps);
     struct sg_tensor *val  = sg_clamp(ctx, sg_reshape_2d(ctx, g->values, 1, T), -INFINITY, c->value_max);
-    val = linear(ctx, act(ctx, linear(ctx, val, w->value_w1, w->value_b1), c->act_value), w->value_w2, w->value_b2);
+    val = linear(ctx, linear_then(ctx, val, w->value_w1, w->value_b1, c->act_value), w->value_w2, w->value_b2);
     val = norm(ctx, val, w->value_norm_w, w->value_norm_b, c->eps);
     if (o->generative) {
         /* masked tokens: value embedding zeroed, flag_encoder row 1 added */
@@ -85,23 +108,29 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
         struct sg_tensor *flag1 = sg_view_2d(ctx, w->flag, d, 1, (size_t)d * sizeof(float), (size_t)d * sizeof(float));
         val = sg_add(ctx, sg_mul(ctx, val, sg_scale_bias(ctx, gen, -1.0f, 1.0f)), sg_mul(ctx, flag1, gen));
     }
-    struct sg_tensor *h = sg_add(ctx, gene, val);
-
-    /* pre-LN blocks */
+    /* pre-LN blocks; each residual add is fused with the LayerNorm that reads its sum */
+    struct sg_tensor *h = gene, *nw, *nb;
+    norm_before(m, 0, &nw, &nb);
+    struct sg_tensor *a = add_norm(ctx, &h, val, nw, nb, c->eps);
     for (int i = 0; i < c->n_layers; i++) {
         const struct tx1_layer *l = &w->layers[i];
-        struct sg_tensor *a       = sg_layer_norm(ctx, h, l->norm1_w, l->norm1_b, c->eps);
-        h                         = sg_add(ctx, h, attention(ctx, c, l, a, g->key_mask, S, B));
-        a                         = sg_layer_norm(ctx, h, l->norm2_w, l->norm2_b, c->eps);
-        h                         = sg_add(ctx, h, mlp(ctx, c, l, a));
+        a = add_norm(ctx, &h, attention(ctx, c, l, a, g->key_mask, S, B), l->norm2_w, l->norm2_b, c->eps);
+        struct sg_tensor *f = mlp(ctx, c, l, a);
+        norm_before(m, i + 1, &nw, &nb);
+        if (o->splice && i == o->splice_layer) { /* the rest of the model runs on the input */
+            h = sg_add(ctx, h, f);
+        } else {
+            a = add_norm(ctx, &h, f, nw, nb, c->eps);
+        }
         if (o->resid[i]) /* the residual stream after block i: the SAE's input */
             g->resid[i] = sg_set_output(sg_set_name(sg_reshape_3d(ctx, h, d, S, B), "resid.%d", i));
-        if (o->splice && i == o->splice_layer) { /* the rest of the model runs on the input */
+        if (o->splice && i == o->splice_layer) {
             g->splice = sg_set_input(sg_set_name(sg_new_tensor_3d(ctx, SG_TYPE_F32, d, S, B), "splice"));
             h         = sg_reshape_2d(ctx, g->splice, d, T);
+            a         = sg_layer_norm(ctx, h, nw, nb, c->eps);
         }
     }
-    struct sg_tensor *y = sg_layer_norm(ctx, h, w->final_norm_w, w->final_norm_b, c->eps);
+    struct sg_tensor *y = a;
 
     /* cell embedding: the CLS token (position 0 of each cell) after the final norm */
     struct sg_tensor *cls = sg_view_2d(ctx, y, d, B, (size_t)(d * S) * sizeof(float), 0);
@@ -111,7 +140,7 @@ sg_status tx1_graph_build(const struct tx1_model *m, const struct tx1_graph_opts
     if (o->heads) {
         /* expression decoder: per-token MLP regression of the bin */
         struct sg_tensor *e = y;
-        for (int i = 0; i < c->n_dec_layers; i++) e = act(ctx, linear(ctx, e, w->dec_w[i], w->dec_b[i]), c->act_dec);
+        for (int i = 0; i < c->n_dec_layers; i++) e = linear_then(ctx, e, w->dec_w[i], w->dec_b[i], c->act_dec);
         e            = linear(ctx, e, w->dec_out_w, w->dec_out_b);
         g->expr_pred = sg_set_output(sg_set_name(sg_reshape_3d(ctx, e, 1, S, B), "expr_pred"));
         /* MVC decoder: (W sigmoid(gene2query(gene))) . cell_emb, scaled by 1/sqrt(d) */

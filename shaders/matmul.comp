@@ -9,6 +9,10 @@
 // dimension of an operand is contiguous (vec4 loads when the host found it aligned), and the
 // next step's loads are issued before the current step's arithmetic (register prefetch).
 // Tiles are walked grid-stride, so any size fits the device's group-count limits.
+//
+// LINEAR is the same kernel with an epilogue: the bias (binding 3) and the activation are
+// applied to each thread's outputs in registers before the one store (EPI, HAS_BIAS select it;
+// MATMUL specialises both away).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -22,6 +26,8 @@ layout(constant_id = 5) const uint TN = 4;
 layout(constant_id = 6) const uint AT = 0;     // type of a
 layout(constant_id = 7) const uint BT = 0;     // type of b
 const bool BF16_GEMM = AT == SG_BF16 || BT == SG_BF16;
+layout(constant_id = 8) const uint EPI = 0;    // enum sg_linear_act: none, relu, gelu, leaky_relu
+layout(constant_id = 9) const bool HAS_BIAS = false;
 
 layout(std430, binding = 0) readonly buffer A { uint a[]; };
 layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
@@ -30,6 +36,7 @@ layout(std430, binding = 1) readonly buffer B4 { vec4 b4[]; };
 layout(std430, binding = 1) readonly buffer BU { uint bu[]; };
 layout(std430, binding = 2) writeonly buffer D { float d[]; };
 layout(std430, binding = 2) writeonly buffer D4 { vec4 d4[]; };
+layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 
 layout(push_constant) uniform P {
     uint M, N, K;
@@ -38,6 +45,8 @@ layout(push_constant) uniform P {
     uint nbatch;
     uint bne[4]; uint saz[4]; uint sbz[4];
     uint flags;
+    uint obias, sbias;   // LINEAR: bias offset and stride (elements)
+    float slope;         // LINEAR: leaky_relu's slope
 } p;
 
 // flags: how the operands are read
@@ -114,6 +123,15 @@ void store_b(uint l, vec4 v) {
     }
 }
 
+// LINEAR's epilogue on output column n (n < N); MATMUL's is the identity.
+float epilogue(float z, uint n) {
+    if (HAS_BIAS) z += bias[p.obias + n * p.sbias];
+    if (EPI == 1u) return z < 0.0 ? 0.0 : z;
+    if (EPI == 2u) return z * sg_norm_cdf(z);
+    if (EPI == 3u) return z > 0.0 ? z : p.slope * z;
+    return z;
+}
+
 void main() {
     const uint tid = gl_LocalInvocationID.x;
     const uint tx = tid % TX, ty = tid / TX;
@@ -162,6 +180,8 @@ void main() {
                         uint n = n0 + (tx + j * TX) * 4u;
                         vec4 v = vec4(acc[i * TN + j * 4u], acc[i * TN + j * 4u + 1u], acc[i * TN + j * 4u + 2u],
                                       acc[i * TN + j * 4u + 3u]);
+                        if (EPI != 0u || HAS_BIAS)
+                            for (uint c = 0u; c < 4u; c++) v[c] = epilogue(v[c], min(n + c, p.N - 1u));
                         if ((p.flags & D_VEC) != 0u && n + 3u < p.N) {
                             d4[(od + m * p.N + n) / 4u] = v;
                         } else {

@@ -31,6 +31,8 @@ const struct sg_cpu_kernel sg_cpu_kernels[SG_OP_COUNT] = {
     [SG_OP_MATMUL]          = {sg_cpu_matmul_compute, sg_cpu_matmul_work_size},
     [SG_OP_LAYER_NORM]      = {sg_cpu_layer_norm_compute, sg_cpu_norm_work_size},
     [SG_OP_LAYER_NORM_BACK] = {sg_cpu_layer_norm_back_compute, sg_cpu_norm_work_size},
+    [SG_OP_ADD_LAYER_NORM]  = {sg_cpu_add_layer_norm_compute, sg_cpu_norm_work_size},
+    [SG_OP_LINEAR]          = {sg_cpu_linear_compute, sg_cpu_linear_work_size},
     [SG_OP_SOFTMAX]         = {sg_cpu_softmax_compute, sg_cpu_softmax_work_size},
     [SG_OP_ATTENTION]       = {sg_cpu_attention_compute, sg_cpu_attention_work_size},
     [SG_OP_ATTENTION_BACK]  = {sg_cpu_attention_back_compute, sg_cpu_attention_back_work_size},
@@ -124,6 +126,15 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
     case SG_OP_LAYER_NORM:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node) &&
                sg_cpu_opt(s1, SG_TYPE_F32) && sg_cpu_opt(s2, SG_TYPE_F32);
+    case SG_OP_LINEAR:
+        return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) && sg_cpu_is(s1, SG_TYPE_F32) &&
+               s1->ne[1] == s0->ne[0] && node->ne[0] == s1->ne[0] && node->ne[1] == s0->ne[1] &&
+               sg_cpu_opt(s2, SG_TYPE_F32) && (!s2 || sg_nelements(s2) == node->ne[0]) &&
+               sg_get_param_i32(node, 0) >= SG_LINEAR_NONE && sg_get_param_i32(node, 0) < SG_LINEAR_N_ACTS;
+    case SG_OP_ADD_LAYER_NORM:
+        return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_is(s1, SG_TYPE_F32) &&
+               sg_same_shape(s0, s1) && sg_nelements(node) == 2 * sg_nelements(s0) && sg_is_contiguous(node) &&
+               sg_cpu_opt(s2, SG_TYPE_F32) && sg_cpu_opt(node->src[3], SG_TYPE_F32);
     case SG_OP_LAYER_NORM_BACK:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_is(s1, SG_TYPE_F32) &&
                sg_same_shape(s0, node) && sg_same_shape(s1, node) && sg_cpu_opt(s2, SG_TYPE_F32);

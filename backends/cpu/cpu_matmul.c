@@ -1,5 +1,6 @@
 /* MATMUL: dst[m, n] = sum_k a[m, k] b[k, n] per batch (a [K, M], b [N, K], dst [N, M]; dims
- * 2.. broadcast).
+ * 2.. broadcast). LINEAR: the same product, then act(dst + bias) applied by each thread to the
+ * tile it has just computed, while the tile is still in its cache (the GEMM epilogue).
  *
  * Large products go to OpenBLAS sgemm, one call per (batch, tile) on each pool thread, with
  * OpenBLAS itself single-threaded. Measured on 2 cores: 2048^3 ran at 230-235 GFLOP/s this way
@@ -18,6 +19,7 @@
  * as on a tensor core. */
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/cpu_util.h"
@@ -50,6 +52,34 @@ struct sg_cpu_mm_plan {
     size_t shared;     /* converted operands */
     size_t per_thread; /* small kernel: SG_CPU_MM_ROWS rows of a */
 };
+
+/* LINEAR's epilogue: bias (contiguous, N floats, or NULL) and activation. */
+struct sg_cpu_mm_epilogue {
+    const float *bias;
+    int act; /* enum sg_linear_act */
+    float slope;
+};
+
+#define SG_CPU_MM_SQRT1_2 0.70710678118654752f
+
+/* y[0..n) = act(y + bias[0..n)); bias already offset to y's first column. */
+SG_CPU_CLONES static void sg_cpu_mm_epilogue_row(const struct sg_cpu_mm_epilogue *ep, float *y, const float *bias,
+                                                 int64_t n) {
+    if (bias)
+        for (int64_t j = 0; j < n; j++) y[j] += bias[j];
+    switch (ep->act) {
+    case SG_LINEAR_RELU:
+        for (int64_t j = 0; j < n; j++) y[j] = y[j] < 0.0f ? 0.0f : y[j];
+        break;
+    case SG_LINEAR_GELU:
+        for (int64_t j = 0; j < n; j++) y[j] = 0.5f * y[j] * (1.0f + erff(y[j] * SG_CPU_MM_SQRT1_2));
+        break;
+    case SG_LINEAR_LEAKY_RELU:
+        for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0.0f ? y[j] : ep->slope * y[j];
+        break;
+    default: break;
+    }
+}
 
 static int64_t sg_cpu_mm_batches(const struct sg_tensor *t) {
     int64_t n = 1;
@@ -187,7 +217,8 @@ static int64_t sg_cpu_gcd(int64_t x, int64_t y) {
 
 /* Splits each batch into tiles so that every thread gets the same number of (batch, tile)
  * units; the tile grid tm x tn minimizes the panel rows+columns each sgemm packs. */
-static void sg_cpu_mm_blas(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_plan *pl) {
+static void sg_cpu_mm_blas(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_plan *pl,
+                           const struct sg_cpu_mm_epilogue *ep) {
     int64_t tiles = pl->nbatch >= 8 * (int64_t)p->nth ? 1 : p->nth / sg_cpu_gcd(pl->nbatch, p->nth);
     int64_t tm = 1, best = INT64_MAX;
     for (int64_t d = 1; d <= tiles; d++) {
@@ -214,6 +245,9 @@ static void sg_cpu_mm_blas(const struct sg_cpu_params *p, struct sg_tensor *dst,
         C += m0 * ldc + n0;
         cblas_sgemm(CblasRowMajor, pl->a.trans ? CblasTrans : CblasNoTrans, pl->b.trans ? CblasTrans : CblasNoTrans,
                     (int)(m1 - m0), (int)(n1 - n0), (int)pl->K, 1.0f, A, (int)pl->a.ld, B, (int)pl->b.ld, 0.0f, C, ldc);
+        if (ep)
+            for (int64_t m = m0; m < m1; m++)
+                sg_cpu_mm_epilogue_row(ep, C + (m - m0) * ldc, ep->bias ? ep->bias + n0 : NULL, n1 - n0);
     }
 }
 
@@ -237,7 +271,8 @@ SG_CPU_CLONES static float sg_cpu_mm_dot(const float *x, const float *y, int64_t
 
 /* Units of (batch, SG_CPU_MM_ROWS rows, SG_CPU_MM_COLS columns), so a single long row is still
  * shared between threads. */
-static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_plan *pl) {
+static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_plan *pl,
+                            const struct sg_cpu_mm_epilogue *ep) {
     const struct sg_tensor *a = dst->src[0], *b = dst->src[1];
     float *abuf = pl->a.convert ? NULL : sg_cpu_thread_scratch(p, pl->per_thread);
     /* b as read: the tensor, or its rounded contiguous copy (bf16) */
@@ -293,24 +328,48 @@ static void sg_cpu_mm_small(const struct sg_cpu_params *p, struct sg_tensor *dst
                     acc[i * SG_CPU_MM_COLS + j] = s;
                 }
         }
+        for (int i = 0; ep && i < rows; i++)
+            sg_cpu_mm_epilogue_row(ep, acc + i * SG_CPU_MM_COLS, ep->bias ? ep->bias + n0 : NULL, n);
         for (int i = 0; i < rows; i++)
             sg_cpu_scatter_f32(acc + i * SG_CPU_MM_COLS, n,
                                db + (size_t)(m0 + i) * dst->nb[1] + (size_t)n0 * dst->nb[0], dst->nb[0]);
     }
 }
 
-void sg_cpu_matmul_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
+static void sg_cpu_mm_run(const struct sg_cpu_params *p, struct sg_tensor *dst, const struct sg_cpu_mm_epilogue *ep) {
     struct sg_cpu_mm_plan pl = sg_cpu_mm_plan_make(dst);
     if (pl.a.convert) sg_cpu_mm_convert(p, &pl.a);
     if (pl.b.convert) sg_cpu_mm_convert(p, &pl.b);
     if (!pl.blas) {
         if (pl.a.convert || pl.b.convert) sg_cpu_barrier(p);
-        sg_cpu_mm_small(p, dst, &pl);
+        sg_cpu_mm_small(p, dst, &pl, ep);
         return;
     }
     /* each pool thread makes its own single-threaded sgemm calls (see the top of this file);
      * set here rather than once because other code in the process may change it */
     if (p->ith == 0 && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     sg_cpu_barrier(p);
-    sg_cpu_mm_blas(p, dst, &pl);
+    sg_cpu_mm_blas(p, dst, &pl, ep);
+}
+
+void sg_cpu_matmul_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) { sg_cpu_mm_run(p, dst, NULL); }
+
+/* After the product's scratch, one slot per thread for a strided bias gathered contiguous. */
+size_t sg_cpu_linear_work_size(const struct sg_tensor *node, int nth) {
+    return sg_cpu_align_up(sg_cpu_matmul_work_size(node, nth)) +
+           (size_t)nth * sg_cpu_align_up((size_t)node->ne[0] * sizeof(float));
+}
+
+void sg_cpu_linear_compute(const struct sg_cpu_params *p, struct sg_tensor *dst) {
+    const struct sg_tensor *bias = dst->src[2];
+    struct sg_cpu_mm_epilogue ep = {.act = sg_get_param_i32(dst, 0), .slope = sg_get_param_f32(dst, 1)};
+    if (bias && bias->nb[0] == sizeof(float)) {
+        ep.bias = (const float *)bias->data;
+    } else if (bias) {
+        size_t base = sg_cpu_align_up(sg_cpu_matmul_work_size(dst, p->nth));
+        float *tmp  = (float *)((char *)p->wdata + base + (size_t)p->ith * sg_cpu_align_up((size_t)dst->ne[0] * 4));
+        sg_cpu_gather_f32(bias->data, bias->nb[0], dst->ne[0], tmp);
+        ep.bias = tmp;
+    }
+    sg_cpu_mm_run(p, dst, &ep);
 }

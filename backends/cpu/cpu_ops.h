@@ -24,9 +24,13 @@ void sg_cpu_repeat_compute(const struct sg_cpu_params *p, struct sg_tensor *dst)
 /* cpu_matmul.c: MATMUL (OpenBLAS for large products, cpu_gemm.c for small ones) */
 void sg_cpu_matmul_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
 size_t sg_cpu_matmul_work_size(const struct sg_tensor *node, int nth);
+/* LINEAR: the product with a bias + activation epilogue on each tile */
+void sg_cpu_linear_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
+size_t sg_cpu_linear_work_size(const struct sg_tensor *node, int nth);
 
-/* cpu_norm.c: LAYER_NORM, LAYER_NORM_BACK */
+/* cpu_norm.c: LAYER_NORM, LAYER_NORM_BACK, ADD_LAYER_NORM */
 void sg_cpu_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
+void sg_cpu_add_layer_norm_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
 void sg_cpu_layer_norm_back_compute(const struct sg_cpu_params *p, struct sg_tensor *dst);
 size_t sg_cpu_norm_work_size(const struct sg_tensor *node, int nth);
 

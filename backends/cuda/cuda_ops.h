@@ -128,9 +128,13 @@ sg_status sg_cuda_encode_sum_to(struct sg_cuda_enc *e, const struct sg_tensor *n
 bool sg_cuda_supports_matmul(const struct sg_cuda_device *d, const struct sg_tensor *node);
 size_t sg_cuda_scratch_matmul(const struct sg_cuda_device *d, const struct sg_tensor *node);
 sg_status sg_cuda_encode_matmul(struct sg_cuda_enc *e, const struct sg_tensor *node);
+/* LINEAR (cuda_ops_epilogue.cu): MATMUL's product, then bias + activation in one pass */
+bool sg_cuda_supports_linear(const struct sg_cuda_device *d, const struct sg_tensor *node);
+sg_status sg_cuda_encode_linear(struct sg_cuda_enc *e, const struct sg_tensor *node);
 
 sg_status sg_cuda_encode_layer_norm(struct sg_cuda_enc *e, const struct sg_tensor *node);
 sg_status sg_cuda_encode_layer_norm_back(struct sg_cuda_enc *e, const struct sg_tensor *node);
+sg_status sg_cuda_encode_add_layer_norm(struct sg_cuda_enc *e, const struct sg_tensor *node);
 sg_status sg_cuda_encode_softmax(struct sg_cuda_enc *e, const struct sg_tensor *node);
 
 bool sg_cuda_supports_attention(const struct sg_cuda_device *d, const struct sg_tensor *node);

@@ -1,4 +1,4 @@
-// LAYER_NORM, LAYER_NORM_BACK and SOFTMAX along ne[0]: one block per row (rows are dims 1..5).
+// LAYER_NORM, LAYER_NORM_BACK, ADD_LAYER_NORM and SOFTMAX along ne[0]: one block per row (rows are dims 1..5).
 // Statistics are two-pass in f32, reduced in a fixed tree (deterministic).
 #include "cuda_common.cuh"
 
@@ -41,6 +41,30 @@ __global__ void k_layer_norm(char *y, const char *x, vec w, vec b, cu_dims ne, c
             cu_stf(yr, c * ynb.v[0], xhat * vec_or(w, c, 1.0f) + vec_or(b, c, 0.0f));
         }
         __syncthreads(); /* y may alias x (in place): the next row's stats must not race */
+    }
+}
+
+/* s = x + r into the first block of the packed output (s + row * C), LN(s) into the second
+ * (s + n + row * C); each thread reads back only the s it wrote itself. */
+__global__ void k_add_layer_norm(float *out, const char *x, const char *r, vec w, vec b, cu_dims ne, cu_dims xnb,
+                                 cu_dims rnb, int64_t rows, int64_t n, float eps) {
+    __shared__ float scratch[ROW_THREADS];
+    const int64_t C = ne.v[0];
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const char *xr = x + cu_offset_row(row, ne, xnb);
+        const char *rr = r + cu_offset_row(row, ne, rnb);
+        float *s = out + row * C, *y = out + n + row * C;
+        float sum = 0.0f;
+        for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
+            s[c] = cu_ldf(xr, c * xnb.v[0]) + cu_ldf(rr, c * rnb.v[0]);
+            sum += s[c];
+        }
+        const float mean = cu_block_sum(sum, scratch) / (float)C;
+        float ss         = 0.0f;
+        for (int64_t c = threadIdx.x; c < C; c += blockDim.x) ss += (s[c] - mean) * (s[c] - mean);
+        const float rstd = rsqrtf(cu_block_sum(ss, scratch) / (float)C + eps);
+        for (int64_t c = threadIdx.x; c < C; c += blockDim.x)
+            y[c] = (s[c] - mean) * rstd * vec_or(w, c, 1.0f) + vec_or(b, c, 0.0f);
     }
 }
 
@@ -116,6 +140,16 @@ extern "C" sg_status sg_cuda_encode_layer_norm_back(sg_cuda_enc *e, const sg_ten
         (char *)node->data, (const char *)x->data, (const char *)dy->data, vec_of(node->src[2]), sg_cuda_ne(x),
         sg_cuda_nb(x), sg_cuda_nb(dy), sg_cuda_nb(node), rows, sg_get_param_f32(node, 0));
     return sg_cuda_launch_check("layer_norm_back");
+}
+
+extern "C" sg_status sg_cuda_encode_add_layer_norm(sg_cuda_enc *e, const sg_tensor *node) {
+    const sg_tensor *x = node->src[0], *r = node->src[1];
+    int64_t rows = sg_nrows(x);
+    if (sg_nelements(x) == 0) return SG_OK;
+    k_add_layer_norm<<<row_blocks(rows), ROW_THREADS, 0, e->stream>>>(
+        (float *)node->data, (const char *)x->data, (const char *)r->data, vec_of(node->src[2]), vec_of(node->src[3]),
+        sg_cuda_ne(x), sg_cuda_nb(x), sg_cuda_nb(r), rows, sg_nelements(x), sg_get_param_f32(node, 0));
+    return sg_cuda_launch_check("add_layer_norm");
 }
 
 extern "C" sg_status sg_cuda_encode_softmax(sg_cuda_enc *e, const sg_tensor *node) {

@@ -55,6 +55,7 @@ enum sg_cl_kernel_id {
 
     SG_CL_K_LAYER_NORM,
     SG_CL_K_LAYER_NORM_BACK,
+    SG_CL_K_ADD_LAYER_NORM,
     SG_CL_K_SOFTMAX,
     SG_CL_K_ATTN_FWD,
     SG_CL_K_ATTN_BWD_DQ,

@@ -144,6 +144,7 @@ sg_status sg_cl_encode_matmul(struct sg_cl_enc *e, const struct sg_tensor *node)
 
 sg_status sg_cl_encode_layer_norm(struct sg_cl_enc *e, const struct sg_tensor *node);
 sg_status sg_cl_encode_layer_norm_back(struct sg_cl_enc *e, const struct sg_tensor *node);
+sg_status sg_cl_encode_add_layer_norm(struct sg_cl_enc *e, const struct sg_tensor *node);
 sg_status sg_cl_encode_softmax(struct sg_cl_enc *e, const struct sg_tensor *node);
 
 bool sg_cl_supports_attention(const struct sg_cl_device *d, const struct sg_tensor *node);

@@ -1,7 +1,8 @@
 /* MATMUL: a [K, M] (f32, f16 or bf16) times b [N, K] (f32, or bf16 with an f32 a) -> [N, M],
  * batch dims broadcast; with a bf16 operand the other is rounded to bf16 (a bf16 GEMM). Big
  * products use the tiled local-memory kernels, thin ones the plain kernel; all read operands
- * through their strides, so transposed views cost no copy. */
+ * through their strides, so transposed views cost no copy. LINEAR runs the same kernels with
+ * their epilogue arguments set: bias and activation are applied before the store. */
 #include <limits.h>
 
 #include "cl_ops.h"
@@ -9,8 +10,14 @@
 bool sg_cl_supports_matmul(const struct sg_cl_device *d, const struct sg_tensor *node) {
     (void)d;
     const struct sg_tensor *a = node->src[0], *b = node->src[1];
-    /* a BF16 b runs as the transposed product (see sg_cl_encode_matmul), which needs an F32 a */
+    /* a BF16 b runs as the transposed product (see sg_cl_encode_matmul), which needs an F32 a;
+     * there the kernels' columns are the product's rows, so a bias (indexed by column) cannot
+     * follow: such a LINEAR stays on the CPU */
     bool types = b->type == SG_TYPE_F32 || (b->type == SG_TYPE_BF16 && a->type == SG_TYPE_F32);
+    if (node->op == SG_OP_LINEAR &&
+        (sg_get_param_i32(node, 0) < SG_LINEAR_NONE || sg_get_param_i32(node, 0) >= SG_LINEAR_N_ACTS ||
+         (b->type == SG_TYPE_BF16 && node->src[2])))
+        return false;
     return types && a->ne[0] <= INT_MAX && a->ne[1] <= INT_MAX && b->ne[0] <= INT_MAX;
 }
 
@@ -45,10 +52,21 @@ static sg_status pick_kernel(struct sg_cl_enc *e, enum mm_kind *kind, enum sg_ty
     return sg_cl_enc_kernel(e, SG_CL_K_MM_SIMPLE, k);
 }
 
+/* LINEAR's bias and activation; MATMUL's leave the product as it is. */
+static void epilogue_args(struct sg_cl_args *args, const struct sg_tensor *node) {
+    bool linear                  = node->op == SG_OP_LINEAR;
+    const struct sg_tensor *bias = linear ? node->src[2] : NULL;
+    sg_cl_arg_tensor(args, bias ? bias : node); /* any valid buffer when absent; never read */
+    sg_cl_arg_i64(args, bias ? (int64_t)bias->nb[0] : 0);
+    sg_cl_arg_i32(args, bias != NULL);
+    sg_cl_arg_i32(args, linear ? sg_get_param_i32(node, 0) : SG_LINEAR_NONE);
+    sg_cl_arg_f32(args, linear ? sg_get_param_f32(node, 1) : 0.0f);
+}
+
 sg_status sg_cl_encode_matmul(struct sg_cl_enc *e, const struct sg_tensor *node) {
     const struct sg_tensor *a = node->src[0], *b = node->src[1];
     if (sg_nelements(node) == 0) return SG_OK;
-    if (a->ne[0] == 0) return sg_cl_encode_fill(e, node, 0.0f);
+    if (a->ne[0] == 0 && node->op == SG_OP_MATMUL) return sg_cl_encode_fill(e, node, 0.0f);
     /* The kernels take any strides, and only `a` may be 16-bit; a BF16 weight b runs as
      * C^T = B^T A^T: the same numbers (a bf16 GEMM either way), read with swapped strides. */
     const bool swap = b->type == SG_TYPE_BF16;
@@ -98,12 +116,14 @@ sg_status sg_cl_encode_matmul(struct sg_cl_enc *e, const struct sg_tensor *node)
     if (kind == MM_SIMPLE) {
         size_t local[3] = {16, 4, 1};
         sg_cl_arg_i32(&args, a->type == SG_TYPE_F16 ? 1 : a->type == SG_TYPE_BF16 ? 2 : 0);
+        epilogue_args(&args, node);
         size_t global[3] = {(size_t)N, (size_t)M, (size_t)batch};
         return sg_cl_enc_launch(e, &args, 3, global, local);
     }
     /* tile loads follow the unit-stride dim of each operand */
     sg_cl_arg_i32(&args, a_sk == sg_type_size(a->type) || K == 1);
     sg_cl_arg_i32(&args, b_sn == sizeof(float) || N == 1);
+    epilogue_args(&args, node);
     const size_t tile = kind == MM_LARGE ? 128 : 64, local[3] = {16, 16, 1};
     size_t global[3] = {(size_t)(N + tile - 1) / tile * 16, (size_t)(M + tile - 1) / tile * 16, (size_t)batch};
     return sg_cl_enc_launch(e, &args, 3, global, local);

@@ -1,4 +1,4 @@
-/* LAYER_NORM, LAYER_NORM_BACK and SOFTMAX: one work-group per row. */
+/* LAYER_NORM, LAYER_NORM_BACK, ADD_LAYER_NORM and SOFTMAX: one work-group per row. */
 #include "cl_ops.h"
 
 #define ROW_GROUP 64
@@ -57,6 +57,29 @@ sg_status sg_cl_encode_layer_norm_back(struct sg_cl_enc *e, const struct sg_tens
     sg_cl_arg_long8(&a, dxnb);
     sg_cl_arg_f32(&a, sg_get_param_f32(node, 0));
     return row_launch(e, &a, x, sg_cl_group(e->dev, SG_CL_K_LAYER_NORM_BACK, ROW_GROUP));
+}
+
+sg_status sg_cl_encode_add_layer_norm(struct sg_cl_enc *e, const struct sg_tensor *node) {
+    const struct sg_tensor *x = node->src[0], *r = node->src[1];
+    if (sg_nelements(x) == 0) return SG_OK;
+    cl_kernel k;
+    sg_status st = sg_cl_enc_kernel(e, SG_CL_K_ADD_LAYER_NORM, &k);
+    if (st != SG_OK) return st;
+    int64_t xnb[SG_MAX_DIMS], rnb[SG_MAX_DIMS];
+    sg_cl_strides(x, xnb);
+    sg_cl_strides(r, rnb);
+    struct sg_cl_args a = sg_cl_args(k);
+    sg_cl_arg_tensor(&a, node);
+    sg_cl_arg_tensor(&a, x);
+    sg_cl_arg_tensor(&a, r);
+    vec_args(&a, node->src[2], x);
+    vec_args(&a, node->src[3], x);
+    sg_cl_arg_long8(&a, x->ne);
+    sg_cl_arg_long8(&a, xnb);
+    sg_cl_arg_long8(&a, rnb);
+    sg_cl_arg_i64(&a, sg_nelements(x));
+    sg_cl_arg_f32(&a, sg_get_param_f32(node, 0));
+    return row_launch(e, &a, x, sg_cl_group(e->dev, SG_CL_K_ADD_LAYER_NORM, ROW_GROUP));
 }
 
 sg_status sg_cl_encode_softmax(struct sg_cl_enc *e, const struct sg_tensor *node) {

@@ -38,6 +38,8 @@ const struct sg_cl_op sg_cl_ops[SG_OP_COUNT] = {
     ROW(MATMUL, .program = SG_CL_PROG_MATMUL, .supports = sg_cl_supports_matmul, .encode = sg_cl_encode_matmul),
     ROW(LAYER_NORM, .program = SG_CL_PROG_NN, .supports = always, .encode = sg_cl_encode_layer_norm),
     ROW(LAYER_NORM_BACK, .program = SG_CL_PROG_NN, .supports = always, .encode = sg_cl_encode_layer_norm_back),
+    ROW(ADD_LAYER_NORM, .program = SG_CL_PROG_NN, .supports = always, .encode = sg_cl_encode_add_layer_norm),
+    ROW(LINEAR, .program = SG_CL_PROG_MATMUL, .supports = sg_cl_supports_matmul, .encode = sg_cl_encode_matmul),
     ROW(SOFTMAX, .program = SG_CL_PROG_NN, .supports = always, .encode = sg_cl_encode_softmax),
     ROW(ATTENTION, .program = SG_CL_PROG_NN, .supports = sg_cl_supports_attention, .encode = sg_cl_encode_attention),
     ROW(ATTENTION_BACK, .program = SG_CL_PROG_NN, .supports = sg_cl_supports_attention,

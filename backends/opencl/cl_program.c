@@ -74,6 +74,7 @@ static const struct {
 
     [SG_CL_K_LAYER_NORM]      = {SG_CL_PROG_NN, "layer_norm"},
     [SG_CL_K_LAYER_NORM_BACK] = {SG_CL_PROG_NN, "layer_norm_back"},
+    [SG_CL_K_ADD_LAYER_NORM]  = {SG_CL_PROG_NN, "add_layer_norm"},
     [SG_CL_K_SOFTMAX]         = {SG_CL_PROG_NN, "softmax"},
     [SG_CL_K_ATTN_FWD]        = {SG_CL_PROG_NN, "attn_fwd"},
     [SG_CL_K_ATTN_BWD_DQ]     = {SG_CL_PROG_NN, "attn_bwd_dq"},

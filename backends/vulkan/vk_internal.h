@@ -219,6 +219,7 @@ sg_status sg_vk_matmul_record(struct sg_vk_rec *r, const struct sg_tensor *node)
 bool sg_vk_norm_supports(const struct sg_vk_device *d, const struct sg_tensor *node);
 sg_status sg_vk_layer_norm_record(struct sg_vk_rec *r, const struct sg_tensor *node);
 sg_status sg_vk_layer_norm_back_record(struct sg_vk_rec *r, const struct sg_tensor *node);
+sg_status sg_vk_add_layer_norm_record(struct sg_vk_rec *r, const struct sg_tensor *node);
 sg_status sg_vk_softmax_record(struct sg_vk_rec *r, const struct sg_tensor *node);
 bool sg_vk_attention_supports(const struct sg_vk_device *d, const struct sg_tensor *node);
 sg_status sg_vk_attention_record(struct sg_vk_rec *r, const struct sg_tensor *node);

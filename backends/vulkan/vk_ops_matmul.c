@@ -1,5 +1,6 @@
-/* MATMUL: a tiled shared-memory kernel (shaders/matmul.comp); the tile shape is picked from the
- * problem size, the load path from each operand's layout. */
+/* MATMUL and LINEAR: a tiled shared-memory kernel (shaders/matmul.comp); the tile shape is
+ * picked from the problem size, the load path from each operand's layout. LINEAR specialises
+ * the same shader with its bias and activation, applied before the store. */
 #include <string.h>
 
 #include "vk_internal.h"
@@ -11,6 +12,8 @@ struct matmul_push {
     uint32_t nbatch;
     uint32_t bne[4], saz[4], sbz[4];
     uint32_t flags;
+    uint32_t obias, sbias;
+    float slope;
 };
 
 enum {
@@ -31,9 +34,14 @@ static const struct tile tile_small  = {32, 32, 16, 4, 4};  /* 64 threads */
 
 bool sg_vk_matmul_supports(const struct sg_vk_device *d, const struct sg_tensor *node) {
     (void)d;
-    const struct sg_tensor *a = node->src[0], *b = node->src[1];
+    const struct sg_tensor *a = node->src[0], *b = node->src[1], *bias = node->src[2];
     if (a->type == SG_TYPE_I32 || (b->type != SG_TYPE_F32 && b->type != SG_TYPE_BF16) || node->type != SG_TYPE_F32)
         return false;
+    if (node->op == SG_OP_LINEAR) {
+        int32_t act = sg_get_param_i32(node, 0);
+        if (act < SG_LINEAR_NONE || act >= SG_LINEAR_N_ACTS) return false;
+        if (bias && (bias->type != SG_TYPE_F32 || !sg_vk_layout_ok(bias) || !sg_vk_fits_u32(bias))) return false;
+    }
     if (!sg_vk_layout_ok(a) || !sg_vk_layout_ok(b) || !sg_is_contiguous(node)) return false;
     return sg_vk_fits_u32(a) && sg_vk_fits_u32(b) && sg_vk_fits_u32(node);
 }
@@ -94,18 +102,26 @@ sg_status sg_vk_matmul_record(struct sg_vk_rec *r, const struct sg_tensor *node)
         pc.sbz[i] = sg_vk_stride(b, dim);
         pc.nbatch *= pc.bne[i];
     }
-    pc.flags             = load_flags(a, b, &pc);
+    pc.flags                     = load_flags(a, b, &pc);
+    const struct sg_tensor *bias = node->op == SG_OP_LINEAR ? node->src[2] : NULL;
+    uint32_t epi                 = node->op == SG_OP_LINEAR ? (uint32_t)sg_get_param_i32(node, 0) : 0;
+    if (bias) {
+        pc.obias = sg_vk_elem_offset(bias);
+        pc.sbias = sg_vk_stride(bias, 0);
+    }
+    if (node->op == SG_OP_LINEAR) pc.slope = sg_get_param_f32(node, 1);
     const struct tile *t = pick_tile(pc.M, pc.N);
     SG_LOGD("%s: matmul %ux%ux%u (x%u): tile %ux%ux%u, loads 0x%x", r->dev->name, pc.M, pc.N, pc.K, pc.nbatch, t->bm,
             t->bn, t->bk, pc.flags);
     uint32_t wg                   = (t->bm / t->tm) * (t->bn / t->tn);
     struct sg_vk_pipeline_key key = {
         .shader = SG_VK_SHADER_MATMUL,
-        .n_spec = 8,
-        .spec   = {wg, t->bm, t->bn, t->bk, t->tm, t->tn, (uint32_t)a->type, (uint32_t)b->type}};
-    struct sg_vk_bind bind[3] = {sg_vk_bind_tensor(a, false), sg_vk_bind_tensor(b, false),
-                                 sg_vk_bind_tensor(node, true)};
+        .n_spec = 10,
+        .spec   = {wg, t->bm, t->bn, t->bk, t->tm, t->tn, (uint32_t)a->type, (uint32_t)b->type, epi, bias != NULL}};
+    /* without a bias, binding 3 is bound to a (the shader never reads it then) */
+    struct sg_vk_bind bind[4] = {sg_vk_bind_tensor(a, false), sg_vk_bind_tensor(b, false),
+                                 sg_vk_bind_tensor(node, true), sg_vk_bind_tensor(bias ? bias : a, false)};
     uint32_t gx = sg_vk_groups(r->dev, pc.N, t->bn), gy = sg_vk_groups(r->dev, pc.M, t->bm);
     uint32_t gz = sg_vk_groups(r->dev, pc.nbatch, 1);
-    return sg_vk_dispatch(r, &key, bind, 3, &pc, sizeof pc, gx, gy, gz);
+    return sg_vk_dispatch(r, &key, bind, 4, &pc, sizeof pc, gx, gy, gz);
 }

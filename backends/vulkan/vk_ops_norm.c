@@ -1,5 +1,5 @@
-/* LAYER_NORM, LAYER_NORM_BACK and SOFTMAX: one workgroup per row of ne[0]; rows (dims 1..5)
- * are reached through the source's strides. */
+/* LAYER_NORM, LAYER_NORM_BACK, ADD_LAYER_NORM and SOFTMAX: one workgroup per row of ne[0];
+ * rows (dims 1..5) are reached through the source's strides. */
 #include "vk_internal.h"
 
 struct ln_push {
@@ -17,6 +17,14 @@ struct ln_back_push {
     float eps;
 };
 
+struct add_ln_push {
+    uint32_t C, nrows;
+    uint32_t rne[5], rsx[5], rsr[5];
+    uint32_t sx0, sr0;
+    uint32_t ox, orr, ow, sw, ob, sb, od, n;
+    float eps;
+};
+
 struct softmax_push {
     uint32_t C, nrows;
     uint32_t rne[5], rsx[5], rsd[5];
@@ -27,7 +35,7 @@ bool sg_vk_norm_supports(const struct sg_vk_device *d, const struct sg_tensor *n
     (void)d;
     if (node->type != SG_TYPE_F32 || !sg_vk_layout_ok(node) || !sg_vk_fits_u32(node) || !sg_is_contiguous(node))
         return false;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         const struct sg_tensor *s = node->src[i];
         if (s && (s->type != SG_TYPE_F32 || !sg_vk_layout_ok(s) || !sg_vk_fits_u32(s))) return false;
     }
@@ -103,6 +111,37 @@ sg_status sg_vk_layer_norm_back_record(struct sg_vk_rec *r, const struct sg_tens
     struct sg_vk_bind bind[4]     = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(dy, false), bind_or(w, x),
                                      sg_vk_bind_tensor(node, true)};
     return sg_vk_dispatch(r, &key, bind, 4, &pc, sizeof pc, sg_vk_groups(r->dev, pc.nrows, 1), 1, 1);
+}
+
+sg_status sg_vk_add_layer_norm_record(struct sg_vk_rec *r, const struct sg_tensor *node) {
+    const struct sg_tensor *x = node->src[0], *res = node->src[1], *w = node->src[2], *b = node->src[3];
+    struct add_ln_push pc = {.C     = (uint32_t)x->ne[0],
+                             .nrows = (uint32_t)sg_nrows(x),
+                             .sx0   = sg_vk_stride(x, 0),
+                             .sr0   = sg_vk_stride(res, 0),
+                             .ox    = sg_vk_elem_offset(x),
+                             .orr   = sg_vk_elem_offset(res),
+                             .od    = sg_vk_elem_offset(node),
+                             .n     = (uint32_t)sg_nelements(x),
+                             .eps   = sg_get_param_f32(node, 0)};
+    uint32_t ne_unused[5];
+    rows(x, pc.rne, pc.rsx);
+    rows(res, ne_unused, pc.rsr);
+    if (w) {
+        pc.ow = sg_vk_elem_offset(w);
+        pc.sw = sg_vk_stride(w, 0);
+    }
+    if (b) {
+        pc.ob = sg_vk_elem_offset(b);
+        pc.sb = sg_vk_stride(b, 0);
+    }
+    struct sg_vk_pipeline_key key = {.shader =
+                                         wg_shader(r, SG_VK_SHADER_ADD_LAYER_NORM, SG_VK_SHADER_ADD_LAYER_NORM_SG),
+                                     .n_spec = 3,
+                                     .spec   = {row_threads(pc.C), w != NULL, b != NULL}};
+    struct sg_vk_bind bind[5]     = {sg_vk_bind_tensor(x, false), sg_vk_bind_tensor(res, false), bind_or(w, x),
+                                     bind_or(b, x), sg_vk_bind_tensor(node, true)};
+    return sg_vk_dispatch(r, &key, bind, 5, &pc, sizeof pc, sg_vk_groups(r->dev, pc.nrows, 1), 1, 1);
 }
 
 sg_status sg_vk_softmax_record(struct sg_vk_rec *r, const struct sg_tensor *node) {

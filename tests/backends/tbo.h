@@ -8,6 +8,7 @@
  *   tbo_grad.c           grad mode: analytic gradients against finite differences
  *   tbo_perf.c           perf and support modes
  *   tbo_cases_*.c        the cases, one builder and one parameter table per op family
+ *                        (tbo_cases_fused.c: fused ops, and in perf the op sequences they replace)
  *
  * A case is a builder that records a small graph (usually one op fed by inputs and views of
  * inputs) plus its tolerances. The same builder runs in every mode: test builds it twice (device
@@ -156,6 +157,7 @@ void tbo_cases_free(struct tbo_case_list *l);
 void tbo_cases_elementwise(struct tbo_case_list *l);
 void tbo_cases_nn(struct tbo_case_list *l);
 void tbo_cases_sparse(struct tbo_case_list *l);
+void tbo_cases_fused(struct tbo_case_list *l);
 
 /* ---- running ---------------------------------------------------------------------------- */
 

@@ -348,6 +348,7 @@ int main(int argc, char **argv) {
     tbo_cases_elementwise(&cases);
     tbo_cases_nn(&cases);
     tbo_cases_sparse(&cases);
+    tbo_cases_fused(&cases);
     if (tbo_nmse_override(&cases) != 0) {
         tbo_cases_free(&cases);
         return 2;

@@ -78,6 +78,8 @@ else
     step "test-backend-ops grad -b cuda" 90 bin test-backend-ops grad -b cuda
     # f32 (2e-3 off CPU) and --dtype bf16 (bf16 GEMMs vs the bf16 PyTorch reference: 2e-2, RMS 1.5e-3)
     step "test-tx1-parity (every device; --dtype f32 and bf16)" 120 bin test-tx1-parity
+    # the fused ops (add_layer_norm, linear) timed next to the op sequences they replace
+    step "test-backend-ops perf -b cuda: fused vs unfused" 30 bin test-backend-ops perf -b cuda -o add_layer_norm,linear
     step "graph replay vs eager: bench model 70m ctx256 batch4, SAEG_CUDA_GRAPHS=0" 45 graph_bench 0
     step "graph replay vs eager: bench model 70m ctx256 batch4, SAEG_CUDA_GRAPHS=1" 45 graph_bench 1
     step "bench-ops --device cuda" 60 bin bench-ops --quick --reps 3 --device cuda

@@ -67,8 +67,9 @@ static void check_sparse(enum sg_sae_arch arch, bool aux) {
                       t->name);
             continue;
         }
-        /* forward: only the encoder GEMM, its bias, and what top_k reads */
-        bool ok = t->op == SG_OP_MATMUL || t->op == SG_OP_ADD || t->op == SG_OP_DETACH;
+        /* forward: only the encoder GEMM with its bias (one linear node, or matmul and add), and
+         * what top_k reads */
+        bool ok = t->op == SG_OP_LINEAR || t->op == SG_OP_MATMUL || t->op == SG_OP_ADD || t->op == SG_OP_DETACH;
         CHECK_MSG(ok, "%s: forward node %s is [d_sae, batch]", sg_sae_arch_name(arch), sg_op_name(t->op));
         dense_fwd++;
     }

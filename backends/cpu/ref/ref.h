@@ -140,6 +140,8 @@ void sg_ref_repeat(struct sg_tensor *dst);
 void sg_ref_matmul(struct sg_tensor *dst);
 void sg_ref_layer_norm(struct sg_tensor *dst);
 void sg_ref_layer_norm_back(struct sg_tensor *dst);
+void sg_ref_add_layer_norm(struct sg_tensor *dst);
+void sg_ref_linear(struct sg_tensor *dst);
 void sg_ref_softmax(struct sg_tensor *dst);
 void sg_ref_attention(struct sg_tensor *dst);
 void sg_ref_attention_back(struct sg_tensor *dst);

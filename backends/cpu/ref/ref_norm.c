@@ -1,6 +1,8 @@
-/* LAYER_NORM and LAYER_NORM_BACK along ne[0] (biased variance, like PyTorch). Row statistics
- * are two-pass in double, so the oracle does not lose digits on rows with a large mean. */
+/* LAYER_NORM, LAYER_NORM_BACK and ADD_LAYER_NORM along ne[0] (biased variance, like PyTorch).
+ * Row statistics are two-pass in double, so the oracle does not lose digits on rows with a
+ * large mean. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "backends/cpu/ref/ref.h"
 
@@ -78,4 +80,35 @@ void sg_ref_layer_norm_back(struct sg_tensor *dst) {
             ref_put(dst, dxrow + (size_t)c * dst->nb[0], (float)(st.rstd * (g - mean_g - xhat * mean_gx)));
         }
     }
+}
+
+/* ADD_LAYER_NORM: s = x + r rounded to f32 (as ADD would store it), then LAYER_NORM of s;
+ * dst packs [s | y] as two blocks of x's element count, each in x's logical order. */
+void sg_ref_add_layer_norm(struct sg_tensor *dst) {
+    const struct sg_tensor *x = dst->src[0];
+    const struct sg_tensor *r = dst->src[1];
+    const struct sg_tensor *w = dst->src[2];
+    const struct sg_tensor *b = dst->src[3];
+    const double eps          = sg_get_param_f32(dst, 0);
+    const int64_t C = x->ne[0], n = sg_nelements(x);
+    if (C == 0) return;
+    float *s = sg_ref_calloc((size_t)C, sizeof *s);
+    for (int64_t row = 0; row < sg_nrows(x); row++) {
+        const size_t xrow = ref_row_offset(x, row), rrow = ref_row_offset(r, row);
+        double sum = 0.0;
+        for (int64_t c = 0; c < C; c++) {
+            s[c] = ref_at(x, xrow + (size_t)c * x->nb[0]) + ref_at(r, rrow + (size_t)c * r->nb[0]);
+            sum += s[c];
+        }
+        const double mean = sum / (double)C;
+        double ss         = 0.0;
+        for (int64_t c = 0; c < C; c++) ss += ((double)s[c] - mean) * ((double)s[c] - mean);
+        const double rstd = 1.0 / sqrt(ss / (double)C + eps);
+        float *out        = (float *)dst->data + row * C;
+        for (int64_t c = 0; c < C; c++) {
+            out[c]     = s[c];
+            out[n + c] = (float)(((double)s[c] - mean) * rstd * ref_vec_or(w, c, 1.0) + ref_vec_or(b, c, 0.0));
+        }
+    }
+    free(s);
 }

@@ -1,4 +1,4 @@
-/* MATMUL, tiled through local memory; instantiated by cl_program.c with
+/* MATMUL and LINEAR, tiled through local memory; instantiated by cl_program.c with
  *   MM_NAME, MM_TM x MM_TN (output tile), MM_TK (k-step), MM_RM x MM_RN (outputs per work-item,
  *   multiples of 4), MM_LOAD_A(p) and MM_LOAD_B(p) (read one element of A or B as f32).
  * Work-groups are 16x16. c[n, m] = sum_k a[k, m] b[n, k] (row-major: C = A B with A M x K and
@@ -18,7 +18,8 @@
 __kernel __attribute__((reqd_work_group_size(16, 16, 1))) void
 MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __global const char *b, ulong boff, int M,
         int N, int K, long a_sk, long a_sm, long b_sn, long b_sk, long c_sn, long c_sm, long8 bne, long8 anb, long8 bnb,
-        long8 cnb, int a_k_contig, int b_n_contig) {
+        long8 cnb, int a_k_contig, int b_n_contig, __global const char *bias, ulong bias_off, long bias_nb,
+        int has_bias, int act, float slope) {
     __local float As[MM_TK][MM_TM + 4];
     __local float Bs[MM_TK][MM_TN + 4];
     const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * 16 + tx;
@@ -77,7 +78,9 @@ MM_NAME(__global char *c, ulong coff, __global const char *a, ulong aoff, __glob
         if (m >= M) break;
         for (int j = 0; j < MM_RN; j++) {
             const int n = n0 + tx * MM_RN + j;
-            if (n < N) *(__global float *)(c + m * c_sm + n * c_sn) = acc[i][j];
+            if (n < N)
+                *(__global float *)(c + m * c_sm + n * c_sn) =
+                    sg_mm_epilogue(acc[i][j], n, bias, bias_off, bias_nb, has_bias, act, slope);
         }
     }
 }

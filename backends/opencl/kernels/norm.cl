@@ -1,4 +1,4 @@
-/* LAYER_NORM, LAYER_NORM_BACK and SOFTMAX along ne[0]: one work-group (a power of two in
+/* LAYER_NORM, LAYER_NORM_BACK, ADD_LAYER_NORM and SOFTMAX along ne[0]: one work-group (a power of two in
  * size) per row; rows are dims 1..5 of the shape ne. Statistics are two-pass in f32. */
 
 /* Element c of an optional vector (weight, bias), or dflt when absent. */
@@ -31,6 +31,30 @@ __kernel void layer_norm(__global char *y, ulong yoff, __global const char *x, u
         *SG_PTR(float, y, yo + c * ynb.s0) =
             xhat * sg_vec_or(w, woff, wnb, has_w, c, 1.0f) + sg_vec_or(bias, boff, bnb, has_b, c, 0.0f);
     }
+}
+
+/* s = x + r into the first block of the packed output (y + row * C), its LayerNorm into the
+ * second (y + (n + row * C)); each work-item reads back only the s it wrote itself. */
+__kernel void add_layer_norm(__global char *y, ulong yoff, __global const char *x, ulong xoff, __global const char *r,
+                             ulong roff, __global const char *w, ulong woff, long wnb, int has_w,
+                             __global const char *bias, ulong boff, long bnb, int has_b, long8 ne, long8 xnb, long8 rnb,
+                             long n, float eps, __local float *scratch) {
+    const long row = SG_GROUP(0), C = ne.s0;
+    const long xo = xoff + sg_offset_row(row, ne, xnb), ro = roff + sg_offset_row(row, ne, rnb);
+    __global float *s  = SG_PTR(float, y, yoff) + row * C;
+    __global float *yn = SG_PTR(float, y, yoff) + n + row * C;
+    float sum          = 0.0f;
+    for (long c = get_local_id(0); c < C; c += get_local_size(0)) {
+        s[c] = *SG_PTR(const float, x, xo + c * xnb.s0) + *SG_PTR(const float, r, ro + c * rnb.s0);
+        sum += s[c];
+    }
+    const float mean = sg_group_sum(sum, scratch) / (float)C;
+    float ss         = 0.0f;
+    for (long c = get_local_id(0); c < C; c += get_local_size(0)) ss += (s[c] - mean) * (s[c] - mean);
+    const float rstd = 1.0f / sqrt(sg_group_sum(ss, scratch) / (float)C + eps);
+    for (long c = get_local_id(0); c < C; c += get_local_size(0))
+        yn[c] =
+            (s[c] - mean) * rstd * sg_vec_or(w, woff, wnb, has_w, c, 1.0f) + sg_vec_or(bias, boff, bnb, has_b, c, 0.0f);
 }
 
 /* dx = rstd (g - mean(g) - xhat mean(g xhat)), g = dy * w. */
