@@ -127,10 +127,11 @@ bool sg_cpu_supports_op(const struct sg_tensor *node) {
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_same_shape(s0, node) &&
                sg_cpu_opt(s1, SG_TYPE_F32) && sg_cpu_opt(s2, SG_TYPE_F32);
     case SG_OP_LINEAR:
-        return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) && sg_cpu_is(s1, SG_TYPE_F32) &&
-               s1->ne[1] == s0->ne[0] && node->ne[0] == s1->ne[0] && node->ne[1] == s0->ne[1] &&
-               sg_cpu_opt(s2, SG_TYPE_F32) && (!s2 || sg_nelements(s2) == node->ne[0]) &&
-               sg_get_param_i32(node, 0) >= SG_LINEAR_NONE && sg_get_param_i32(node, 0) < SG_LINEAR_N_ACTS;
+        return sg_cpu_is(node, SG_TYPE_F32) && s0 && sg_cpu_is_float(s0) &&
+               (sg_cpu_is(s1, SG_TYPE_F32) || sg_cpu_is(s1, SG_TYPE_BF16)) && s1->ne[1] == s0->ne[0] &&
+               node->ne[0] == s1->ne[0] && node->ne[1] == s0->ne[1] && sg_cpu_opt(s2, SG_TYPE_F32) &&
+               (!s2 || sg_nelements(s2) == node->ne[0]) && sg_get_param_i32(node, 0) >= SG_LINEAR_NONE &&
+               sg_get_param_i32(node, 0) < SG_LINEAR_N_ACTS;
     case SG_OP_ADD_LAYER_NORM:
         return sg_cpu_is(node, SG_TYPE_F32) && sg_cpu_is(s0, SG_TYPE_F32) && sg_cpu_is(s1, SG_TYPE_F32) &&
                sg_same_shape(s0, s1) && sg_nelements(node) == 2 * sg_nelements(s0) && sg_is_contiguous(node) &&

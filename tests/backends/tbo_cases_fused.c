@@ -78,7 +78,7 @@ static void cases_add_norm(struct tbo_case_list *l) {
 struct p_linear {
     int64_t m, n, k;
     int64_t ba[4], bb[4]; /* batch dims 2..5 of a and b */
-    enum sg_type ta;
+    enum sg_type ta, tb;  /* tb BF16: a --dtype bf16 weight (a bf16 GEMM, see sg_matmul) */
     enum tbo_layout la, lb;
     bool bias;
     enum sg_linear_act act;
@@ -94,7 +94,7 @@ static struct sg_tensor *build_linear(struct tbo_builder *b, const void *pp) {
     struct tbo_fill fa     = p->away ? tbo_away(-1, 1, 0, 0, 1, 0.5) : tbo_uniform(-1, 1);
     struct tbo_fill fb     = p->away ? tbo_uniform(0.5, 1) : tbo_uniform(-1, 1);
     struct sg_tensor *a    = tbo_input_view(b, p->ta, SG_MAX_DIMS, na, p->la, fa, p->ta == F32);
-    struct sg_tensor *x    = tbo_input_view(b, F32, SG_MAX_DIMS, nb, p->lb, fb, true);
+    struct sg_tensor *x    = tbo_input_view(b, p->tb, SG_MAX_DIMS, nb, p->lb, fb, p->tb == F32);
     struct sg_tensor *bias = p->bias ? tbo_param(b, F32, 1, (int64_t[]){p->n}, tbo_uniform(-0.1, 0.1)) : NULL;
     float slope            = p->act == SG_LINEAR_LEAKY_RELU ? 0.01f : 0.0f;
     if (!p->unfused) return tbo_node(b, sg_linear(b->ctx, a, x, bias, p->act, slope));
@@ -114,6 +114,7 @@ static struct tbo_case *add_linear(struct tbo_case_list *l, unsigned modes, cons
     char extra[160] = "";
     size_t e        = 0;
     if (p->ta != F32) e += (size_t)snprintf(extra + e, sizeof extra - e, ",a=%s", sg_type_name(p->ta));
+    if (p->tb != F32) e += (size_t)snprintf(extra + e, sizeof extra - e, ",b=%s", sg_type_name(p->tb));
     if (p->la) e += (size_t)snprintf(extra + e, sizeof extra - e, ",a=%s", tbo_layout_names[p->la]);
     if (p->lb) e += (size_t)snprintf(extra + e, sizeof extra - e, ",b=%s", tbo_layout_names[p->lb]);
     if (p->ba[0] * p->ba[1] * p->ba[2] * p->ba[3] > 1 || p->bb[0] * p->bb[1] * p->bb[2] * p->bb[3] > 1) {
@@ -139,6 +140,7 @@ static struct p_linear lin(int64_t m, int64_t n, int64_t k, enum sg_linear_act a
                              .n    = n,
                              .k    = k,
                              .ta   = F32,
+                             .tb   = F32,
                              .la   = la,
                              .lb   = lb,
                              .bias = bias,
@@ -178,6 +180,15 @@ static void cases_linear(struct tbo_case_list *l) {
         p.ta = half[i];
         add_linear(l, TBO_TEST, &p);
     }
+    /* --dtype bf16: Tahoe X1's Linear weight is b, BF16, read transposed (OpenCL leaves one with
+     * a bias to the CPU); small and large products */
+    static const int64_t bf16_shapes[][3] = {{33, 17, 3}, {129, 65, 70}};
+    for (size_t i = 0; i < 2; i++)
+        for (int bias = 0; bias < 2; bias++) {
+            p    = lin(bf16_shapes[i][0], bf16_shapes[i][1], bf16_shapes[i][2], SG_LINEAR_GELU, bias, 0, TBO_TRANS);
+            p.tb = BF16;
+            add_linear(l, TBO_TEST, &p);
+        }
 
     p = lin(4, 3, 5, SG_LINEAR_NONE, true, 0, 0);
     add_linear(l, TBO_GRAD, &p);
