@@ -78,6 +78,11 @@ static sg_status open_dense(struct sg_h5ad *h) {
         dtype_of(h->x, h->x_dtype, sizeof h->x_dtype);
         return sg_error(SG_ERR_FORMAT, "%s: X holds %s values, expected numbers", h->path, h->x_dtype);
     }
+    /* a corrupt header may declare any size: the cell count must not overflow (found by fuzzing) */
+    if (dims[0] > (hsize_t)INT64_MAX || dims[1] > (hsize_t)INT64_MAX ||
+        (dims[1] > 0 && dims[0] > (hsize_t)INT64_MAX / dims[1]))
+        return sg_error(SG_ERR_FORMAT, "%s: X declares %llu x %llu values, more than can be addressed", h->path,
+                        (unsigned long long)dims[0], (unsigned long long)dims[1]);
     h->format = SG_H5AD_DENSE;
     h->n_obs  = (int64_t)dims[0];
     h->n_var  = (int64_t)dims[1];
